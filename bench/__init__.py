@@ -1,0 +1,1 @@
+"""framework-bench: serves, loads, analyses, reports and checks the three apps."""

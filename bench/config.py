@@ -1,0 +1,157 @@
+"""Typed configuration: the apps' app.toml files, the bench profiles, and the environment.
+
+This is the only module that reads environment variables or pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS_DIR = ROOT / "apps"
+REPORTS_DIR = ROOT / "reports"
+PYPROJECT = ROOT / "pyproject.toml"
+APP_CONFIG_NAME = "app.toml"
+
+DEFAULT_HOST = "127.0.0.1"
+HEALTH_PATH = "/health"
+DEFAULT_ADMIN_PASSWORD = "admin-password"
+DEFAULT_USER_PASSWORD = "user-password"
+
+
+class ConfigError(Exception):
+    """A configuration file or option is wrong; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ServerVariant:
+    name: str
+    command: tuple[str, ...]
+    packages: tuple[str, ...] = ()
+    threads: bool = False
+
+    def render(self, *, python: str, host: str, port: int, workers: int, threads: int) -> list[str]:
+        """Return the command line with its placeholders filled in."""
+        values = {
+            "python": python,
+            "host": host,
+            "port": str(port),
+            "workers": str(workers),
+            "threads": str(threads),
+        }
+        try:
+            return [part.format(**values) for part in self.command]
+        except KeyError as exc:
+            raise ConfigError(f"server {self.name!r}: unknown placeholder {exc} in its command") from exc
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    name: str
+    directory: Path
+    framework: str
+    setup: tuple[str, ...]
+    admin_list_url: str
+    default_server: str
+    servers: dict[str, ServerVariant]
+    features: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    packages: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def server(self, name: str | None) -> ServerVariant:
+        """Return the named server variant, or the default one when name is None."""
+        chosen = name or self.default_server
+        if chosen not in self.servers:
+            known = ", ".join(sorted(self.servers))
+            raise ConfigError(f"app {self.name!r} has no server {chosen!r} (it has: {known})")
+        return self.servers[chosen]
+
+    def render_setup(self, *, python: str) -> list[str]:
+        """Return the setup command (schema and seed) with {python} filled in."""
+        return [part.format(python=python) for part in self.setup]
+
+
+def _require(table: dict[str, Any], key: str, where: Path) -> Any:
+    if key not in table:
+        raise ConfigError(f"{where}: missing key {key!r}")
+    return table[key]
+
+
+def parse_app_config(data: dict[str, Any], *, directory: Path) -> AppSpec:
+    """Return the AppSpec described by the parsed contents of an app.toml."""
+    where = directory / APP_CONFIG_NAME
+    servers_table = _require(data, "servers", where)
+    servers = {
+        name: ServerVariant(
+            name=name,
+            command=tuple(_require(table, "command", where)),
+            packages=tuple(table.get("packages", ())),
+            threads=bool(table.get("threads", False)),
+        )
+        for name, table in servers_table.items()
+    }
+    default_server = _require(data, "default_server", where)
+    if default_server not in servers:
+        raise ConfigError(f"{where}: default_server {default_server!r} is not in [servers]")
+    return AppSpec(
+        name=_require(data, "name", where),
+        directory=directory,
+        framework=_require(data, "framework", where),
+        setup=tuple(_require(data, "setup", where)),
+        admin_list_url=_require(data, "admin_list_url", where),
+        default_server=default_server,
+        servers=servers,
+        features={row: tuple(paths) for row, paths in data.get("features", {}).items()},
+        packages={row: tuple(names) for row, names in data.get("packages", {}).items()},
+    )
+
+
+def discover_apps(apps_dir: Path = APPS_DIR) -> list[str]:
+    """Return the names of the apps that have an app.toml, in a stable order."""
+    names = []
+    for config_path in sorted(apps_dir.glob(f"*/{APP_CONFIG_NAME}")):
+        with config_path.open("rb") as handle:
+            names.append(str(tomllib.load(handle)["name"]))
+    return names
+
+
+def load_app(name: str, apps_dir: Path = APPS_DIR) -> AppSpec:
+    """Return the AppSpec of the app called name (its folder is apps/<name>_app)."""
+    directory = apps_dir / f"{name}_app"
+    config_path = directory / APP_CONFIG_NAME
+    if not config_path.is_file():
+        known = ", ".join(discover_apps(apps_dir)) or "none"
+        raise ConfigError(f"no app {name!r}: {config_path} does not exist (known apps: {known})")
+    with config_path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return parse_app_config(data, directory=directory)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    admin_password: str
+    user_password: str
+
+
+def credentials_from_env() -> Credentials:
+    """Return the seed users' passwords: BENCH_ADMIN_PASSWORD and BENCH_USER_PASSWORD, or the defaults."""
+    return Credentials(
+        admin_password=os.environ.get("BENCH_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD),
+        user_password=os.environ.get("BENCH_USER_PASSWORD", DEFAULT_USER_PASSWORD),
+    )
+
+
+def env_value(name: str, default: str | None = None) -> str | None:
+    """Return an environment variable; the one door through which bench/ reads the environment."""
+    return os.environ.get(name, default)
+
+
+def read_tool_config(section: str, pyproject: Path = PYPROJECT) -> dict[str, Any]:
+    """Return the [tool.bench.<section>] table of pyproject.toml (empty when absent)."""
+    with pyproject.open("rb") as handle:
+        data = tomllib.load(handle)
+    table: dict[str, Any] = data.get("tool", {}).get("bench", {}).get(section, {})
+    return table

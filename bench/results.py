@@ -1,0 +1,97 @@
+"""The result files of a run: one row per measured cell in results.jsonl, and metadata.json.
+
+Every other module names columns through this one; reports are rendered from these files, never from memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+RESULTS_FILE = "results.jsonl"
+METADATA_FILE = "metadata.json"
+LATEST_LINK = "latest"
+
+# The keys that identify a cell of the matrix (trials of one cell share them).
+CELL_KEYS = ("app", "server", "scenario", "users")
+
+
+@dataclass
+class ResultRow:
+    """One measured cell: an app under one server variant, one scenario, one user count, one trial."""
+
+    app: str
+    server: str
+    scenario: str
+    users: int
+    trial: int
+    db: str = "sqlite"
+    workers: int = 1
+    variant: str = ""  # A/B label in `bench check --ab` runs, "" otherwise
+    duration_s: float = 0.0
+    requests: int = 0
+    failures: int = 0
+    failures_by_kind: dict[str, int] = field(default_factory=dict)
+    rps: float = 0.0
+    latency_p50_ms: float | None = None
+    latency_p90_ms: float | None = None
+    latency_p99_ms: float | None = None
+    latency_p999_ms: float | None = None
+    latency_max_ms: float | None = None
+    server_cpu_s: float = 0.0
+    server_cpu_util: float = 0.0  # CPU seconds per wall second, over the CPUs the server was given
+    cpu_ms_per_request: float | None = None
+    server_rss_mb: float = 0.0
+    server_processes: int = 0
+    generator_cpu_util: float = 0.0
+    generator_bound: bool = False
+    data_check: str = ""  # "ok", "skipped" or what was wrong
+    error: str = ""  # empty when the cell is valid
+    log_tail: str = ""
+    started_at: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.error and not self.generator_bound
+
+
+ROW_FIELDS = tuple(f.name for f in fields(ResultRow))
+
+
+def append_row(path: Path, row: ResultRow) -> None:
+    """Append one row to a results.jsonl file and flush it to disk at once."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+        handle.flush()
+
+
+def read_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the rows of a results.jsonl file as dicts; a torn last line (a run that died) is skipped."""
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
+
+
+def write_metadata(path: Path, metadata: dict[str, Any]) -> None:
+    """Write metadata.json (pretty, stable key order)."""
+    path.write_text(json.dumps(metadata, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """Return the parsed metadata.json of a run."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def rows_to_dicts(rows: Iterable[ResultRow]) -> list[dict[str, Any]]:
+    """Return rows as plain dicts (what pandas and json take)."""
+    return [asdict(row) for row in rows]
