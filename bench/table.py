@@ -1,0 +1,439 @@
+"""The comparison table, built from evidence: app.toml, installed package metadata, contract results, a run.
+
+Each cell says how an app provides a feature (built in, or which packages at which versions), whether the
+contract tests of that feature passed, the measured figure of the scenarios that exercise it, and how many
+lines of code the app needed for it.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import io
+import math
+import tokenize
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from bench.analysis import (
+    APP,
+    BOUND_RPS,
+    ERRORS,
+    LATENCY_P99,
+    RANK,
+    RPS,
+    SCENARIO,
+    SCORE,
+    SCORED_SCENARIOS,
+    STATUS,
+    STATUS_ERROR,
+    STATUS_GENERATOR_BOUND,
+    STATUS_PARTIAL,
+    TRIALS,
+    VALID_TRIALS,
+    median_of,
+)
+from bench.config import AppSpec
+from bench.scenarios import discover_scenarios
+
+if TYPE_CHECKING:
+    from bench.contract_status import ContractEvidence
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    key: str  # the [features] / [packages] key in app.toml, or a row of the table's own
+    title: str
+    question: str  # what the row answers, shown under its title
+
+
+USE_CASE_ROW = "use_case"
+PERFORMANCE_ROW = "performance"
+DEPENDENCIES_ROW = "dependencies"
+OTHER_ROW = "other"  # contract tests that belong to no row; they count in the use-case row's total
+
+TABLE_ROWS: tuple[RowSpec, ...] = (
+    RowSpec(USE_CASE_ROW, "Use case", "the whole app: framework, server, code size, a realistic mixed load"),
+    RowSpec("async", "Async support", "does a worker keep serving while requests wait on I/O?"),
+    RowSpec("orm", "ORM", "reads and writes through the object-relational mapper"),
+    RowSpec("forms", "Form handling", "HTML forms with CSRF protection and per-field errors"),
+    RowSpec("templates", "Templates", "server-side HTML rendered with data"),
+    RowSpec("authentication", "Authentication", "password hashing, JWT bearer tokens, session login"),
+    RowSpec("admin", "Admin interface", "an auto-generated admin over the Item model"),
+    RowSpec("validation", "Data validation", "a JSON API that rejects bad input naming each field"),
+    RowSpec("docs", "API documentation", "OpenAPI document and Swagger UI served offline"),
+    RowSpec(PERFORMANCE_ROW, "Performance", "framework overhead, ranked by measured throughput"),
+    RowSpec(DEPENDENCIES_ROW, "Dependencies", "distributions installed beyond the standard library"),
+)
+ROW_KEYS = tuple(row.key for row in TABLE_ROWS)
+
+# Used for a scenario that bench/scenarios/ does not (or no longer) declare: results of older runs.
+DEFAULT_SCENARIO_ROWS: Mapping[str, str] = {
+    "plaintext": PERFORMANCE_ROW,
+    "json": PERFORMANCE_ROW,
+    "db": "orm",
+    "queries": "orm",
+    "updates": "orm",
+    "fortunes": "templates",
+    "api": "validation",
+    "forms": "forms",
+    "auth": "authentication",
+    "admin": "admin",
+    "docs": "docs",
+    "io": "async",
+    "mixed": USE_CASE_ROW,
+}
+
+
+def normalize_row_key(name: str) -> str:
+    """Return the row key for a key or a title ("Data validation" -> validation, "use case" -> use_case)."""
+    wanted = name.strip().lower().replace("-", " ").replace("_", " ")
+    for row in TABLE_ROWS:
+        if wanted in (row.key.replace("_", " "), row.title.lower()):
+            return row.key
+    aliases = {"authentication": "authentication", "auth": "authentication", "api docs": "docs"}
+    return aliases.get(wanted, wanted.replace(" ", "_"))
+
+
+def scenario_rows() -> dict[str, str]:
+    """Return scenario -> row: what each scenario declares as its TABLE_ROW, over the defaults."""
+    rows = dict(DEFAULT_SCENARIO_ROWS)
+    try:
+        declared = discover_scenarios()
+    except (OSError, SyntaxError, ValueError):
+        # A broken scenario file must not cost the report its table: the runner reports that error itself.
+        return rows
+    rows.update({name: normalize_row_key(info.table_row) for name, info in declared.items()})
+    return rows
+
+
+# ---- lines of code -----------------------------------------------------------------------------------------
+
+
+def _docstring_lines(tree: ast.Module) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            value = first.value if isinstance(first, ast.Expr) else None
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return lines
+
+
+def count_code_lines(text: str, *, suffix: str) -> int:
+    """Return the lines that hold code: not blank, not only a comment, and (Python) not a docstring."""
+    if suffix == ".py":
+        try:
+            skipped = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
+            tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+            code = {line for token in tokens if token.type not in skipped for line in _token_lines(token)}
+            return len(code - _docstring_lines(ast.parse(text)) - {0})
+        except (SyntaxError, tokenize.TokenError):
+            pass
+    comments = (("#", ""), ("{#", "#}"), ("<!--", "-->"))
+    count = 0
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not any(stripped.startswith(a) and stripped.endswith(b) for a, b in comments):
+            count += 1
+    return count
+
+
+def _token_lines(token: tokenize.TokenInfo) -> range:
+    if token.type == tokenize.ENDMARKER:
+        return range(0)
+    return range(token.start[0], token.end[0] + 1)
+
+
+def feature_lines(directory: Path, paths: Iterable[str]) -> tuple[int, list[str]]:
+    """Return the lines of code in these app-relative paths (a folder: all its files) and the missing ones."""
+    total, missing = 0, []
+    for relative in paths:
+        path = directory / relative
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        if not path.exists():
+            missing.append(relative)
+            continue
+        for file in files:
+            if "__pycache__" in file.parts or file.suffix == ".pyc":
+                continue
+            total += count_code_lines(file.read_text(encoding="utf-8", errors="replace"), suffix=file.suffix)
+    return total, missing
+
+
+# ---- packages and dependencies -----------------------------------------------------------------------------
+
+RequiresLookup = Callable[[str], list[str] | None]  # distribution -> its requirement strings, None if absent
+
+
+def installed_requirements(name: str) -> list[str] | None:
+    """Return the requirement strings of an installed distribution, or None when it is not installed."""
+    try:
+        return importlib.metadata.requires(name) or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def dependency_closure(
+    roots: Iterable[str], *, requires: RequiresLookup = installed_requirements
+) -> set[str]:
+    """Return every installed distribution the roots pull in, themselves included, following extras and
+    environment markers, deduplicated by canonical name."""
+    seen: set[str] = set()
+    pending: list[tuple[str, frozenset[str]]] = []
+    for root in roots:
+        requirement = Requirement(root)
+        pending.append((requirement.name, frozenset(requirement.extras)))
+    expanded: set[tuple[str, frozenset[str]]] = set()
+    while pending:
+        name, extras = pending.pop()
+        key = canonicalize_name(name)
+        if (key, extras) in expanded:
+            continue
+        expanded.add((key, extras))
+        listed = requires(name)
+        if listed is None:
+            continue
+        seen.add(key)
+        for text in listed:
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                continue
+            marker = requirement.marker
+            if marker is not None and not any(marker.evaluate({"extra": extra}) for extra in {"", *extras}):
+                continue
+            pending.append((requirement.name, frozenset(requirement.extras)))
+    return seen
+
+
+def installed_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def versions_in_metadata(metadata: Mapping[str, Any]) -> dict[str, str]:
+    """Return canonical name -> version from every "packages" or "versions" table found in metadata.json."""
+    found: dict[str, str] = {}
+
+    def walk(value: Any, inside_versions: bool) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if inside_versions and isinstance(item, str):
+                    found[canonicalize_name(str(key))] = item
+                else:
+                    walk(item, inside_versions or key in ("packages", "versions"))
+
+    walk(metadata, False)
+    return found
+
+
+# ---- the table ---------------------------------------------------------------------------------------------
+
+CONTRACT_PASSED, CONTRACT_FAILED, CONTRACT_NOT_RUN, NOT_APPLICABLE = "passed", "failed", "not run", "n/a"
+
+
+@dataclass(frozen=True)
+class TableCell:
+    provided: str
+    contract: str = NOT_APPLICABLE
+    contract_state: str = NOT_APPLICABLE
+    figures: tuple[str, ...] = ()
+    lines_of_code: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ComparisonTable:
+    apps: tuple[str, ...]
+    rows: tuple[tuple[RowSpec, dict[str, TableCell]], ...]
+    contract_source: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def format_rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def format_ms(value: float) -> str:
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def describe_cell(cell: Mapping[str, Any]) -> str:
+    """Return a headline cell's figure in words: req/s and p99, or why there is none."""
+    scenario = cell[SCENARIO]
+    if cell[STATUS] == STATUS_ERROR:
+        return f"{scenario}: failed ({str(cell[ERRORS])[:80] or 'error'})"
+    if cell[STATUS] == STATUS_GENERATOR_BOUND:
+        return f"{scenario}: ≥ {format_rate(cell[BOUND_RPS])} req/s (the load generator was the limit)"
+    p99 = cell[median_of(LATENCY_P99)]
+    latency = "" if math.isnan(p99) else f", p99 {format_ms(p99)} ms"
+    partial = (
+        f" ({cell[VALID_TRIALS]} of {cell[TRIALS]} trials valid)" if cell[STATUS] == STATUS_PARTIAL else ""
+    )
+    return f"{scenario}: {format_rate(cell[median_of(RPS)])} req/s{latency}{partial}"
+
+
+def _figures(app: str, row: str, *, headline: pd.DataFrame, rows_of: Mapping[str, str]) -> tuple[str, ...]:
+    scenarios = sorted({str(s) for s in headline[SCENARIO]} if not headline.empty else set())
+    figures = []
+    for scenario in scenarios:
+        if rows_of.get(scenario, OTHER_ROW) != row:
+            continue
+        match = headline[(headline[APP] == app) & (headline[SCENARIO] == scenario)]
+        if match.empty:
+            figures.append(f"{scenario}: missing from this run")
+        else:
+            figures.append(describe_cell({str(k): v for k, v in match.iloc[0].items()}))
+    return tuple(figures)
+
+
+def _contract(evidence: ContractEvidence | None, app: str, rows: tuple[str, ...] | None) -> tuple[str, str]:
+    if evidence is None:
+        return "contract: not run (no contract.json)", CONTRACT_NOT_RUN
+    outcome = evidence.outcome(app, rows)
+    if not outcome.ran:
+        return "contract: no test ran for this", CONTRACT_NOT_RUN
+    where = ", ".join(outcome.databases)
+    if outcome.failed:
+        return f"contract: {outcome.failed} of {outcome.ran} tests failed ({where})", CONTRACT_FAILED
+    return f"contract: {outcome.passed} tests passed ({where})", CONTRACT_PASSED
+
+
+def _provided(spec: AppSpec, row: str, version_of: Callable[[str], str | None]) -> str:
+    packages = spec.packages.get(row, ())
+    if not packages:
+        return f"built into {spec.framework} {version_of(spec.framework) or '(not installed)'}"
+    return ", ".join(f"{name} {version_of(name) or '(not installed)'}" for name in packages)
+
+
+def _rank_text(app: str, ranking: pd.DataFrame) -> str:
+    match = ranking[ranking[APP] == app]
+    if match.empty or math.isnan(float(match.iloc[0][SCORE])):
+        return "not ranked: no workload has a valid figure for every app"
+    record = match.iloc[0]
+    return (
+        f"rank {int(record[RANK])} of {len(ranking)}: {float(record[SCORE]):.0%} of the fastest "
+        f"(geometric mean over {record[SCORED_SCENARIOS]})"
+    )
+
+
+def build_comparison_table(
+    *,
+    apps: Sequence[AppSpec],
+    headline: pd.DataFrame,
+    ranking: pd.DataFrame,
+    rows_of: Mapping[str, str],
+    version_of: Callable[[str], str | None],
+    contract: ContractEvidence | None,
+    requires: RequiresLookup = installed_requirements,
+) -> ComparisonTable:
+    """Return the table: one column per app, the rows of TABLE_ROWS, every cell from evidence."""
+    table_rows: list[tuple[RowSpec, dict[str, TableCell]]] = []
+    for row in TABLE_ROWS:
+        cells: dict[str, TableCell] = {}
+        for spec in apps:
+            figures = _figures(spec.name, row.key, headline=headline, rows_of=rows_of)
+            if row.key == DEPENDENCIES_ROW:
+                cells[spec.name] = _dependencies_cell(spec, requires=requires)
+            elif row.key == USE_CASE_ROW:
+                cells[spec.name] = _use_case_cell(
+                    spec, figures=figures, version_of=version_of, contract=contract
+                )
+            else:
+                if row.key == PERFORMANCE_ROW:
+                    figures = (_rank_text(spec.name, ranking), *figures)
+                cells[spec.name] = _feature_cell(
+                    spec, row.key, figures=figures, version_of=version_of, contract=contract
+                )
+        table_rows.append((row, cells))
+    source = str(contract.path) if contract else ""
+    return ComparisonTable(
+        apps=tuple(spec.name for spec in apps), rows=tuple(table_rows), contract_source=source
+    )
+
+
+def _dependencies_cell(spec: AppSpec, *, requires: RequiresLookup) -> TableCell:
+    server = spec.servers[spec.default_server]
+    feature_packages = [name for names in spec.packages.values() for name in names]
+    own = dependency_closure([spec.framework, *feature_packages], requires=requires)
+    for_server = dependency_closure(server.packages, requires=requires) - own
+    return TableCell(
+        provided=f"{len(own)} distributions for the framework and its feature packages",
+        figures=(f"+{len(for_server)} more for the server {server.name}",),
+        notes=(
+            f"app: {', '.join(sorted(own))}",
+            f"server: {', '.join(sorted(for_server)) or 'nothing more'}",
+        ),
+    )
+
+
+def _use_case_cell(
+    spec: AppSpec,
+    *,
+    figures: tuple[str, ...],
+    version_of: Callable[[str], str | None],
+    contract: ContractEvidence | None,
+) -> TableCell:
+    server = spec.servers[spec.default_server]
+    versions = ", ".join(f"{name} {version_of(name) or '?'}" for name in server.packages)
+    provided = f"{spec.framework} {version_of(spec.framework) or '(not installed)'} on {server.name}"
+    provided += f" ({versions})" if versions else ""
+    all_paths = sorted({path for paths in spec.features.values() for path in paths})
+    lines, missing = feature_lines(spec.directory, all_paths)
+    text, state = _contract(contract, spec.name, None)
+    notes = tuple(f"missing file: {path}" for path in missing)
+    return TableCell(provided, text, state, figures, lines, notes)
+
+
+def _feature_cell(
+    spec: AppSpec,
+    row: str,
+    *,
+    figures: tuple[str, ...],
+    version_of: Callable[[str], str | None],
+    contract: ContractEvidence | None,
+) -> TableCell:
+    lines, missing = feature_lines(spec.directory, spec.features.get(row, ()))
+    text, state = _contract(contract, spec.name, (row,))
+    notes = [f"missing file: {path}" for path in missing]
+    if row not in spec.features:
+        notes.append("app.toml maps no module to this row")
+    return TableCell(_provided(spec, row, version_of), text, state, figures, lines, tuple(notes))
+
+
+def cell_lines(cell: TableCell) -> list[str]:
+    """Return the cell's content as short lines of text (what comparison.md and the HTML show)."""
+    lines = [cell.provided]
+    if cell.contract_state != NOT_APPLICABLE:
+        lines.append(cell.contract)
+    lines.extend(cell.figures)
+    if cell.lines_of_code is not None:
+        lines.append(f"{cell.lines_of_code} lines of code")
+    lines.extend(cell.notes)
+    return lines
+
+
+def render_markdown(table: ComparisonTable) -> str:
+    """Return the table in GitHub Markdown (one line per cell, <br> between its parts)."""
+
+    def escape(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    header = "| | " + " | ".join(table.apps) + " |"
+    rule = "|---|" + "---|" * len(table.apps)
+    lines = [header, rule]
+    for row, cells in table.rows:
+        parts = [f"**{row.title}**<br>{escape(row.question)}"]
+        parts.extend("<br>".join(escape(line) for line in cell_lines(cells[app])) for app in table.apps)
+        lines.append("| " + " | ".join(parts) + " |")
+    return "\n".join(lines) + "\n"
