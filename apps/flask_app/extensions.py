@@ -1,0 +1,42 @@
+"""The Flask extensions, created unbound here and bound to the app in create_app()."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import LoginManager
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import DeclarativeBase
+
+from apps.flask_app.errors import EnvelopeApi
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# A request ends right after its commit: expiring the objects would only make serializing them
+# reload every row.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+login_manager = LoginManager()
+csrf = CSRFProtect()
+api = EnvelopeApi()
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
+    # WAL lets readers run beside a writer; the busy timeout makes concurrent writers in
+    # several worker processes wait for the lock instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Give every new SQLite connection of engine WAL mode and a busy timeout."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite_connection)
