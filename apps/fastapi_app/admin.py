@@ -1,0 +1,120 @@
+"""The admin site (sqladmin) at /admin: staff users only, logged in through /login."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from sqladmin import Admin, ModelView
+from sqladmin.authentication import AuthenticationBackend
+from sqladmin.filters import ForeignKeyFilter, OperationColumnFilter
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from apps.fastapi_app.auth import LOGIN_URL
+from apps.fastapi_app.db import engine, session_factory
+from apps.fastapi_app.deps import SESSION_USER_KEY
+from apps.fastapi_app.models import Item, User
+
+ADMIN_URL = "/admin"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ItemAdmin(ModelView, model=Item):
+    column_list = [
+        Item.id,
+        Item.name,
+        Item.price,
+        Item.quantity,
+        Item.owner,
+        Item.created_at,
+    ]
+    column_searchable_list = [Item.name, Item.description]
+    column_sortable_list = [Item.id, Item.name, Item.price, Item.quantity]
+    column_default_sort = "id"
+    column_filters = [
+        ForeignKeyFilter(Item.owner_id, User.username, title="Owner"),
+        OperationColumnFilter(Item.price),
+        OperationColumnFilter(Item.quantity),
+    ]
+    page_size = 20
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    query = urlencode({"next": request.url.path})
+    return RedirectResponse(f"{LOGIN_URL}?{query}", status_code=status.HTTP_302_FOUND)
+
+
+class StaffSessionBackend(AuthenticationBackend):
+    """Lets in the staff users logged in through the site's own /login page."""
+
+    def __init__(self) -> None:
+        # Unlike the base class, no SessionMiddleware of its own: the app's middleware has
+        # already read the session cookie, so the admin shares the session /login wrote.
+        self.middlewares: list[Middleware] = []
+
+    async def login(self, request: Request) -> bool:
+        # Never called: /admin/login redirects to /login (see mount_admin).
+        return False
+
+    async def logout(self, request: Request) -> Response:
+        request.session.clear()
+        return RedirectResponse(LOGIN_URL, status_code=status.HTTP_302_FOUND)
+
+    async def authenticate(self, request: Request) -> Response | bool:
+        user_id = request.session.get(SESSION_USER_KEY)
+        if user_id is None:
+            return _login_redirect(request)
+        async with session_factory() as session:
+            user = await session.get(User, user_id)
+        if user is None:
+            return _login_redirect(request)
+        if not user.is_staff:
+            return PlainTextResponse("Staff only", status_code=status.HTTP_403_FORBIDDEN)
+        return True
+
+
+class SameOriginWritesMiddleware:
+    """Refuses admin writes that do not come from a page of this site.
+
+    sqladmin's forms carry no CSRF token, so its POST and DELETE requests must name this site
+    in their Origin (or Referer) header, which browsers send and other sites cannot forge.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            headers = Headers(scope=scope)
+            source = headers.get("origin") or headers.get("referer") or ""
+            if urlsplit(source).netloc != headers.get("host"):
+                response = PlainTextResponse(
+                    "Cross-site request refused", status_code=status.HTTP_403_FORBIDDEN
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def mount_admin(app: FastAPI) -> Admin:
+    """Mount the admin site on the app and return it."""
+
+    # Registered before the admin's mount so that it wins: one login page for the whole site.
+    @app.api_route(f"{ADMIN_URL}/login", methods=["GET", "POST"], include_in_schema=False)
+    async def redirect_admin_login() -> RedirectResponse:
+        query = urlencode({"next": f"{ADMIN_URL}/"})
+        return RedirectResponse(f"{LOGIN_URL}?{query}", status_code=status.HTTP_303_SEE_OTHER)
+
+    admin = Admin(
+        app,
+        engine=engine,
+        base_url=ADMIN_URL,
+        title="framework-bench admin",
+        authentication_backend=StaffSessionBackend(),
+        middlewares=[Middleware(SameOriginWritesMiddleware)],
+    )
+    admin.add_view(ItemAdmin)
+    return admin

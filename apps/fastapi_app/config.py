@@ -1,0 +1,34 @@
+"""Settings read from the environment: BENCH_* variables and DATABASE_URL."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from apps import seed_data
+
+APP_DIR = Path(__file__).resolve().parent
+
+# The app's name is declared once, in the app.toml that bench/ reads; /health reports it.
+with (APP_DIR / "app.toml").open("rb") as app_toml:
+    APP_NAME: str = tomllib.load(app_toml)["name"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BENCH_")
+
+    database_url: str = Field(default="sqlite:///./bench.sqlite3", validation_alias="DATABASE_URL")
+    # No default: every worker must sign with the same key, and a key made up at start-up
+    # would differ between workers. 32 bytes at least, the HMAC-SHA256 key size the JWTs need.
+    # The alias makes a missing or short key show up under its variable name.
+    secret_key: str = Field(min_length=32, validation_alias="BENCH_SECRET_KEY")
+    admin_password: str = seed_data.DEFAULT_ADMIN_PASSWORD
+    user_password: str = seed_data.DEFAULT_USER_PASSWORD
+    inject_cpu_us: int = Field(default=0, ge=0)
+    db_pool_size: int = Field(default=10, ge=1)
+
+
+settings = Settings()

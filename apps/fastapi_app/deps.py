@@ -1,0 +1,66 @@
+"""Dependencies shared by the routers, as Annotated aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apps.fastapi_app.db import get_db_session
+from apps.fastapi_app.errors import LoginRequiredError
+from apps.fastapi_app.models import User
+from apps.fastapi_app.security import user_id_from_token
+
+TOKEN_URL = "/api/auth/token"
+SESSION_USER_KEY = "user_id"
+JSON_MEDIA_TYPE = "application/json"
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL)
+
+DbSession = Annotated[AsyncSession, Depends(get_db_session)]
+BearerToken = Annotated[str, Depends(oauth2_scheme)]
+
+
+def not_authenticated() -> HTTPException:
+    """Return the 401 of a missing or invalid bearer token."""
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail="Not authenticated",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def get_current_user(session: DbSession, token: BearerToken) -> User:
+    """Return the user of the request's bearer token, or answer 401."""
+    user_id = user_id_from_token(token)
+    user = await session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        raise not_authenticated()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_session_user(request: Request, session: DbSession) -> User:
+    """Return the user logged in through /login, or send the visitor there."""
+    user_id = request.session.get(SESSION_USER_KEY)
+    user = await session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        raise LoginRequiredError
+    return user
+
+
+SessionUser = Annotated[User, Depends(get_session_user)]
+
+
+async def require_json_body(request: Request) -> None:
+    """Answer 415 unless the request body is declared as JSON."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.partition(";")[0].strip().lower()
+    if media_type != JSON_MEDIA_TYPE and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail="Send JSON")

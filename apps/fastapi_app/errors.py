@@ -1,0 +1,124 @@
+"""Exception handlers: the JSON error envelope under /api, FastAPI's own answers elsewhere."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from apps.fastapi_app.schemas import ErrorResponse, ValidationErrorResponse
+
+ERROR_CODES = {
+    status.HTTP_400_BAD_REQUEST: "bad_request",
+    status.HTTP_401_UNAUTHORIZED: "not_authenticated",
+    status.HTTP_403_FORBIDDEN: "forbidden",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_413_CONTENT_TOO_LARGE: "payload_too_large",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_422_UNPROCESSABLE_CONTENT: "validation_error",
+    status.HTTP_500_INTERNAL_SERVER_ERROR: "internal_error",
+}
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+class LoginRequiredError(Exception):
+    """Raised by the HTML pages' login dependency: the answer is a redirect to /login."""
+
+
+def path_uses_error_envelope(path: str) -> bool:
+    """Return whether errors at this path are answered with the JSON envelope (/api and /io)."""
+    return path == "/io" or path == "/api" or path.startswith("/api/")
+
+
+def uses_error_envelope(request: Request) -> bool:
+    """Return whether the request's errors are answered with the JSON envelope."""
+    return path_uses_error_envelope(request.url.path)
+
+
+def error_code(status_code: int) -> str:
+    """Return the envelope's error code for an HTTP status."""
+    return ERROR_CODES.get(status_code) or HTTPStatus(status_code).phrase.lower().replace(" ", "_")
+
+
+def error_response(
+    status_code: int, *, fields: dict[str, list[str]] | None = None, headers: Any = None
+) -> JSONResponse:
+    """Return the JSON error envelope for a status, with the invalid fields of a 422."""
+    content: dict[str, Any] = {"error": error_code(status_code)}
+    if fields is not None:
+        content["fields"] = fields
+    return JSONResponse(content, status_code=status_code, headers=headers)
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """Return the OpenAPI `responses` of a route: the envelope for each of these statuses."""
+    return {
+        code: {
+            "model": ValidationErrorResponse
+            if code == status.HTTP_422_UNPROCESSABLE_CONTENT
+            else ErrorResponse,
+            "description": HTTPStatus(code).phrase,
+        }
+        for code in status_codes
+    }
+
+
+def _field_name(location: tuple[str | int, ...]) -> str:
+    # ("body", "price") -> "price"; ("query", "limit") -> "limit"; a body that is not an object
+    # has the location ("body",) and is reported as "body".
+    parts = location[1:] if location and location[0] in _LOCATIONS else location
+    return ".".join(str(part) for part in parts) or str(location[0])
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> Response:
+    """Answer 422 with every invalid field, or 400 when the body is not JSON at all."""
+    assert isinstance(exc, RequestValidationError)
+    if not uses_error_envelope(request):
+        return await request_validation_exception_handler(request, exc)
+    errors = exc.errors()
+    if any(error["type"] == "json_invalid" for error in errors):
+        return error_response(status.HTTP_400_BAD_REQUEST)
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        fields.setdefault(_field_name(tuple(error["loc"])), []).append(error["msg"])
+    return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, fields=fields)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    """Answer an HTTPException (also the router's 404 and 405) with the envelope under /api."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not uses_error_envelope(request):
+        return await http_exception_handler(request, exc)
+    return error_response(exc.status_code, headers=exc.headers)
+
+
+async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
+    """Answer 500 without any detail; the traceback goes to the server's log only."""
+    if uses_error_envelope(request):
+        return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return PlainTextResponse("Internal Server Error", status_code=500)
+
+
+async def redirect_to_login(request: Request, exc: Exception) -> Response:
+    """Send an anonymous visitor of an HTML page to /login, remembering where they were going."""
+    next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    query = urlencode({"next": next_url})
+    return RedirectResponse(f"/login?{query}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Register the handlers above on the app."""
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(LoginRequiredError, redirect_to_login)
+    app.add_exception_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,103 @@
+"""The JSON items API under /api/items: public reads, owner-only writes with a bearer token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from sqlalchemy import func, select
+
+from apps.fastapi_app.deps import CurrentUser, DbSession, require_json_body
+from apps.fastapi_app.errors import error_responses
+from apps.fastapi_app.models import Item, User
+from apps.fastapi_app.schemas import (
+    ITEMS_DEFAULT_LIMIT,
+    ITEMS_MAX_LIMIT,
+    ItemIn,
+    ItemOut,
+    ItemPage,
+)
+
+router = APIRouter(prefix="/api/items", tags=["items"])
+
+# A write checks the token before it looks the item up: without a valid token, a client never
+# learns whether an item exists (401 comes before 403 and 404).
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 422)
+JSON_BODY = [Depends(require_json_body)]
+
+
+async def get_item_or_404(session: DbSession, item_id: int) -> Item:
+    """Return the item, or answer 404."""
+    item = await session.get(Item, item_id)
+    if item is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Item not found")
+    return item
+
+
+def check_owner(item: Item, user: User) -> None:
+    """Answer 403 unless the user owns the item."""
+    if item.owner_id != user.id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Not the owner of this item")
+
+
+@router.get("", responses=error_responses(422))
+async def read_items(
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=ITEMS_MAX_LIMIT)] = ITEMS_DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ItemPage:
+    """List the items in id order, a page at a time."""
+    total = await session.scalar(select(func.count()).select_from(Item))
+    items = await session.scalars(select(Item).order_by(Item.id).limit(limit).offset(offset))
+    return ItemPage(
+        items=[ItemOut.model_validate(item) for item in items],
+        total=total or 0,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=JSON_BODY,
+    responses=error_responses(400, 401, 413, 415, 422),
+)
+async def create_item(session: DbSession, user: CurrentUser, item_in: ItemIn) -> ItemOut:
+    """Create an item owned by the token's user."""
+    item = Item(**item_in.column_values(), owner=user)
+    session.add(item)
+    await session.commit()
+    return ItemOut.model_validate(item)
+
+
+@router.get("/{item_id}", responses=error_responses(404, 422))
+async def read_item(session: DbSession, item_id: int) -> ItemOut:
+    """Return one item."""
+    return ItemOut.model_validate(await get_item_or_404(session, item_id))
+
+
+@router.put("/{item_id}", dependencies=JSON_BODY, responses=WRITE_ERRORS)
+async def replace_item(session: DbSession, user: CurrentUser, item_id: int, item_in: ItemIn) -> ItemOut:
+    """Replace every field of an item the token's user owns."""
+    item = await get_item_or_404(session, item_id)
+    check_owner(item, user)
+    for column, value in item_in.column_values().items():
+        setattr(item, column, value)
+    await session.commit()
+    return ItemOut.model_validate(item)
+
+
+@router.delete(
+    "/{item_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def delete_item(session: DbSession, user: CurrentUser, item_id: int) -> Response:
+    """Delete an item the token's user owns."""
+    item = await get_item_or_404(session, item_id)
+    check_owner(item, user)
+    await session.delete(item)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,51 @@
+"""The FastAPI application: assembled here from the feature routers, middleware and handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from apps.fastapi_app import auth, docs, forms, health, io, items, performance
+from apps.fastapi_app.admin import mount_admin
+from apps.fastapi_app.config import settings
+from apps.fastapi_app.db import engine
+from apps.fastapi_app.errors import add_exception_handlers
+from apps.fastapi_app.middleware import BodySizeLimitMiddleware, InjectCpuMiddleware
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await engine.dispose()
+
+
+app = FastAPI(
+    title="framework-bench: FastAPI",
+    summary="The contract of docs/contract.md, implemented with FastAPI.",
+    version="1.0.0",
+    docs_url=None,  # served by docs.py from local assets
+    redoc_url=None,
+    lifespan=lifespan,
+)
+
+app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax")
+app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+if settings.inject_cpu_us > 0:
+    app.add_middleware(InjectCpuMiddleware, microseconds=settings.inject_cpu_us)
+add_exception_handlers(app)
+
+app.include_router(health.router)
+app.include_router(performance.router)
+app.include_router(io.router)
+app.include_router(auth.api_router)
+app.include_router(items.router)
+app.include_router(auth.pages_router)
+app.include_router(forms.router)
+app.include_router(docs.router)
+app.mount(docs.SWAGGER_UI_ASSETS_URL, docs.swagger_ui_assets, name="swagger-ui")
+mount_admin(app)

@@ -1,0 +1,81 @@
+"""The classic web-framework benchmark endpoints: plaintext, json, db, queries, updates, fortunes."""
+
+from __future__ import annotations
+
+import random
+from operator import attrgetter
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from sqlalchemy import select
+
+from apps import seed_data
+from apps.fastapi_app.deps import DbSession
+from apps.fastapi_app.models import Fortune, World
+from apps.fastapi_app.schemas import Message, WorldOut
+from apps.fastapi_app.templating import templates
+
+router = APIRouter(tags=["performance"])
+
+_WORLD_IDS = range(1, seed_data.WORLD_ROWS + 1)
+
+
+def random_world_ids(count: int) -> list[int]:
+    # Distinct ids: each row is read by its own query (the session's identity map would answer
+    # a repeated id without one), and each updated row appears once in the response.
+    return random.sample(_WORLD_IDS, count)
+
+
+def random_number() -> int:
+    return random.randint(1, seed_data.RANDOM_MAX)
+
+
+@router.get("/plaintext", response_class=PlainTextResponse)
+async def read_plaintext() -> PlainTextResponse:
+    """Answer Hello, World! as plain text."""
+    return PlainTextResponse("Hello, World!")
+
+
+@router.get("/json")
+async def read_json() -> Message:
+    """Answer a JSON object built for this request."""
+    return Message(message="Hello, World!")
+
+
+@router.get("/db")
+async def read_random_world(session: DbSession) -> WorldOut:
+    """Return one random World row."""
+    world = await session.get_one(World, random.randint(1, seed_data.WORLD_ROWS))
+    return WorldOut.model_validate(world)
+
+
+@router.get("/queries")
+async def read_random_worlds(session: DbSession, queries: str | None = None) -> list[WorldOut]:
+    """Return N random World rows, one query each (N clamped to 1..500)."""
+    count = seed_data.clamp_queries(queries)
+    return [
+        WorldOut.model_validate(await session.get_one(World, world_id))
+        for world_id in random_world_ids(count)
+    ]
+
+
+@router.get("/updates")
+async def update_random_worlds(session: DbSession, queries: str | None = None) -> list[WorldOut]:
+    """Give N random World rows a new random number, persisted in one transaction."""
+    count = seed_data.clamp_queries(queries)
+    worlds = [await session.get_one(World, world_id) for world_id in random_world_ids(count)]
+    for world in worlds:
+        world.random_number = random_number()
+    # The unit of work sends the UPDATEs in primary-key order, so concurrent requests take the
+    # row locks in the same order and cannot deadlock each other on PostgreSQL.
+    await session.commit()
+    return [WorldOut.model_validate(world) for world in worlds]
+
+
+@router.get("/fortunes", response_class=HTMLResponse)
+async def read_fortunes(request: Request, session: DbSession) -> HTMLResponse:
+    """Render every fortune plus one added now, sorted by message, through an HTML template."""
+    fortunes = list(await session.scalars(select(Fortune)))
+    fortunes.append(Fortune(id=0, message=seed_data.ADDITIONAL_FORTUNE))
+    fortunes.sort(key=attrgetter("message"))
+    return templates.TemplateResponse(request, "fortunes.html", {"fortunes": fortunes})
