@@ -1,0 +1,1 @@
+"""The Django implementation of the framework-bench contract (docs/contract.md)."""

@@ -1,0 +1,1 @@
+"""The catalog's views, one module per feature of the contract."""

@@ -1,0 +1,16 @@
+"""API documentation: the OpenAPI 3 document and Swagger UI, both from drf-spectacular.
+
+Swagger UI's JavaScript and CSS come from drf-spectacular-sidecar (SWAGGER_UI_DIST = "SIDECAR"):
+collected into STATIC_ROOT by the setup command and served by the app, so /docs needs no CDN.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+
+SCHEMA_URL_NAME = "openapi-schema"
+# The name reverse() needs: the route lives in the catalog app's URL namespace.
+SCHEMA_URL = f"catalog:{SCHEMA_URL_NAME}"
+
+read_openapi = SpectacularJSONAPIView.as_view()
+read_docs = SpectacularSwaggerView.as_view(url_name=SCHEMA_URL)
