@@ -1,0 +1,53 @@
+"""The admin: open to a staff user logged in through /login, closed to anonymous and non-staff users."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from conftest import AppServer
+from html_forms import REDIRECT_STATUSES
+
+SEEDED_ITEM_NAME = re.compile(r"Item \d+")
+REFUSALS = (401, 403, 404)
+
+
+def admin_pages(app_server: AppServer) -> list[str]:
+    return ["/admin/", app_server.spec.admin_list_url]
+
+
+def test_staff_opens_the_admin_and_its_item_list(app_server: AppServer, admin_browser: httpx.Client) -> None:
+    index = admin_browser.get("/admin/", follow_redirects=True)
+    assert index.status_code == 200, index.text[:1000]
+    assert index.headers["content-type"].startswith("text/html")
+    listing = admin_browser.get(app_server.spec.admin_list_url, follow_redirects=True)
+    assert listing.status_code == 200, listing.text[:1000]
+    assert SEEDED_ITEM_NAME.search(listing.text), listing.text[:2000]
+
+
+def assert_refused(response: httpx.Response) -> None:
+    """A redirect to a login page, 401, 403 or 404, and never the admin's content."""
+    if response.status_code in REDIRECT_STATUSES:
+        assert "login" in response.headers["location"], response.headers["location"]
+    else:
+        assert response.status_code in REFUSALS, f"{response.status_code}: {response.text[:1000]}"
+    assert not SEEDED_ITEM_NAME.search(response.text), response.text[:2000]
+
+
+@pytest.mark.parametrize("page", ["index", "item list"])
+def test_anonymous_visitors_are_refused(app_server: AppServer, client: httpx.Client, page: str) -> None:
+    path = admin_pages(app_server)[0 if page == "index" else 1]
+    assert_refused(client.get(path))
+
+
+@pytest.mark.parametrize("page", ["index", "item list"])
+def test_non_staff_users_are_refused(app_server: AppServer, user_browser: httpx.Client, page: str) -> None:
+    path = admin_pages(app_server)[0 if page == "index" else 1]
+    assert_refused(user_browser.get(path))
+
+
+def test_an_api_token_does_not_open_the_admin(
+    app_server: AppServer, client: httpx.Client, admin_auth: dict[str, str]
+) -> None:
+    assert_refused(client.get(app_server.spec.admin_list_url, headers=admin_auth))
