@@ -221,30 +221,54 @@ def _shorten(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _trials_text(trials: pd.DataFrame) -> str:
+    numbers = ", ".join(str(int(trial)) for trial in trials[TRIAL])
+    return f"trial {numbers}" if len(trials) == 1 else f"trials {numbers}"
+
+
+def _range_text(values: pd.Series, unit: str = "") -> str:
+    low, high = float(values.min()), float(values.max())
+    text = f"{low:,.0f}" if low == high else f"{low:,.0f}–{high:,.0f}"
+    return text + unit
+
+
 def _trial_warnings(frame: pd.DataFrame) -> list[CellWarning]:
+    """Return one warning per cell and kind of trouble, naming the trials it concerns."""
     found: list[CellWarning] = []
-    for record in frame.sort_values([*CELL_KEYS, TRIAL]).to_dict(orient="records"):
-        where = (record[APP], record[SERVER], record[SCENARIO], int(record[USERS]))
-        trial = int(record[TRIAL])
-        if record[STATUS] == STATUS_ERROR:
-            message = f"trial {trial} failed and is excluded: {_shorten(record[ERROR])}"
-            found.append(CellWarning(*where, STATUS_ERROR, message))
-        elif record[STATUS] == STATUS_GENERATOR_BOUND:
+    for keys, trials in frame.sort_values(TRIAL).groupby(list(CELL_KEYS), sort=True):
+        where = (str(keys[0]), str(keys[1]), str(keys[2]), int(str(keys[3])))
+        failed = trials[trials[STATUS] == STATUS_ERROR]
+        if len(failed):
+            errors = "; ".join(sorted({_shorten(error) for error in failed[ERROR]}))
             message = (
-                f"trial {trial} is excluded: the load generator was the limit (it used "
-                f"{record[GENERATOR_CPU_UTIL]:.0%} of its CPU, the server "
-                f"{record[SERVER_CPU_UTIL]:.0%} of its own), so its {record[RPS]:.0f} req/s is only a "
-                "lower bound of what the app can do"
+                f"{_trials_text(failed)} failed and {'is' if len(failed) == 1 else 'are'} excluded: {errors}"
+            )
+            found.append(CellWarning(*where, STATUS_ERROR, message))
+        bound = trials[trials[STATUS] == STATUS_GENERATOR_BOUND]
+        if len(bound):
+            message = (
+                f"{_trials_text(bound)} excluded: the load generator was the limit (it used up to "
+                f"{bound[GENERATOR_CPU_UTIL].max():.0%} of its CPU, the server at most "
+                f"{bound[SERVER_CPU_UTIL].max():.0%} of its own); the {_range_text(bound[RPS], ' req/s')} "
+                "measured is only a lower bound of what the app can do"
             )
             found.append(CellWarning(*where, STATUS_GENERATOR_BOUND, message))
-        if record[DATA_CHECK] not in DATA_CHECK_FINE:
-            message = f"trial {trial}: the data check after the run failed: {_shorten(record[DATA_CHECK])}"
+        checked = trials[~trials[DATA_CHECK].isin(DATA_CHECK_FINE)]
+        if len(checked):
+            problems = "; ".join(sorted({_shorten(problem) for problem in checked[DATA_CHECK]}))
+            message = f"{_trials_text(checked)}: the data check after the run failed: {problems}"
             found.append(CellWarning(*where, "data_check", message))
-        if record[STATUS] == STATUS_OK and record[FAILURES]:
-            share = record[FAILURES] / max(record[REQUESTS], 1)
-            kinds = ", ".join(f"{kind}: {count}" for kind, count in sorted(record[FAILURES_BY_KIND].items()))
-            message = f"trial {trial}: {record[FAILURES]} failed requests ({share:.2%})" + (
-                f" ({kinds})" if kinds else ""
+        with_failures = trials[(trials[STATUS] == STATUS_OK) & (trials[FAILURES] > 0)]
+        if len(with_failures):
+            share = with_failures[FAILURES].sum() / max(int(with_failures[REQUESTS].sum()), 1)
+            kinds: dict[str, int] = {}
+            for by_kind in with_failures[FAILURES_BY_KIND]:
+                for kind, count in (by_kind or {}).items():
+                    kinds[kind] = kinds.get(kind, 0) + int(count)
+            detail = ", ".join(f"{kind}: {count}" for kind, count in sorted(kinds.items()))
+            message = (
+                f"{_trials_text(with_failures)}: {int(with_failures[FAILURES].sum())} failed requests "
+                f"({share:.2%} of theirs)" + (f"; {detail}" if detail else "")
             )
             found.append(CellWarning(*where, "failures", message))
     return found

@@ -91,6 +91,12 @@ DEFAULT_SCENARIO_ROWS: Mapping[str, str] = {
 }
 
 
+def ordered_scenarios(names: Iterable[str]) -> list[str]:
+    """Return scenario names in the order of DEFAULT_SCENARIO_ROWS (cheapest workload first), others last."""
+    known = list(DEFAULT_SCENARIO_ROWS)
+    return sorted(set(names), key=lambda name: (known.index(name) if name in known else len(known), name))
+
+
 def normalize_row_key(name: str) -> str:
     """Return the row key for a key or a title ("Data validation" -> validation, "use case" -> use_case)."""
     wanted = name.strip().lower().replace("-", " ").replace("_", " ")
@@ -284,7 +290,7 @@ def describe_cell(cell: Mapping[str, Any]) -> str:
 
 
 def _figures(app: str, row: str, *, headline: pd.DataFrame, rows_of: Mapping[str, str]) -> tuple[str, ...]:
-    scenarios = sorted({str(s) for s in headline[SCENARIO]} if not headline.empty else set())
+    scenarios = ordered_scenarios(str(name) for name in headline[SCENARIO]) if not headline.empty else []
     figures = []
     for scenario in scenarios:
         if rows_of.get(scenario, OTHER_ROW) != row:
