@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.fastapi_app.db import get_db_session
 from apps.fastapi_app.errors import LoginRequiredError
 from apps.fastapi_app.models import User
+from apps.fastapi_app.schemas import MAX_INTEGER
 from apps.fastapi_app.security import user_id_from_token
 
 TOKEN_URL = "/api/auth/token"
@@ -20,6 +21,7 @@ JSON_MEDIA_TYPE = "application/json"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL)
 
 DbSession = Annotated[AsyncSession, Depends(get_db_session)]
+ItemId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
 BearerToken = Annotated[str, Depends(oauth2_scheme)]
 
 

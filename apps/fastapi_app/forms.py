@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from apps.fastapi_app.csrf import verify_csrf_token
-from apps.fastapi_app.deps import DbSession, SessionUser, get_session_user
+from apps.fastapi_app.deps import DbSession, ItemId, SessionUser, get_session_user
 from apps.fastapi_app.models import Item
 from apps.fastapi_app.schemas import ItemForm
 from apps.fastapi_app.templating import templates
@@ -97,7 +97,7 @@ async def create_item_from_form(
 
 @router.get("/{item_id}", response_class=HTMLResponse)
 async def read_item_page(
-    request: Request, session: DbSession, user: SessionUser, item_id: int
+    request: Request, session: DbSession, user: SessionUser, item_id: ItemId
 ) -> HTMLResponse:
     """Show one item."""
     item = await session.get(Item, item_id)

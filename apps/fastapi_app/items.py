@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy import func, select
 
-from apps.fastapi_app.deps import CurrentUser, DbSession, require_json_body
+from apps.fastapi_app.deps import CurrentUser, DbSession, ItemId, require_json_body
 from apps.fastapi_app.errors import error_responses
 from apps.fastapi_app.models import Item, User
 from apps.fastapi_app.schemas import (
@@ -26,7 +26,7 @@ WRITE_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 422)
 JSON_BODY = [Depends(require_json_body)]
 
 
-async def get_item_or_404(session: DbSession, item_id: int) -> Item:
+async def get_item_or_404(session: DbSession, item_id: ItemId) -> Item:
     """Return the item, or answer 404."""
     item = await session.get(Item, item_id)
     if item is None:
@@ -72,13 +72,13 @@ async def create_item(session: DbSession, user: CurrentUser, item_in: ItemIn) ->
 
 
 @router.get("/{item_id}", responses=error_responses(404, 422))
-async def read_item(session: DbSession, item_id: int) -> ItemOut:
+async def read_item(session: DbSession, item_id: ItemId) -> ItemOut:
     """Return one item."""
     return ItemOut.model_validate(await get_item_or_404(session, item_id))
 
 
 @router.put("/{item_id}", dependencies=JSON_BODY, responses=WRITE_ERRORS)
-async def replace_item(session: DbSession, user: CurrentUser, item_id: int, item_in: ItemIn) -> ItemOut:
+async def replace_item(session: DbSession, user: CurrentUser, item_id: ItemId, item_in: ItemIn) -> ItemOut:
     """Replace every field of an item the token's user owns."""
     item = await get_item_or_404(session, item_id)
     check_owner(item, user)
@@ -94,7 +94,7 @@ async def replace_item(session: DbSession, user: CurrentUser, item_id: int, item
     response_class=Response,
     responses=error_responses(401, 403, 404, 422),
 )
-async def delete_item(session: DbSession, user: CurrentUser, item_id: int) -> Response:
+async def delete_item(session: DbSession, user: CurrentUser, item_id: ItemId) -> Response:
     """Delete an item the token's user owns."""
     item = await get_item_or_404(session, item_id)
     check_owner(item, user)

@@ -12,6 +12,8 @@ MAX_PRICE = 1_000_000
 PRICE_STEP = Decimal("0.01")
 ITEMS_DEFAULT_LIMIT = 20
 ITEMS_MAX_LIMIT = 100
+# Ids and quantities live in 32-bit INTEGER columns.
+MAX_INTEGER = 2**31 - 1
 
 
 def _has_at_most_two_decimals(price: float) -> float:
@@ -22,8 +24,17 @@ def _has_at_most_two_decimals(price: float) -> float:
     return price
 
 
-ItemName = Annotated[str, Field(min_length=1, max_length=100)]
-ItemDescription = Annotated[str, Field(max_length=1000)]
+def _has_no_nul_character(text: str) -> str:
+    # PostgreSQL cannot store NUL in text, so no database accepts it.
+    if "\x00" in text:
+        raise ValueError("Must not contain NUL characters")
+    return text
+
+
+# The pattern documents the NUL rule in the OpenAPI document; the validator enforces it.
+_NO_NUL = Field(json_schema_extra={"pattern": "^[^\\u0000]*$"})
+ItemName = Annotated[str, Field(min_length=1, max_length=100), _NO_NUL, AfterValidator(_has_no_nul_character)]
+ItemDescription = Annotated[str, Field(max_length=1000), _NO_NUL, AfterValidator(_has_no_nul_character)]
 ItemPrice = Annotated[
     float,
     Field(
@@ -35,7 +46,7 @@ ItemPrice = Annotated[
     ),
     AfterValidator(_has_at_most_two_decimals),
 ]
-ItemQuantity = Annotated[int, Field(ge=0)]
+ItemQuantity = Annotated[int, Field(ge=0, le=MAX_INTEGER)]
 
 
 class ItemIn(BaseModel):

@@ -51,6 +51,9 @@ async def verify_password(password: str, hashed: str) -> bool:
 
 async def authenticate_user(session: AsyncSession, *, username: str, password: str) -> User | None:
     """Return the user with these credentials, or None."""
+    # No username holds NUL, and PostgreSQL would refuse to compare with one.
+    if "\x00" in username:
+        username = ""
     user = await session.scalar(select(User).where(User.username == username))
     # An unknown name costs a hash check too, so timing does not reveal which names exist.
     hashed = user.password_hash if user is not None else _unknown_user_hash()
