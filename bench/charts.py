@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -59,11 +60,18 @@ class Chart:
 
 def _svg(figure: Figure, *, name: str, title: str) -> str:
     buffer = io.StringIO()
-    # A salt per chart keeps the ids inside each SVG unique in one HTML page; no date keeps the output stable.
+    # A fixed salt (the default is random) and no date: the same results give the same SVG at every build.
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": name}):
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
+    # The RDF block only names matplotlib and its licence namespaces: nothing a reader needs.
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.DOTALL)
+    # matplotlib numbers its groups (figure_1, patch_1, ...) afresh in every file: prefix every id and every
+    # reference to one, so that several charts in one page never share an id.
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{name}-\1"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{name}-\1)", text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{name}-\1"', text)
     label = title.replace('"', "'")
     return text.replace("<svg ", f'<svg role="img" aria-label="{label}" class="chart" ', 1)
 

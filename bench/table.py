@@ -204,7 +204,7 @@ def dependency_closure(
         if (key, extras) in expanded:
             continue
         expanded.add((key, extras))
-        listed = requires(name)
+        listed = requires(key)
         if listed is None:
             continue
         seen.add(key)

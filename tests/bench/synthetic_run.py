@@ -66,7 +66,7 @@ def synthetic_rows(
     noise: float = 0.02,
     seed: int = 7,
 ) -> list[ResultRow]:
-    """Return one valid row per app × scenario × user count × trial, with a little noise."""
+    """Return one valid row per app, scenario, user count and trial, with a little noise."""
     rng = random.Random(seed)
     rows = []
     for app in apps:
@@ -107,7 +107,7 @@ def synthetic_rows(
 def flag(
     rows: Iterable[ResultRow], *, app: str, scenario: str, trials: Iterable[int] | None = None, **changes: Any
 ) -> list[ResultRow]:
-    """Return rows with changes applied to the trials (default: all) of app × scenario."""
+    """Return rows with changes applied to the trials (default: all) of one app and scenario."""
     chosen = None if trials is None else set(trials)
     return [
         replace(row, **changes)
@@ -130,7 +130,7 @@ def write_run(
 
 
 FEATURE_FILES: Mapping[str, str] = {
-    "performance.py": '"""Performance endpoints."""\n\n# why: a comment\ndef plaintext():\n    return "Hello"\n',
+    "performance.py": '"""Endpoints."""\n\n# why: a comment\ndef plaintext():\n    return "Hello"\n',
     "models.py": "class World:\n    id: int\n    random_number: int\n",
     "io.py": "import asyncio\n\n\nasync def wait(ms):\n    await asyncio.sleep(ms / 1000)\n",
 }
@@ -154,8 +154,10 @@ def write_app(apps_dir: Path, name: str) -> Path:
     (directory / "app.toml").write_text(
         f'name = "{name}"\nframework = "{name}"\nsetup = ["{{python}}", "-c", "pass"]\n'
         f'admin_list_url = "/admin/"\ndefault_server = "{server}"\n\n'
-        f'[servers.{server}]\ncommand = ["{{python}}", "-c", "pass"]\npackages = {SERVER_PACKAGES[server]!r}\n\n'
-        '[features]\nperformance = ["performance.py"]\norm = ["models.py", "missing.py"]\nasync = ["io.py"]\n\n'
+        f'[servers.{server}]\ncommand = ["{{python}}", "-c", "pass"]\n'
+        f"packages = {SERVER_PACKAGES[server]!r}\n\n"
+        '[features]\nperformance = ["performance.py"]\norm = ["models.py", "missing.py"]\n'
+        'async = ["io.py"]\n\n'
         f"[packages]\n{packages}\n",
         encoding="utf-8",
     )

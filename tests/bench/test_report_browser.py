@@ -1,7 +1,7 @@
 """index.html in a real headless browser (Debian's chromium driven by Playwright): it renders with JavaScript
 off, logs no console error, requests nothing beyond the file itself, and shows its table and charts.
 
-The screenshot lands in pytest's temporary folder (report.png); `--basetemp DIR` puts it where you can open it.
+The screenshot lands in pytest's temporary folder (report.png); `--basetemp DIR` puts it where you can see it.
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ def ensure_chromium() -> Path:
 def browser() -> Iterator[Browser]:
     executable = ensure_chromium()
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS, headless=True)
+        launched = playwright.chromium.launch(
+            executable_path=str(executable), args=CHROMIUM_ARGS, headless=True
+        )
         try:
             yield launched
         finally:
@@ -73,9 +75,11 @@ def report_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows = synthetic_rows(users=(16, 64))
     rows = flag(rows, app="fastapi", scenario="plaintext", generator_bound=True, generator_cpu_util=0.97)
     rows = flag(rows, app="flask", scenario="io", trials=[1], error="server died mid-run (exit code -9)")
-    rows = [row for row in rows if not (row.app == "django" and row.scenario == "fortunes" and row.users == 16)]
+    rows = [
+        row for row in rows if not (row.app == "django" and row.scenario == "fortunes" and row.users == 16)
+    ]
     run_dir = write_run(reports / "20250101-120000", rows)
-    return write_report(run_dir, reports_dir=reports, apps_dir=apps_dir).html
+    return write_report(run_dir, apps_dir=apps_dir).html
 
 
 def test_report_has_no_script(report_page: Path) -> None:
@@ -88,7 +92,9 @@ def test_report_renders_offline_without_errors(
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page: Page = context.new_page()
     console_errors: list[str] = []
-    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    page.on(
+        "console", lambda message: console_errors.append(message.text) if message.type == "error" else None
+    )
     page.on("pageerror", lambda error: console_errors.append(str(error)))
     leaving: list[str] = []
 
@@ -111,7 +117,9 @@ def test_report_renders_offline_without_errors(
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()
         box = chart.bounding_box()
-        assert box is not None and box["width"] > 400 and box["height"] > 150, f"chart {index} is too small: {box}"
+        assert box is not None and box["width"] > 400 and box["height"] > 150, (
+            f"chart {index} is too small: {box}"
+        )
     screenshot = tmp_path_factory.getbasetemp() / "report.png"
     page.screenshot(path=str(screenshot), full_page=True)
     context.close()

@@ -1,0 +1,230 @@
+"""bench/table.py: lines of code, dependency closure, versions, and the comparison table from synthetic
+evidence (flagged and missing cells, contract results present or absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench import analysis as a
+from bench.config import load_app
+from bench.contract_status import merge_contract_file, read_contract_evidence
+from bench.results import rows_to_dicts
+from bench.table import (
+    CONTRACT_FAILED,
+    CONTRACT_NOT_RUN,
+    CONTRACT_PASSED,
+    DEFAULT_SCENARIO_ROWS,
+    ROW_KEYS,
+    TABLE_ROWS,
+    ComparisonTable,
+    build_comparison_table,
+    count_code_lines,
+    dependency_closure,
+    describe_cell,
+    feature_lines,
+    normalize_row_key,
+    ordered_scenarios,
+    render_markdown,
+    scenario_rows,
+    versions_in_metadata,
+)
+from tests.bench.synthetic_run import flag, synthetic_rows, write_apps
+
+PYTHON_SOURCE = '''"""Module docstring,
+on two lines."""
+
+# a comment
+import os  # trailing comment
+
+
+def read_items():
+    """Docstring."""
+    text = """a string
+that is code"""
+    return os.sep + text
+'''
+
+
+def test_count_code_lines_skips_blanks_comments_and_docstrings() -> None:
+    assert count_code_lines(PYTHON_SOURCE, suffix=".py") == 5
+
+
+def test_count_code_lines_in_templates() -> None:
+    template = (
+        "{# a comment #}\n<!-- another -->\n\n<table>\n{% for row in rows %}<tr></tr>{% endfor %}\n</table>\n"
+    )
+    assert count_code_lines(template, suffix=".html") == 3
+
+
+def test_feature_lines_sums_files_and_folders_and_names_missing_ones(tmp_path: Path) -> None:
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views" / "items.py").write_text("x = 1\ny = 2\n")
+    (tmp_path / "views" / "auth.py").write_text("z = 3\n")
+    (tmp_path / "models.py").write_text("# only a comment\nclass Item: ...\n")
+    lines, missing = feature_lines(tmp_path, ["views", "models.py", "gone.py"])
+    assert (lines, missing) == (4, ["gone.py"])
+
+
+FAKE_REQUIREMENTS = {
+    "web": ["core>=1", "extra-dep; extra == 'speed'", "windows-only; sys_platform == 'win32'", "absent"],
+    "core": ["web"],  # a cycle
+    "extra-dep": [],
+    "windows-only": [],
+}
+
+
+def test_dependency_closure_follows_extras_markers_and_cycles() -> None:
+    def requires(name: str) -> list[str] | None:
+        return FAKE_REQUIREMENTS.get(name)
+
+    assert dependency_closure(["web"], requires=requires) == {"web", "core"}
+    assert dependency_closure(["web[speed]"], requires=requires) == {"web", "core", "extra-dep"}
+    assert dependency_closure(["Extra_Dep"], requires=requires) == {"extra-dep"}
+
+
+def test_dependency_closure_of_an_installed_framework() -> None:
+    closure = dependency_closure(["flask"])
+    assert {"flask", "werkzeug", "jinja2", "markupsafe", "click", "itsdangerous"} <= closure
+
+
+def test_versions_in_metadata_finds_nested_package_tables() -> None:
+    metadata = {
+        "packages": {"Flask": "3.1.0"},
+        "apps": {"django": {"versions": {"djangorestframework": "3.16"}}},
+    }
+    assert versions_in_metadata(metadata) == {"flask": "3.1.0", "djangorestframework": "3.16"}
+
+
+def test_row_names_normalize() -> None:
+    assert normalize_row_key("Data validation") == "validation"
+    assert normalize_row_key("use case") == "use_case"
+    assert normalize_row_key("ORM") == "orm"
+
+
+def test_every_scenario_maps_to_a_row_of_the_table() -> None:
+    rows = scenario_rows()
+    assert set(DEFAULT_SCENARIO_ROWS) <= set(rows)
+    unknown = {scenario: row for scenario, row in rows.items() if row not in ROW_KEYS}
+    assert unknown == {}, "a scenario's TABLE_ROW names no row of bench.table.TABLE_ROWS"
+
+
+def test_scenarios_are_ordered_cheapest_first() -> None:
+    assert ordered_scenarios(["io", "zeta", "json", "plaintext"]) == ["plaintext", "json", "io", "zeta"]
+
+
+@pytest.fixture
+def table_inputs(tmp_path: Path) -> tuple[list, pd.DataFrame, pd.DataFrame]:
+    apps_dir = write_apps(tmp_path / "apps")
+    specs = [load_app(name, apps_dir) for name in ("django", "fastapi", "flask")]
+    rows = synthetic_rows(scenarios=("plaintext", "json", "db", "io"))
+    rows = flag(rows, app="fastapi", scenario="plaintext", generator_bound=True, rps=12_500.0)
+    rows = flag(rows, app="flask", scenario="io", error="server died")
+    rows = [row for row in rows if not (row.app == "django" and row.scenario == "db")]
+    cells = a.aggregate_cells(a.frame_from_rows(rows_to_dicts(rows)))
+    headline = a.headline_cells(cells, preferred_servers={})
+    return specs, headline, a.rank_by_throughput(headline)
+
+
+def build(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame], contract_path: Path | None
+) -> ComparisonTable:
+    specs, headline, ranking = table_inputs
+    return build_comparison_table(
+        apps=specs,
+        headline=headline,
+        ranking=ranking,
+        rows_of=dict(DEFAULT_SCENARIO_ROWS),
+        version_of=lambda name: {"django": "5.2.0", "fastapi": "0.120.0", "flask": "3.1.0"}.get(name, "9.9"),
+        contract=read_contract_evidence(contract_path) if contract_path else None,
+        requires=lambda name: [],
+    )
+
+
+def row(table: ComparisonTable, key: str) -> dict:
+    return next(cells for spec, cells in table.rows if spec.key == key)
+
+
+def test_table_has_every_row_and_column(table_inputs: tuple[list, pd.DataFrame, pd.DataFrame]) -> None:
+    table = build(table_inputs, None)
+    assert table.apps == ("django", "fastapi", "flask")
+    assert [spec.key for spec, _ in table.rows] == [spec.key for spec in TABLE_ROWS]
+
+
+def test_table_cells_say_how_a_feature_is_provided(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame],
+) -> None:
+    table = build(table_inputs, None)
+    orm = row(table, "orm")
+    assert orm["django"].provided == "built into django 5.2.0"
+    assert orm["fastapi"].provided == "sqlalchemy 9.9"
+    assert orm["fastapi"].lines_of_code == 3
+    assert "missing file: missing.py" in orm["fastapi"].notes
+    assert orm["fastapi"].contract_state == CONTRACT_NOT_RUN
+    assert "app.toml maps no module to this row" in row(table, "admin")["django"].notes
+
+
+def test_table_quotes_measured_flagged_and_missing_figures(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame],
+) -> None:
+    table = build(table_inputs, None)
+    assert row(table, "orm")["django"].figures == ("db: missing from this run",)
+    assert row(table, "async")["flask"].figures[0].startswith("io: failed (server died")
+    performance = row(table, "performance")
+    assert performance["fastapi"].figures[0].startswith("rank 1 of 3")
+    assert "plaintext: ≥ 12,500 req/s (the load generator was the limit)" in performance["fastapi"].figures
+    assert performance["django"].figures[0].startswith("rank 3 of 3")
+
+
+def test_dependencies_row_counts_the_closure(table_inputs: tuple[list, pd.DataFrame, pd.DataFrame]) -> None:
+    cells = row(build(table_inputs, None), "dependencies")
+    assert cells["django"].provided.startswith("1 distributions")
+    assert cells["fastapi"].provided.startswith("3 distributions"), "fastapi, sqlalchemy, sqladmin"
+    assert cells["fastapi"].figures == ("+1 more for the server uvicorn",)
+
+
+def test_table_reads_contract_evidence(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame], tmp_path: Path
+) -> None:
+    path = tmp_path / "contract.json"
+    merge_contract_file(
+        path,
+        {
+            ("flask", "sqlite"): {"orm": {"passed": 5, "failed": 0, "skipped": 0, "failed_tests": []}},
+            ("flask", "postgres"): {
+                "orm": {"passed": 4, "failed": 1, "skipped": 0, "failed_tests": ["t::x"]}
+            },
+            ("django", "sqlite"): {"orm": {"passed": 5, "failed": 0, "skipped": 1, "failed_tests": []}},
+        },
+        commit="abc",
+    )
+    table = build(table_inputs, path)
+    orm = row(table, "orm")
+    assert orm["flask"].contract_state == CONTRACT_FAILED
+    assert orm["flask"].contract == "contract: 1 of 10 tests failed (postgres, sqlite)"
+    assert orm["django"].contract_state == CONTRACT_PASSED
+    assert orm["fastapi"].contract_state == CONTRACT_NOT_RUN, "no test of fastapi in the file"
+    assert row(table, "use_case")["flask"].contract_state == CONTRACT_FAILED
+    assert table.contract_source == str(path)
+
+
+def test_describe_cell_of_a_partial_cell() -> None:
+    record = {
+        a.SCENARIO: "json",
+        a.STATUS: a.STATUS_PARTIAL,
+        a.median_of(a.RPS): 4321.0,
+        a.median_of(a.LATENCY_P99): 4.567,
+        a.VALID_TRIALS: 2,
+        a.TRIALS: 3,
+    }
+    assert describe_cell(record) == "json: 4,321 req/s, p99 4.57 ms (2 of 3 trials valid)"
+
+
+def test_markdown_has_a_line_per_row(table_inputs: tuple[list, pd.DataFrame, pd.DataFrame]) -> None:
+    markdown = render_markdown(build(table_inputs, None))
+    lines = markdown.splitlines()
+    assert lines[0] == "| | django | fastapi | flask |"
+    assert len(lines) == 2 + len(TABLE_ROWS)
+    assert all(line.count(" | ") >= 3 for line in lines[2:])
