@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shlex
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from rich.console import Console
 from rich.logging import RichHandler
 
-from bench.config import DEFAULT_HOST, ConfigError, discover_apps, load_app
+from bench.config import DEFAULT_HOST, ROOT, ConfigError, discover_apps, load_app
 from bench.database import DatabaseError, prepared_database
-from bench.servers import ServerError, serve_app
+from bench.servers import ServerError, serve_app, stop_process_group
 
 console = Console(stderr=True)
 log = logging.getLogger("bench")
@@ -144,6 +148,225 @@ def command_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def comma_list(text: str) -> list[str]:
+    """argparse type: 'a,b,c' -> ['a', 'b', 'c']."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def positive_ints(text: str) -> list[int]:
+    """argparse type: '8,32,128' -> [8, 32, 128]."""
+    return [positive_int(part) for part in comma_list(text)]
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not above 0")
+    return value
+
+
+def add_run_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the benchmark matrix of a profile",
+        description=(
+            "Measure apps x server variants x scenarios x user counts x trials, as a profile of "
+            "[tool.bench.profiles] in pyproject.toml says, with these options overriding it. Rows go to "
+            "reports/<run-id>/results.jsonl as each cell ends; reports/latest points at the run."
+        ),
+    )
+    matrix = parser.add_argument_group("the matrix (overrides the profile)")
+    matrix.add_argument("--profile", default="default", help="quick, default, full... (default %(default)s)")
+    matrix.add_argument("--apps", type=comma_list, help="comma-separated app names (default: all)")
+    matrix.add_argument("--servers", type=comma_list, help="server variants: names, 'default' or 'all'")
+    matrix.add_argument("--scenarios", type=comma_list, help="comma-separated scenario names (default: all)")
+    matrix.add_argument("--users", type=positive_ints, help="user counts, e.g. 8,32,128 (for every scenario)")
+    matrix.add_argument("--duration", type=positive_float, help="measured seconds per cell")
+    matrix.add_argument("--warmup", type=float, help="seconds of load before the measured window")
+    matrix.add_argument("--trials", type=positive_int, help="measurements of each cell")
+    matrix.add_argument("--db", help="sqlite, postgres (a throw-away local cluster) or a DATABASE_URL")
+    matrix.add_argument(
+        "--workers", type=positive_int, help="server worker processes, the same for every app"
+    )
+    matrix.add_argument("--threads", type=positive_int, help="threads per worker, for threaded servers")
+    matrix.add_argument(
+        "--seed", type=int, help="seed of the shuffled cell order (default: random, recorded)"
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument("--out", type=Path, help="reports directory (default: reports/)")
+    output.add_argument("--run-id", help="name of the run's directory (default: date-time-profile)")
+    output.add_argument("--variant", default="", help="label every row with this (A/B comparisons)")
+    output.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    machine = parser.add_argument_group("CPUs and load generation")
+    machine.add_argument("--server-cpus", type=cpu_set, help="CPUs of the server and database (default: 0)")
+    machine.add_argument("--load-cpus", type=cpu_set, help="CPUs of Locust (default: the other ones)")
+    machine.add_argument(
+        "--locust-workers",
+        type=positive_int,
+        default=0,
+        help="a Locust master with N local worker processes (with --master: N remote workers to wait for)",
+    )
+    machine.add_argument(
+        "--master", action="store_true", help="each cell's Locust master waits for remote workers"
+    )
+    machine.add_argument(
+        "--master-bind-host", default="*", help="where the master listens (default: everywhere)"
+    )
+    machine.add_argument("--master-port", type=positive_int, default=5557, help="(default %(default)s)")
+    machine.add_argument(
+        "--worker",
+        action="store_true",
+        help="be a Locust worker of a `bench run --master` elsewhere, until Ctrl-C",
+    )
+    machine.add_argument("--master-host", default="127.0.0.1", help="the master's address, with --worker")
+    machine.add_argument("--target", help="base URL of an app already running elsewhere: measure it as it is")
+    parser.add_argument("--apps-dir", type=Path, help=argparse.SUPPRESS)  # tests point it at fake apps
+    parser.set_defaults(handler=command_run)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from bench.profiles import load_profile
+    from bench.run_display import RunDisplay
+    from bench.runner import RunSettings, default_cpu_split, run_benchmark
+
+    if args.worker:
+        return run_remote_worker(args)
+    if args.master and not args.locust_workers:
+        raise ConfigError("--master needs --locust-workers N: how many remote workers each cell waits for")
+    profile = load_profile(args.profile).with_overrides(
+        apps=args.apps,
+        servers=args.servers,
+        scenarios=args.scenarios,
+        users=args.users,
+        duration_s=args.duration,
+        warmup_s=args.warmup,
+        trials=args.trials,
+        db=args.db,
+        workers=args.workers,
+        threads=args.threads,
+        seed=args.seed,
+    )
+    default_server_cpus, default_load_cpus = default_cpu_split()
+    server_cpus = frozenset(args.server_cpus or default_server_cpus)
+    load_cpus = frozenset(args.load_cpus or (default_load_cpus - server_cpus) or default_load_cpus)
+    if server_cpus & load_cpus:
+        log.warning(
+            "server and Locust share CPU(s) %s: they disturb each other", sorted(server_cpus & load_cpus)
+        )
+    optional: dict[str, Any] = {}
+    if args.out is not None:
+        optional["reports_dir"] = args.out
+    if args.apps_dir is not None:
+        optional["apps_dir"] = args.apps_dir
+    settings = RunSettings(
+        profile=profile,
+        run_id=args.run_id,
+        server_cpus=server_cpus,
+        load_cpus=load_cpus,
+        locust_workers=args.locust_workers,
+        master=args.master,
+        master_bind_host=args.master_bind_host,
+        master_port=args.master_port,
+        target=args.target.rstrip("/") if args.target else None,
+        variant=args.variant,
+        command_line=shlex.join(["python", "-m", "bench", *sys.argv[1:]]),
+        **optional,
+    )
+    run_dir = run_benchmark(settings, display=RunDisplay(console, quiet=args.quiet))
+    console.print(f"run directory: {run_dir}")
+    return EXIT_OK
+
+
+def run_remote_worker(args: argparse.Namespace) -> int:
+    """Serve as a Locust worker of every cell a remote `bench run --master` measures, until interrupted."""
+    command = [
+        sys.executable, "-m", "bench.loadgen", "worker", "--forever",
+        "--master-host", args.master_host, "--master-port", str(args.master_port),
+    ]  # fmt: skip
+    console.print(f"Locust worker for the master at {args.master_host}:{args.master_port}; Ctrl-C to stop")
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    try:
+        return process.wait()
+    finally:
+        stop_process_group(process)
+
+
+def add_ui_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "ui",
+        help="Locust's web UI for one scenario against one app",
+        description=(
+            "Start the app on a fresh, seeded database (as `bench serve` does), then Locust's web UI for the "
+            "scenario against it. Both run until Ctrl-C, which stops them and everything they started."
+        ),
+    )
+    parser.add_argument("--app", required=True, help=f"one of: {', '.join(discover_apps()) or 'none yet'}")
+    parser.add_argument("--scenario", default="mixed", help="scenario name (default %(default)s)")
+    parser.add_argument("--server", help="server variant (default: the app's default)")
+    parser.add_argument("--db", default="sqlite", help="sqlite (default), postgres or a DATABASE_URL")
+    parser.add_argument("--workers", type=positive_int, default=1, help="server worker processes (default 1)")
+    parser.add_argument("--threads", type=positive_int, default=8, help="threads per worker (default 8)")
+    parser.add_argument(
+        "--web-host", default=DEFAULT_HOST, help="address of the web UI (default %(default)s)"
+    )
+    parser.add_argument(
+        "--web-port", type=positive_int, default=8089, help="port of the web UI (default %(default)s)"
+    )
+    parser.add_argument("--server-cpus", type=cpu_set, help="pin the server to these CPUs (default: 0)")
+    parser.add_argument(
+        "--load-cpus", type=cpu_set, help="pin Locust to these CPUs (default: the other ones)"
+    )
+    parser.set_defaults(handler=command_ui)
+
+
+def command_ui(args: argparse.Namespace) -> int:
+    from bench.runner import default_cpu_split
+    from bench.scenarios import scenario_info
+
+    app = load_app(args.app)
+    scenario_info(args.scenario)
+    default_server_cpus, default_load_cpus = default_cpu_split()
+    load_cpus = set(args.load_cpus or default_load_cpus)
+    with (
+        tempfile.TemporaryDirectory(prefix=f"bench-ui-{app.name}-") as workdir,
+        prepared_database(args.db, name=app.name, workdir=Path(workdir)) as database_url,
+        serve_app(
+            app,
+            database_url=database_url,
+            server=args.server,
+            workers=args.workers,
+            threads=args.threads,
+            cpus=set(args.server_cpus or default_server_cpus),
+            log_path=Path(workdir) / "server.log",
+        ) as running,
+    ):
+        command = [
+            sys.executable, "-m", "bench.loadgen", "ui", "--scenario", args.scenario,
+            "--host", running.base_url, "--web-host", args.web_host, "--web-port", str(args.web_port),
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command, cwd=ROOT, start_new_session=True, preexec_fn=lambda: os.sched_setaffinity(0, load_cpus)
+        )
+        try:
+            console.print(
+                f"[bold green]{app.name}[/] ({running.server}) at {running.base_url}; Locust's web UI for "
+                f"[bold]{args.scenario}[/] at [link]http://{args.web_host}:{args.web_port}[/]  Ctrl-C to stop"
+            )
+            while process.poll() is None and running.alive():
+                threading.Event().wait(0.5)
+            if not running.alive():
+                console.print(f"[red]the server exited with code {running.process.returncode}[/]")
+                console.print(running.log_tail())
+                return EXIT_FAILURE
+            return EXIT_FAILURE if process.returncode else EXIT_OK
+        finally:
+            stop_process_group(process)
+
+
 def not_landed(issue: int, what: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         console.print(f"[yellow]`{what}` is not built yet: it comes with issue #{issue}.[/]")
@@ -161,9 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_serve_parser(subparsers)
     add_report_parser(subparsers)
+    add_run_parser(subparsers)
+    add_ui_parser(subparsers)
     for name, issue, text in (
-        ("run", 5, "run the benchmark matrix"),
-        ("ui", 5, "Locust's web UI against one app"),
         ("check", 7, "compare a run with a baseline"),
         ("baseline", 7, "save a run as the regression baseline"),
     ):

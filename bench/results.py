@@ -52,6 +52,13 @@ class ResultRow:
     error: str = ""  # empty when the cell is valid
     log_tail: str = ""
     started_at: str = ""
+    # Added by the runner (issue 5): finer detail behind the figures above.
+    requests_by_name: dict[str, int] = field(default_factory=dict)  # "GET /api/items/[id]" -> count
+    latency_mean_ms: float | None = None
+    server_pss_mb: float | None = None  # proportional set size of the tree: shared pages counted once
+    server_cpus_busy: float | None = None  # how busy the server's CPUs were with anything (database included)
+    load_cpus_busy: float | None = None
+    generator_cpu_s: float = 0.0
 
     @property
     def valid(self) -> bool:

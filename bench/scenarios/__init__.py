@@ -1,0 +1,90 @@
+"""The Locust scenarios, one file per workload, and what the runner needs to know about them.
+
+The runner must not import a scenario (importing Locust monkey-patches the interpreter with gevent), so the
+facts a scenario declares as module constants are read from its source with `ast`:
+
+- NAME: the scenario's name on the command line; the file's name, except where that would shadow the
+  standard library (`json` lives in json_serialization.py, `io` in io_wait.py): `locust -f` works on each;
+- TABLE_ROW: the comparison-table row the scenario measures;
+- WRITES: True when the scenario changes the database (it then gets a fresh database and a data check).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+SCENARIOS_DIR = Path(__file__).resolve().parent
+PACKAGE = __name__
+# Modules of this package that are not scenarios.
+HELPER_MODULES = frozenset({"__init__", "common"})
+
+
+class UnknownScenarioError(LookupError):
+    """No scenario of that name; the message lists the known ones."""
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    name: str
+    module: str  # dotted module name, e.g. bench.scenarios.api
+    path: Path
+    table_row: str
+    writes: bool
+    description: str
+
+
+def _module_constants(tree: ast.Module) -> dict[str, object]:
+    constants: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.isupper() and node.value is not None:
+                    try:
+                        constants[target.id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        continue
+    return constants
+
+
+def read_scenario(path: Path) -> ScenarioInfo:
+    """Return what the scenario file at path declares about itself."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    constants = _module_constants(tree)
+    docstring = ast.get_docstring(tree) or ""
+    for required in ("NAME", "TABLE_ROW"):
+        if not isinstance(constants.get(required), str):
+            raise ValueError(f"{path}: the scenario must declare {required} = '...' as a module constant")
+    return ScenarioInfo(
+        name=str(constants["NAME"]),
+        module=f"{PACKAGE}.{path.stem}",
+        path=path,
+        table_row=str(constants["TABLE_ROW"]),
+        writes=bool(constants.get("WRITES", False)),
+        description=docstring.splitlines()[0] if docstring else "",
+    )
+
+
+@cache
+def discover_scenarios(directory: Path = SCENARIOS_DIR) -> dict[str, ScenarioInfo]:
+    """Return every scenario of the package by name, in file order."""
+    found: dict[str, ScenarioInfo] = {}
+    for path in sorted(directory.glob("*.py")):
+        if path.stem in HELPER_MODULES:
+            continue
+        info = read_scenario(path)
+        if info.name in found:
+            raise ValueError(f"two scenarios are called {info.name!r}: {found[info.name].path} and {path}")
+        found[info.name] = info
+    return found
+
+
+def scenario_info(name: str) -> ScenarioInfo:
+    """Return the scenario called name."""
+    scenarios = discover_scenarios()
+    if name not in scenarios:
+        raise UnknownScenarioError(f"no scenario {name!r} (known: {', '.join(scenarios)})")
+    return scenarios[name]

@@ -1,0 +1,46 @@
+"""Admin: a staff user logged in through /login opens the admin's auto-generated Item list."""
+
+from __future__ import annotations
+
+from locust import FastHttpUser, constant, task
+
+from bench.config import HEALTH_PATH, load_app
+from bench.scenarios.common import ADMIN_USERNAME, LOGINS, ScenarioError, fail, html_body, shared_session
+
+NAME = "admin"
+TABLE_ROW = "admin"
+WRITES = False
+
+ADMIN_INDEX = "/admin/"
+
+
+def fetch_admin_list_url(user: FastHttpUser) -> str:
+    """Return the admin Item list URL of the app under test: /health names the app, its app.toml the URL."""
+    with user.client.get(HEALTH_PATH, catch_response=True) as response:
+        try:
+            app_name = str(response.json()["framework"])
+        except (ValueError, KeyError, TypeError):
+            fail(response, "GET /health did not name the app")
+            raise ScenarioError("cannot tell which app this is: GET /health has no 'framework'") from None
+    return load_app(app_name).admin_list_url
+
+
+class AdminUser(FastHttpUser):
+    wait_time = constant(0)
+    username = ADMIN_USERNAME
+
+    def on_start(self) -> None:
+        self.list_url = LOGINS.get(("admin-list-url", str(self.host)), lambda: fetch_admin_list_url(self))
+        shared_session(self, username=self.username)
+
+    @task(4)
+    def read_item_list(self) -> None:
+        with self.client.get(self.list_url, name="admin item list", catch_response=True) as response:
+            html = html_body(response)
+            if html is not None and "Item " not in html:
+                fail(response, "no seeded item on the admin's Item list")
+
+    @task(1)
+    def read_admin_index(self) -> None:
+        with self.client.get(ADMIN_INDEX, catch_response=True) as response:
+            html_body(response)
