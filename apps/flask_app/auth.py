@@ -19,7 +19,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
-from flask_smorest import Blueprint as ApiBlueprint
 from flask_smorest import abort
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -27,9 +26,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from apps import seed_data
-from apps.flask_app.errors import error_responses
+from apps.flask_app.errors import ApiBlueprint, error_responses
 from apps.flask_app.extensions import db, login_manager
-from apps.flask_app.models import User
+from apps.flask_app.models import User, is_storable_text
 from apps.flask_app.schemas import TokenRequestSchema, TokenSchema, UserSchema
 
 P = ParamSpec("P")
@@ -60,7 +59,10 @@ def _unknown_user_hash() -> str:
 
 def authenticate(*, username: str, password: str) -> User | None:
     """Return the user with these credentials, or None."""
-    user = db.session.execute(select(User).filter_by(username=username)).scalar_one_or_none()
+    user = None
+    # No username holds a NUL, and PostgreSQL would refuse to compare with one.
+    if is_storable_text(username):
+        user = db.session.execute(select(User).filter_by(username=username)).scalar_one_or_none()
     # Verify against a stand-in hash for unknown names too, so timing does not tell them apart.
     password_hash = user.password_hash if user is not None else _unknown_user_hash()
     try:

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DecimalField, IntegerField, StringField, TextAreaField
+from wtforms import DecimalField, Field, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from apps.flask_app.extensions import db
@@ -21,6 +21,8 @@ from apps.flask_app.models import (
     QUANTITY_MAX,
     Item,
     has_at_most_cents,
+    is_storable_text,
+    item_or_404,
 )
 
 ITEMS_PER_PAGE = 20
@@ -28,9 +30,14 @@ ITEMS_PER_PAGE = 20
 blp = Blueprint("forms", __name__, url_prefix="/items")
 
 
+def storable_text(form: FlaskForm, field: Field) -> None:
+    if field.data and not is_storable_text(field.data):
+        raise ValidationError("Must not contain NUL characters.")
+
+
 class ItemForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired(), Length(max=NAME_MAX_LENGTH)])
-    description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX_LENGTH)])
+    name = StringField("Name", validators=[InputRequired(), Length(max=NAME_MAX_LENGTH), storable_text])
+    description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX_LENGTH), storable_text])
     price = DecimalField("Price", validators=[InputRequired()])
     quantity = IntegerField(
         "Quantity", default=0, validators=[Optional(), NumberRange(min=0, max=QUANTITY_MAX)]
@@ -58,7 +65,7 @@ def list_items() -> str:
 @blp.get("/<int:item_id>")
 @login_required
 def read_item(item_id: int) -> str:
-    return render_template("items/detail.html", item=db.get_or_404(Item, item_id))
+    return render_template("items/detail.html", item=item_or_404(item_id))
 
 
 @blp.route("/new", methods=["GET", "POST"])

@@ -6,16 +6,16 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import g, request
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from sqlalchemy import func, select
 
 from apps.flask_app.auth import BEARER_SECURITY, token_required
-from apps.flask_app.errors import error_responses
+from apps.flask_app.errors import ApiBlueprint, error_responses
 from apps.flask_app.extensions import db
-from apps.flask_app.models import Item
+from apps.flask_app.models import Item, item_or_404
 from apps.flask_app.schemas import ItemInSchema, ItemPageSchema, ItemSchema, PageQuerySchema
 
-blp = Blueprint("items", __name__, url_prefix="/api/items", description="Items")
+blp = ApiBlueprint("items", __name__, url_prefix="/api/items", description="Items")
 
 _JSON_BODY_ERRORS = error_responses(
     HTTPStatus.BAD_REQUEST,
@@ -34,7 +34,7 @@ def require_json_body() -> None:
 
 def _owned_item(item_id: int) -> Item:
     """Return the item when the token's user owns it; abort with 404 or 403 otherwise."""
-    item = db.get_or_404(Item, item_id)
+    item = item_or_404(item_id)
     if item.owner_id != g.api_user.id:
         abort(HTTPStatus.FORBIDDEN)
     return item
@@ -70,7 +70,7 @@ def create_item(fields: dict[str, Any]) -> Item:
 @blp.response(HTTPStatus.OK, ItemSchema)
 def read_item(item_id: int) -> Item:
     """Return one item."""
-    return db.get_or_404(Item, item_id)
+    return item_or_404(item_id)
 
 
 @blp.put("/<int:item_id>")

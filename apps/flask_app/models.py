@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import abort
 from flask_login import UserMixin
 from sqlalchemy import DateTime, ForeignKey, Numeric, String, TypeDecorator
 from sqlalchemy.engine import Dialect
@@ -18,8 +19,23 @@ NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 1000
 PRICE_MAX = Decimal(1_000_000)
 PRICE_DECIMAL_PLACES = 2
-# The largest value of the integer column, on every database.
-QUANTITY_MAX = 2**31 - 1
+# The largest value an integer column holds on every database (PostgreSQL's integer).
+MAX_INTEGER = 2**31 - 1
+QUANTITY_MAX = MAX_INTEGER
+
+
+def is_storable_text(text: str) -> bool:
+    """Return whether every database can store text: no NUL character, no lone surrogate.
+
+    JSON can carry both ("\\u0000", "\\ud800"); PostgreSQL refuses the first, UTF-8 the second.
+    """
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def has_at_most_cents(value: Decimal) -> bool:
@@ -99,3 +115,11 @@ class Item(db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def item_or_404(item_id: int) -> Item:
+    """Return the item with this id, or abort with 404."""
+    # Larger ids cannot exist, and SQLite cannot even bind integers past 2**63.
+    if item_id > MAX_INTEGER:
+        abort(404)
+    return db.get_or_404(Item, item_id)

@@ -15,10 +15,13 @@ from apps.flask_app.models import (
     PRICE_MAX,
     QUANTITY_MAX,
     has_at_most_cents,
+    is_storable_text,
 )
 
 DEFAULT_PAGE_LIMIT = 20
 MAX_PAGE_LIMIT = 100
+# The largest OFFSET SQLite and PostgreSQL take (a signed 64-bit integer).
+MAX_OFFSET = 2**63 - 1
 
 _DECIMAL_INTEGER = re.compile(r"-?[0-9]+")
 
@@ -52,6 +55,18 @@ class JsonNumber(ma.fields.Decimal):
         return None if value is None else float(value)
 
 
+class Text(ma.fields.String):
+    """A string the database can store (see is_storable_text)."""
+
+    default_error_messages = {"unstorable": "Must not contain NUL characters or lone surrogates."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not is_storable_text(text):
+            raise self.make_error("unstorable")
+        return text
+
+
 def validate_cents(value: Decimal) -> None:
     if not has_at_most_cents(value):
         raise ma.ValidationError("Must have at most 2 decimal places.")
@@ -63,8 +78,8 @@ class ItemInSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX_LENGTH))
-    description = ma.fields.String(load_default="", validate=validate.Length(max=DESCRIPTION_MAX_LENGTH))
+    name = Text(required=True, validate=validate.Length(min=1, max=NAME_MAX_LENGTH))
+    description = Text(load_default="", validate=validate.Length(max=DESCRIPTION_MAX_LENGTH))
     price = JsonNumber(
         required=True,
         validate=[validate.Range(min=0, min_inclusive=False, max=PRICE_MAX), validate_cents],
@@ -91,7 +106,7 @@ class ItemSchema(ma.Schema):
 
 class PageQuerySchema(ma.Schema):
     limit = QueryInteger(load_default=DEFAULT_PAGE_LIMIT, validate=validate.Range(min=1, max=MAX_PAGE_LIMIT))
-    offset = QueryInteger(load_default=0, validate=validate.Range(min=0))
+    offset = QueryInteger(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
 
 
 class ItemPageSchema(ma.Schema):
