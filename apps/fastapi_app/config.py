@@ -31,4 +31,4 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
 
 
-settings = Settings()
+settings = Settings()  # type: ignore[call-arg]  # the values come from the environment

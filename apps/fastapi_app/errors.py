@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
@@ -51,7 +52,10 @@ def error_code(status_code: int) -> str:
 
 
 def error_response(
-    status_code: int, *, fields: dict[str, list[str]] | None = None, headers: Any = None
+    status_code: int,
+    *,
+    fields: dict[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """Return the JSON error envelope for a status, with the invalid fields of a 422."""
     content: dict[str, Any] = {"error": error_code(status_code)}

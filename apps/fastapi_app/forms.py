@@ -27,12 +27,13 @@ async def read_item_list(
     user: SessionUser,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
-    """Show a page of items."""
+    """Show a page of items (the last one for a page number past the end)."""
     total = await session.scalar(select(func.count()).select_from(Item)) or 0
+    page_count = max(1, -(-total // ITEMS_PER_PAGE))
+    page = min(page, page_count)
     items = await session.scalars(
         select(Item).order_by(Item.id).limit(ITEMS_PER_PAGE).offset((page - 1) * ITEMS_PER_PAGE)
     )
-    page_count = max(1, -(-total // ITEMS_PER_PAGE))
     return templates.TemplateResponse(
         request,
         "items/list.html",

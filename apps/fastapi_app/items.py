@@ -13,6 +13,7 @@ from apps.fastapi_app.models import Item, User
 from apps.fastapi_app.schemas import (
     ITEMS_DEFAULT_LIMIT,
     ITEMS_MAX_LIMIT,
+    MAX_INTEGER,
     ItemIn,
     ItemOut,
     ItemPage,
@@ -20,9 +21,8 @@ from apps.fastapi_app.schemas import (
 
 router = APIRouter(prefix="/api/items", tags=["items"])
 
-# A write checks the token before it looks the item up: without a valid token, a client never
-# learns whether an item exists (401 comes before 403 and 404).
-WRITE_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 422)
+# Writes resolve the bearer token (CurrentUser) before their handler looks the item up, so a
+# client without a valid token never learns whether an item exists: 401 comes before 403 and 404.
 JSON_BODY = [Depends(require_json_body)]
 
 
@@ -44,7 +44,7 @@ def check_owner(item: Item, user: User) -> None:
 async def read_items(
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=ITEMS_MAX_LIMIT)] = ITEMS_DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> ItemPage:
     """List the items in id order, a page at a time."""
     total = await session.scalar(select(func.count()).select_from(Item))
@@ -77,7 +77,11 @@ async def read_item(session: DbSession, item_id: ItemId) -> ItemOut:
     return ItemOut.model_validate(await get_item_or_404(session, item_id))
 
 
-@router.put("/{item_id}", dependencies=JSON_BODY, responses=WRITE_ERRORS)
+@router.put(
+    "/{item_id}",
+    dependencies=JSON_BODY,
+    responses=error_responses(400, 401, 403, 404, 413, 415, 422),
+)
 async def replace_item(session: DbSession, user: CurrentUser, item_id: ItemId, item_in: ItemIn) -> ItemOut:
     """Replace every field of an item the token's user owns."""
     item = await get_item_or_404(session, item_id)

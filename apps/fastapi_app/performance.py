@@ -21,12 +21,14 @@ _WORLD_IDS = range(1, seed_data.WORLD_ROWS + 1)
 
 
 def random_world_ids(count: int) -> list[int]:
+    """Return count distinct random World ids."""
     # Distinct ids: each row is read by its own query (the session's identity map would answer
     # a repeated id without one), and each updated row appears once in the response.
     return random.sample(_WORLD_IDS, count)
 
 
 def random_number() -> int:
+    """Return a new random randomNumber, 1..10000."""
     return random.randint(1, seed_data.RANDOM_MAX)
 
 
