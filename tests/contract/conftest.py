@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 from html_forms import log_in
+from stored_rows import read_random_numbers
 
 from bench.config import AppSpec, discover_apps, env_value, load_app
 from bench.database import DB_KINDS, PostgresCluster, postgres_cluster, sqlite_url
@@ -96,6 +96,8 @@ class AppServer:
     spec: AppSpec
     running: RunningServer
     database_url: str
+    # The World table as the setup command left it, read before any test ran /updates.
+    seeded_world: dict[int, int]
 
     @property
     def base_url(self) -> str:
@@ -148,7 +150,13 @@ def app_server(
         workers=CONTRACT_WORKERS,
         log_path=workdir / "server.log",
     ) as running:
-        yield AppServer(target=target, spec=spec, running=running, database_url=database_url)
+        yield AppServer(
+            target=target,
+            spec=spec,
+            running=running,
+            database_url=database_url,
+            seeded_world=read_random_numbers(database_url),
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -230,7 +238,3 @@ def user_browser(app_server: AppServer, user_session: httpx.Cookies) -> Iterator
     """A client logged in as user (not staff) through /login."""
     with app_server.client(cookies=httpx.Cookies(user_session)) as browser:
         yield browser
-
-
-def workdir_of(app_server: AppServer) -> Path:
-    return app_server.running.log_path.parent

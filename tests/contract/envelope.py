@@ -22,7 +22,7 @@ def assert_error(response: httpx.Response, code: str, *, fields: tuple[str, ...]
     """Assert that response is the envelope of code (its status, JSON body, named fields); return the body."""
     expected_status = ERROR_STATUS[code]
     assert response.status_code == expected_status, (
-        f"{response.request.method} {response.request.url}: expected {expected_status} {code}, "
+        f"{response.request.method} {str(response.request.url)[:300]}: expected {expected_status} {code}, "
         f"got {response.status_code}: {response.text[:1000]}"
     )
     assert response.headers.get("content-type", "").startswith("application/json"), response.headers

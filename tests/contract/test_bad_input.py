@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from conftest import USER, AppServer
+from conftest import USER
 from envelope import ERROR_STATUS, assert_error
 from html_forms import find_form, submit_form
 
@@ -20,7 +20,7 @@ ONE_MIB = 1_048_576
 
 def assert_handled(response: httpx.Response, *, allowed: tuple[int, ...] | None = None) -> None:
     """Not a server error, no stack trace; under /api an error uses the envelope."""
-    request = f"{response.request.method} {response.request.url}"
+    request = f"{response.request.method} {str(response.request.url)[:300]}"
     assert response.status_code < 500, f"{request}: {response.status_code} {response.text[:1000]}"
     if allowed is not None:
         assert response.status_code in allowed, f"{request}: {response.status_code} {response.text[:1000]}"
@@ -193,9 +193,25 @@ def test_a_chunked_body_over_one_mib_is_refused(client: httpx.Client, user_auth:
     assert client.get("/api/items").json()["total"] == before
 
 
-def test_oversized_requests_elsewhere(client: httpx.Client, app_server: AppServer) -> None:
+def test_an_oversized_form_body_is_too_large(client: httpx.Client) -> None:
     oversized = {"username": "x" * (ONE_MIB + 1), "password": "x"}
     assert_error(client.post("/api/auth/token", data=oversized), "payload_too_large")
-    assert_handled(client.get("/api/items", params={"limit": "1" * 5000}), allowed=(422,))
-    assert_handled(client.get("/queries", params={"queries": "9" * 5000}), allowed=(200,))
-    assert_handled(client.get("/io", params={"ms": "9" * 5000}), allowed=(200, 422))
+
+
+# Numbers far beyond 64 bits, in URLs that stay below the servers' request-line limit (4 kB for gunicorn).
+HUGE = "9" * 1000
+
+
+@pytest.mark.parametrize("name", ["limit", "offset"])
+def test_huge_paging_numbers(client: httpx.Client, name: str) -> None:
+    response = client.get("/api/items", params={name: HUGE})
+    if name == "limit":
+        assert_error(response, "validation_error", fields=("limit",))
+    else:
+        # offset has no upper bound in the contract: an empty page or a 422 are both answers.
+        assert_handled(response, allowed=(200, 422))
+
+
+@pytest.mark.parametrize(("path", "name"), [("/queries", "queries"), ("/updates", "queries"), ("/io", "ms")])
+def test_huge_numbers_are_clamped(client: httpx.Client, path: str, name: str) -> None:
+    assert_handled(client.get(path, params={name: HUGE}), allowed=(200,))

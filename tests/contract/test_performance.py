@@ -1,26 +1,17 @@
-"""The performance endpoints (plaintext, json, db, queries, updates, fortunes), /health, and the headers every
-response carries."""
+"""The performance endpoints (plaintext, json, db, queries, updates), /health, and the headers every response
+carries. Fortunes, the template test, has its own module."""
 
 from __future__ import annotations
 
-import html
-import re
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 import pytest
 from conftest import AppServer
-from world_table import read_random_numbers
+from stored_rows import read_random_numbers
 
-from apps.seed_data import ADDITIONAL_FORTUNE, FORTUNES, RANDOM_MAX, WORLD_ROWS
-
-FORTUNES_HEAD = (
-    "<!DOCTYPE html><html><head><title>Fortunes</title></head><body>"
-    "<table><tr><th>id</th><th>message</th></tr>"
-)
-FORTUNES_TAIL = "</table></body></html>"
-FORTUNE_ROW = re.compile(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>")
+from apps.seed_data import RANDOM_MAX, WORLD_ROWS
 
 
 def assert_world_row(row: Any) -> None:
@@ -86,40 +77,6 @@ def test_queries_reads_rows_as_stored(client: httpx.Client, app_server: AppServe
     rows = client.get("/queries", params={"queries": 10}).json()
     stored = read_random_numbers(app_server.database_url, [row["id"] for row in rows])
     assert {row["id"]: row["randomNumber"] for row in rows} == stored
-
-
-def _fortunes_markup(client: httpx.Client) -> tuple[httpx.Response, str]:
-    response = client.get("/fortunes")
-    assert response.status_code == 200
-    # Whitespace between tags is not significant.
-    return response, re.sub(r">\s+<", "><", response.text.strip())
-
-
-def test_fortunes_markup(client: httpx.Client) -> None:
-    response, markup = _fortunes_markup(client)
-    assert response.headers["content-type"].replace(" ", "").lower() == "text/html;charset=utf-8"
-    assert markup.startswith(FORTUNES_HEAD), markup[:300]
-    assert markup.endswith(FORTUNES_TAIL), markup[-300:]
-    rows_markup = markup[len(FORTUNES_HEAD) : -len(FORTUNES_TAIL)]
-    assert FORTUNE_ROW.sub("", rows_markup) == "", f"unexpected markup between rows: {rows_markup}"
-
-
-def test_fortunes_are_all_rows_plus_one_sorted_by_message(client: httpx.Client) -> None:
-    _, markup = _fortunes_markup(client)
-    rows = [
-        (int(html.unescape(cell_id)), html.unescape(message))
-        for cell_id, message in FORTUNE_ROW.findall(markup)
-    ]
-    expected = sorted([*FORTUNES, (0, ADDITIONAL_FORTUNE)], key=lambda fortune: fortune[1])
-    assert rows == expected
-
-
-def test_fortunes_are_escaped(client: httpx.Client) -> None:
-    response, _ = _fortunes_markup(client)
-    assert "<script>" not in response.text
-    assert "&lt;script&gt;alert(" in response.text
-    # The Japanese fortune is text, not character references.
-    assert "フレームワークのベンチマーク" in response.text
 
 
 def test_health(client: httpx.Client, app_server: AppServer) -> None:
