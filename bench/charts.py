@@ -140,10 +140,14 @@ def _grouped_bars(
             if status == STATUS_GENERATOR_BOUND:
                 bound = float(mine.at[scenario, BOUND_RPS])
                 axes.bar(offset, bound, width, color="none", edgecolor=colors[label], hatch="///")
-                axes.annotate("≥", (offset, bound), ha="center", va="bottom", fontsize=12, weight="bold")
             elif status == STATUS_ERROR:
                 axes.annotate(
-                    "✕", (offset, 0.02), xycoords=("data", "axes fraction"), ha="center", color="red"
+                    "x",
+                    (offset, 0.02),
+                    xycoords=("data", "axes fraction"),
+                    ha="center",
+                    color="red",
+                    weight="bold",
                 )
     axes.set_xticks(positions, scenarios, rotation=30, ha="right")
     axes.grid(axis="y", which="both", alpha=0.3)
@@ -186,8 +190,8 @@ def throughput_chart(cells: pd.DataFrame) -> Chart | None:
     caption = (
         "Median requests per second over the valid trials, at the largest user count of each scenario; "
         "higher is better. Whiskers: 95% bootstrap confidence interval of the median (none with one trial). "
-        "Hatched bars marked ≥: the load generator was the limit, so the app can do at least that much. "
-        "✕: the cell failed (see the warnings). The scale is logarithmic: equal gaps are equal ratios."
+        "Hatched, unfilled bars: the load generator was the limit, so the app can do at least that much. "
+        "A red x: the cell failed (see the warnings). The scale is logarithmic: equal gaps are equal ratios."
     )
     return Chart("throughput", title, caption, _svg(figure, name="throughput", title=title))
 

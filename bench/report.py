@@ -16,6 +16,7 @@ import pandas as pd
 from packaging.utils import canonicalize_name
 
 from bench import analysis as a
+from bench.app_facts import installed_version, versions_in_metadata
 from bench.charts import Chart, history_chart, run_charts
 from bench.config import APPS_DIR, REPORTS_DIR, AppSpec, ConfigError, load_app
 from bench.contract_status import CONTRACT_FILE, read_contract_evidence
@@ -24,11 +25,9 @@ from bench.results import LATEST_LINK, METADATA_FILE, RESULTS_FILE, read_metadat
 from bench.table import (
     ComparisonTable,
     build_comparison_table,
-    installed_version,
     ordered_scenarios,
     render_markdown,
     scenario_rows,
-    versions_in_metadata,
 )
 
 log = logging.getLogger(__name__)
@@ -169,13 +168,28 @@ def version_lookup(metadata: Mapping[str, Any]) -> Callable[[str], str | None]:
     return version_of
 
 
+RUN_COMPLETE = "complete"
+
+
+def run_warnings(metadata: Mapping[str, Any]) -> list[a.CellWarning]:
+    """Return warnings about the run as a whole: one that did not complete, or left no metadata."""
+    if not metadata:
+        message = "metadata.json is missing: the machine, versions and settings of this run are unknown"
+        return [a.CellWarning("", "", "", 0, "incomplete", message)]
+    status = metadata.get("status")
+    if status is not None and status != RUN_COMPLETE:
+        message = f"the run did not complete (status: {status}): cells it did not reach are missing"
+        return [a.CellWarning("", "", "", 0, "incomplete", message)]
+    return []
+
+
 def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
     """Return what the report of the run in run_dir shows (reads the run's files, the apps' app.toml,
     the contract evidence and the earlier runs saved beside it; writes nothing)."""
     reports_dir = run_dir.parent
     frame, metadata = load_run(run_dir)
     cells = a.aggregate_cells(frame)
-    warnings = a.collect_warnings(frame, cells)
+    warnings = [*run_warnings(metadata), *a.collect_warnings(frame, cells)]
     specs, notes = _load_apps(sorted(set(frame[a.APP])), apps_dir=apps_dir)
     preferred = {spec.name: spec.default_server for spec in specs}
     headline = a.headline_cells(cells, preferred_servers=preferred)

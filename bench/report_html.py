@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -30,22 +31,18 @@ PAGE_TITLE = "FastAPI, Flask and Django, measured"
 # metadata.json keys shown first in the environment box, in this order; every other key follows.
 METADATA_ORDER = (
     "run_id",
+    "status",
     "started_at",
     "finished_at",
     "profile",
-    "commit",
-    "git_commit",
-    "hostname",
+    "command_line",
+    "git",
     "machine",
-    "platform",
-    "cpu_model",
-    "cpu_count",
-    "cpus",
-    "server_cpus",
-    "locust_cpus",
     "python",
     "database",
-    "db",
+    "settings",
+    "packages",
+    "apps",
 )
 
 WARNING_LABELS = {
@@ -57,43 +54,11 @@ WARNING_LABELS = {
     "missing": "missing",
     "mixed": "mixed settings",
     "few_trials": "too few trials",
+    "incomplete": "run incomplete",
 }
 
-STYLE = """
-:root { --ink: #1d2330; --muted: #5b6472; --line: #d8dde5; --ok: #1a7f37; --bad: #b42318; --warn: #9a6700; }
-* { box-sizing: border-box; }
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
-       margin: 0 auto; padding: 1.5rem; max-width: 1200px; }
-h1 { margin: 0 0 .25rem; font-size: 1.8rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid var(--line); }
-.lead { color: var(--muted); margin-top: 0; }
-code { background: #f3f5f8; padding: 0 .25em; border-radius: 3px; }
-.box { border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1.1rem; margin: 1rem 0; }
-.box.warnings { border-color: #e3b341; background: #fffbeb; }
-.box.clean { border-color: #8fd19e; background: #f0fbf3; }
-section.environment { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
-section.environment h3 { margin-top: 0; font-size: 1rem; }
-dl.environment { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1.2rem; margin: 0; }
-dl.environment dt { color: var(--muted); } dl.environment dd { margin: 0; word-break: break-word; }
-table { border-collapse: collapse; width: 100%; margin: .6rem 0; }
-th, td { border: 1px solid var(--line); padding: .35rem .5rem; vertical-align: top; text-align: left; }
-thead th { background: #f3f5f8; }
-.scroll { overflow-x: auto; }
-table.cells { font-size: .86em; }
-table.comparison th[scope=row] { width: 15%; }
-table.comparison th small { display: block; font-weight: normal; color: var(--muted); }
-table.comparison ul { margin: .2rem 0; padding-left: 1.1rem; }
-.cells td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.badge { display: inline-block; border-radius: 10px; padding: 0 .5em; font-size: .85em; }
-.badge.passed, .status-ok { color: var(--ok); } .badge.passed { background: #e6f4ea; }
-.badge.failed, .status-error { color: var(--bad); } .badge.failed { background: #fdecea; }
-.badge.not-run { background: #eef0f3; color: var(--muted); }
-.status-generator_bound, .status-partial { color: var(--warn); }
-.muted, .notes { color: var(--muted); font-size: .9em; }
-figure { margin: 1.5rem 0; } figure svg { max-width: 100%; height: auto; display: block; }
-figcaption { color: var(--muted); font-size: .92em; max-width: 80ch; }
-details summary { cursor: pointer; color: var(--muted); }
-footer { margin-top: 3rem; color: var(--muted); font-size: .9em; }
-"""
+# Inlined into every page: the report is one file that requests nothing.
+STYLE_PATH = Path(__file__).with_name("report.css")
 
 
 def esc(value: object) -> str:
@@ -119,6 +84,73 @@ def _flatten(metadata: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[st
             yield name, str(value)
 
 
+def _at(metadata: Mapping[str, Any], path: str) -> Any:
+    value: Any = metadata
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def _joined(*parts: Any, separator: str = " ") -> str:
+    return separator.join(str(part) for part in parts if part not in (None, "", [], {}))
+
+
+def environment_facts(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the facts a reader needs first from metadata.json as (label, text), leaving out unknown ones."""
+    apps = _at(metadata, "apps") or {}
+    frameworks = ", ".join(
+        _joined(entry.get("framework"), entry.get("framework_version"))
+        for entry in apps.values()
+        if isinstance(entry, Mapping)
+    )
+    servers = sorted(
+        {
+            f"{name} {version}"
+            for entry in apps.values()
+            if isinstance(entry, Mapping)
+            for packages in (entry.get("servers") or {}).values()
+            for name, version in packages.items()
+        }
+    )
+    dirty = " (with uncommitted changes)" if _at(metadata, "git.dirty") else ""
+    database_kind = _at(metadata, "database.kind")
+    facts = [
+        ("started", _joined(_at(metadata, "started_at"))),
+        (
+            "finished",
+            _joined(_at(metadata, "finished_at"), f"({metadata['status']})" if "status" in metadata else ""),
+        ),
+        ("profile", _joined(_at(metadata, "profile") or _at(metadata, "settings.profile.name"))),
+        ("commit", _joined(_at(metadata, "git.commit") or _at(metadata, "commit")) + dirty),
+        ("CPU", _joined(_at(metadata, "machine.cpu_model") or _at(metadata, "cpu_model"))),
+        (
+            "cores, memory",
+            _joined(_at(metadata, "machine.logical_cpus"), "CPUs,", _at(metadata, "machine.memory_mb"), "MB"),
+        ),
+        ("system", _joined(_at(metadata, "machine.system"), _at(metadata, "machine.kernel"))),
+        (
+            "CPU split",
+            _joined(
+                f"server and database on {_at(metadata, 'settings.server_cpus')}",
+                f"Locust on {_at(metadata, 'settings.load_cpus')}",
+                separator=", ",
+            )
+            if _at(metadata, "settings.server_cpus") is not None
+            else "",
+        ),
+        ("Python", _joined(_at(metadata, "python.implementation"), _at(metadata, "python.version"))),
+        (
+            "database",
+            _joined(database_kind, _at(metadata, f"database.{database_kind}") if database_kind else None),
+        ),
+        ("frameworks", frameworks),
+        ("servers", ", ".join(servers)),
+        ("Locust", _joined(_at(metadata, "packages.locust"))),
+        ("command", _joined(_at(metadata, "command_line"))),
+    ]
+    return [(label, text) for label, text in facts if text.strip() and text.strip() != "CPUs, MB"]
+
+
 def _ordered_metadata(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
     first = [key for key in METADATA_ORDER if key in metadata]
     rest = sorted(key for key in metadata if key not in METADATA_ORDER)
@@ -129,7 +161,9 @@ def _values(frame: pd.DataFrame, column: str) -> str:
     return ", ".join(str(value) for value in sorted(set(frame[column])))
 
 
-def _measured_facts(frame: pd.DataFrame, cells: pd.DataFrame) -> list[tuple[str, str]]:
+def _measured_facts(
+    frame: pd.DataFrame, cells: pd.DataFrame, metadata: Mapping[str, Any]
+) -> list[tuple[str, str]]:
     durations = sorted({round(float(value), 1) for value in frame["duration_s"]})
     workers = sorted({int(value) for value in frame["workers"]})
     return [
@@ -141,6 +175,7 @@ def _measured_facts(frame: pd.DataFrame, cells: pd.DataFrame) -> list[tuple[str,
         ("workers per server", ", ".join(str(value) for value in workers)),
         ("trials per cell", ", ".join(str(value) for value in sorted(set(cells[a.TRIALS])))),
         ("measured window per trial (s)", ", ".join(f"{value:g}" for value in durations)),
+        ("warm-up per trial (s)", _joined(_at(metadata, "settings.profile.warmup_s")) or "not recorded"),
         ("rows in results.jsonl", str(len(frame))),
     ]
 
@@ -161,11 +196,17 @@ def _summary(content: ReportContent) -> str:
         )
         scored = esc(ranked.iloc[0][a.SCORED_SCENARIOS])
         parts.append(
-            "<p>Ranked by throughput relative to the fastest app (geometric mean over the scenarios every "
-            f"app completed: {scored}): {order}.</p>"
+            "<p>Ranked by throughput: each app's requests per second as a share of the fastest app's in the "
+            f"same scenario, averaged (geometric mean) over the scenarios every app completed ({scored}); "
+            f"100% would mean fastest everywhere: {order}.</p>"
         )
     else:
         parts.append("<p>No ranking: no scenario has a valid figure for every app.</p>")
+    if content.warnings:
+        parts.append(
+            f'<p>The <a href="#warnings">warnings</a> list {len(content.warnings)} reason(s) to doubt '
+            "some figures: read them before the numbers.</p>"
+        )
     if len(flagged):
         parts.append(
             f"<p><strong>{len(flagged)} of {len(cells)} cells are flagged</strong> (failed, "
@@ -177,8 +218,9 @@ def _summary(content: ReportContent) -> str:
 HOW_TO_READ = """
 <ul>
 <li><strong>A cell</strong> is one app on one server, under one scenario (a Locust workload), at one number
-of concurrent simulated users. Each cell ran several <strong>trials</strong> in shuffled order, each on a
-freshly started server, after a warm-up that is not counted.</li>
+of concurrent simulated users. Each cell ran one or more <strong>trials</strong>, interleaved in shuffled
+order with the other cells so that a slow spell of the machine hits every app alike; each trial's
+measured window follows a warm-up that is not counted.</li>
 <li><strong>req/s</strong> (higher is better) is the median over valid trials. <strong>[low–high]</strong>
 is the 95% bootstrap confidence interval of that median: where two apps' intervals overlap, this run does
 not show which is faster. With three trials the interval is close to the lowest and highest trial.</li>
@@ -300,9 +342,13 @@ def render_html(content: ReportContent) -> str:
     metadata = content.metadata
     how_to_read = HOW_TO_READ.replace("{noisy}", f"{a.NOISY_CV:.0%}")
     date = metadata.get("started_at") or (content.frame[a.STARTED_AT].min() or "date not recorded")
-    environment = _ordered_metadata(metadata) or [("metadata.json", "missing: machine and versions unknown")]
+    environment = environment_facts(metadata) or [("metadata.json", "missing: machine and versions unknown")]
+    everything = "".join(
+        f"<dt>{esc(key)}</dt><dd>{esc(value)}</dd>" for key, value in _ordered_metadata(metadata)
+    )
     facts = "".join(
-        f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in _measured_facts(content.frame, content.cells)
+        f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>"
+        for k, v in _measured_facts(content.frame, content.cells, metadata)
     )
     recorded = "".join(f"<dt>{esc(key)}</dt><dd>{esc(value)}</dd>" for key, value in environment)
     notes = "".join(f'<p class="notes">{esc(note)}</p>' for note in content.notes)
@@ -317,7 +363,8 @@ def render_html(content: ReportContent) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(PAGE_TITLE)} · {esc(content.run_id)}</title>
-<style>{STYLE}</style>
+<style>
+{STYLE_PATH.read_text(encoding="utf-8")}</style>
 </head>
 <body>
 <header>
@@ -329,7 +376,9 @@ loaded by Locust on the machine described below.</p>
 <h2 id="environment-title">Environment</h2>
 <section id="environment" class="environment">
 <div class="box"><h3>What ran</h3><dl class="environment">{facts}</dl></div>
-<div class="box"><h3>Machine and versions (metadata.json)</h3><dl class="environment">{recorded}</dl></div>
+<div class="box"><h3>Machine and versions (metadata.json)</h3><dl class="environment">{recorded}</dl>
+<details><summary>everything in metadata.json</summary>
+<dl class="environment all">{everything}</dl></details></div>
 </section>
 <section id="how-to-read"><h2>How to read this</h2>{how_to_read}</section>
 <section id="warnings-section"><h2>Warnings</h2>{_warnings_box(content.warnings)}</section>
