@@ -1,0 +1,365 @@
+"""`bench check --ab REF`: measure the apps of a git revision (A) and of the working tree (B), interleaved.
+
+REF is checked out into a temporary git worktree. Round after round, every cell of the profile is measured
+once on each side, back to back, A then B or B then A (alternating between rounds, and between cells within
+a round), so that slow drift of the machine hits both halves of a pair alike: the idea of duet benchmarking
+and of randomized multiple interleaved trials. Rows go to reports/<run-id>/results.jsonl labelled with
+their variant and trial = round, and `bench check` compares them pair by pair.
+
+Only the apps come from the two trees: the measuring code (bench/, its scenarios) and the Python
+environment are this tree's for both sides, so a change to bench/ or to uv.lock is not what A/B measures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import psutil
+from rich.console import Console
+
+from bench.cells import VARIANT_A, VARIANT_B
+from bench.check import CheckInputError, check_config
+from bench.config import APP_CONFIG_NAME, APPS_DIR, REPORTS_DIR, ROOT, ConfigError, discover_apps, load_app
+from bench.metadata import collect_metadata
+from bench.profiles import Profile, load_profile
+from bench.results import METADATA_FILE, RESULTS_FILE, ResultRow, append_row, write_metadata
+from bench.run_display import RunDisplay
+
+log = logging.getLogger(__name__)
+
+INJECT_CPU_ENV = "BENCH_INJECT_CPU_US"  # the apps burn this many µs of CPU in every request (contract)
+DEFAULT_PROFILE = "quick"
+DEFAULT_PAIRS = 6  # one flagged pair still leaves the default min_pairs (5)
+
+
+@dataclass(frozen=True)
+class AbCell:
+    """One cell of the A/B matrix (both sides measure it)."""
+
+    app: str
+    server: str
+    scenario: str
+    users: int
+
+
+@dataclass(frozen=True)
+class AbStep:
+    """One measurement: a cell, the side it runs on, and its round (the trial number of its pair)."""
+
+    cell: AbCell
+    variant: str
+    trial: int
+
+
+def ab_schedule(cells: Sequence[AbCell], *, pairs: int, seed: int) -> list[AbStep]:
+    """Return the measurements in run order: `pairs` rounds; in each, every cell in a shuffled order, its two
+    sides back to back, A first or B first alternating from round to round and from cell to cell."""
+    rng = random.Random(seed)
+    steps: list[AbStep] = []
+    position = {cell: index for index, cell in enumerate(cells)}
+    for trial in range(1, pairs + 1):
+        order = list(cells)
+        rng.shuffle(order)
+        for cell in order:
+            a_first = (trial + position[cell]) % 2 == 1
+            sides = (VARIANT_A, VARIANT_B) if a_first else (VARIANT_B, VARIANT_A)
+            steps.extend(AbStep(cell=cell, variant=variant, trial=trial) for variant in sides)
+    return steps
+
+
+class MeasureStep(Protocol):
+    """Measures one step and returns its row (errors in the row: it never raises for a failed cell)."""
+
+    def __call__(self, step: AbStep) -> ResultRow: ...
+
+
+class Progress(Protocol):
+    def cell_started(self, label: str) -> None: ...
+
+    def cell_done(self, row: ResultRow) -> None: ...
+
+
+def step_label(step: AbStep) -> str:
+    cell = step.cell
+    return f"{step.variant} {cell.app}/{cell.server} {cell.scenario} u={cell.users} pair {step.trial}"
+
+
+def run_schedule(
+    schedule: Sequence[AbStep], measure: MeasureStep, *, results_path: Path, progress: Progress
+) -> None:
+    """Measure every step in order, appending each row to results.jsonl as soon as it is measured."""
+    for step in schedule:
+        progress.cell_started(step_label(step))
+        row = measure(step)
+        if row.variant != step.variant or row.trial != step.trial:
+            row = replace(row, variant=step.variant, trial=step.trial)
+        append_row(results_path, row)
+        progress.cell_done(row)
+
+
+@dataclass(frozen=True)
+class AbSettings:
+    ref: str
+    profile: Profile
+    pairs: int = DEFAULT_PAIRS
+    seed: int | None = None
+    inject_cpu_us: int = 0
+    inject_apps: tuple[str, ...] = ()  # empty: every app of B
+    server_cpus: frozenset[int] | None = None
+    load_cpus: frozenset[int] | None = None
+    keep_worktree: bool = False
+    reports_dir: Path = REPORTS_DIR
+    command_line: str = ""
+
+    @classmethod
+    def from_config(
+        cls,
+        *,
+        ref: str,
+        pairs: int | None = None,
+        profile: str | None = None,
+        seed: int | None = None,
+        inject_cpu_us: int = 0,
+        inject_apps: tuple[str, ...] = (),
+        server_cpus: set[int] | None = None,
+        load_cpus: set[int] | None = None,
+        keep_worktree: bool = False,
+        reports_dir: Path | None = None,
+        command_line: str = "",
+        **profile_overrides: Any,
+    ) -> AbSettings:
+        """Return the settings: the command line's values, else [tool.bench.check] ab_profile and ab_pairs."""
+        table = check_config()
+        chosen = load_profile(profile or str(table.get("ab_profile", DEFAULT_PROFILE)))
+        if inject_cpu_us < 0:
+            raise ConfigError("--inject-cpu-us must be 0 or more")
+        return cls(
+            ref=ref,
+            profile=chosen.with_overrides(**profile_overrides),
+            pairs=int(pairs or table.get("ab_pairs", DEFAULT_PAIRS)),
+            seed=seed,
+            inject_cpu_us=inject_cpu_us,
+            inject_apps=inject_apps,
+            server_cpus=frozenset(server_cpus) if server_cpus else None,
+            load_cpus=frozenset(load_cpus) if load_cpus else None,
+            keep_worktree=keep_worktree,
+            reports_dir=reports_dir or REPORTS_DIR,
+            command_line=command_line,
+        )
+
+    def cpu_split(self) -> tuple[frozenset[int], frozenset[int]]:
+        """Return (server CPUs, load CPUs): the given ones, else the runner's default split."""
+        from bench.runner import default_cpu_split
+
+        default_server, default_load = default_cpu_split()
+        server = self.server_cpus or default_server
+        return server, self.load_cpus or (default_load - server) or default_load
+
+    def injected_env(self, variant: str, app: str) -> dict[str, str]:
+        """Return the environment that makes one side of one app burn extra CPU (B only, when asked)."""
+        burns = variant == VARIANT_B and (not self.inject_apps or app in self.inject_apps)
+        return {INJECT_CPU_ENV: str(self.inject_cpu_us if burns else 0)}
+
+
+def _git(*args: str, repo: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False, timeout=120)
+
+
+@contextlib.contextmanager
+def git_worktree(ref: str, *, repo: Path = ROOT, keep: bool = False) -> Iterator[tuple[Path, str]]:
+    """Check REF out into a temporary worktree; yield its root and commit; remove it afterwards."""
+    resolved = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", repo=repo)
+    if resolved.returncode != 0:
+        raise CheckInputError(f"--ab {ref}: not a git revision of {repo}")
+    commit = resolved.stdout.strip()
+    parent = Path(tempfile.mkdtemp(prefix="bench-ab-"))
+    root = parent / "A"
+    added = _git("worktree", "add", "--detach", str(root), commit, repo=repo)
+    if added.returncode != 0:
+        shutil.rmtree(parent, ignore_errors=True)
+        raise CheckInputError(f"git worktree add of {ref} failed: {added.stderr.strip()}")
+    try:
+        yield root, commit
+    finally:
+        if keep:
+            log.info("side A's worktree kept at %s (remove it with `git worktree remove %s`)", root, root)
+        else:
+            _git("worktree", "remove", "--force", str(root), repo=repo)
+            shutil.rmtree(parent, ignore_errors=True)
+            _git("worktree", "prune", repo=repo)
+
+
+def apps_in_both(profile: Profile, *, a_apps_dir: Path, b_apps_dir: Path = APPS_DIR) -> list[str]:
+    """Return the profile's apps that exist in both trees (warning about the others)."""
+    names = list(profile.apps) or discover_apps(b_apps_dir)
+    present = [name for name in names if (a_apps_dir / f"{name}_app" / APP_CONFIG_NAME).is_file()]
+    for name in sorted(set(names) - set(present)):
+        log.warning("%s does not exist in side A's revision: not measured", name)
+    if not present:
+        raise CheckInputError(f"none of the apps {', '.join(names)} exists in side A's revision")
+    return present
+
+
+def verify_tree(pid: int, *, root: Path, what: str) -> None:
+    """Raise unless the server process runs from root: else side A would silently measure B's code."""
+    try:
+        cwd = Path(psutil.Process(pid).cwd()).resolve()
+    except psutil.Error:
+        return  # the server already exited: its row carries the error
+    if cwd != root.resolve():
+        raise CheckInputError(
+            f"{what}'s server ran in {cwd}, not in its tree {root}: its code would not be that revision's "
+            "(bench/servers.py must start an app, and run its setup, from the app's own tree)"
+        )
+
+
+@contextlib.contextmanager
+def runner_measurer(
+    settings: AbSettings, *, trees: Mapping[str, Path], apps: Sequence[str], workdir: Path, logs_dir: Path
+) -> Iterator[MeasureStep]:
+    """Yield a MeasureStep backed by bench/runner.py: one server pool and cell runner per side and app."""
+    from bench.runner import Cell, CellRunner, RunSettings, resolve_scenarios
+    from bench.targets import ServerPool
+
+    profile = settings.profile
+    server_cpus, load_cpus = settings.cpu_split()
+    scenarios = resolve_scenarios(profile)
+    with contextlib.ExitStack() as stack:
+        runners: dict[tuple[str, str], tuple[CellRunner, ServerPool]] = {}
+        for variant, root in trees.items():
+            for app in apps:
+                spec = load_app(app, root / "apps")
+                env = settings.injected_env(variant, app)
+                place = f"{variant}-{app}"
+                (workdir / place).mkdir()
+                (logs_dir / place).mkdir()
+                pool = stack.enter_context(
+                    ServerPool(
+                        apps={app: spec},
+                        db=profile.db,
+                        workdir=workdir / place,
+                        logs_dir=logs_dir / place,
+                        workers=profile.workers,
+                        threads=profile.threads,
+                        server_cpus=set(server_cpus),
+                        extra_env=env,
+                    )
+                )
+                run_settings = RunSettings(
+                    profile=profile,
+                    apps_dir=root / "apps",
+                    server_cpus=server_cpus,
+                    load_cpus=load_cpus,
+                    variant=variant,
+                    extra_env=env,
+                )
+                runner = CellRunner(
+                    run_settings,
+                    scenarios=scenarios,
+                    pool=pool,
+                    workdir=workdir / place,
+                    logs_dir=logs_dir / place,
+                )
+                stack.callback(runner.close)
+                runners[(variant, app)] = (runner, pool)
+        verified: set[tuple[str, str]] = set()
+
+        def measure(step: AbStep) -> ResultRow:
+            cell = step.cell
+            runner, pool = runners[(step.variant, cell.app)]
+            row = runner.run(Cell(cell.app, cell.server, cell.scenario, cell.users, step.trial))
+            running = pool.get_running(cell.app, cell.server)
+            if (step.variant, cell.app) not in verified and running is not None:
+                verify_tree(running.pid, root=trees[step.variant], what=f"side {step.variant} of {cell.app}")
+                verified.add((step.variant, cell.app))
+            return row
+
+        yield measure
+
+
+def ab_cells(profile: Profile, apps: Sequence[str]) -> list[AbCell]:
+    """Return the profile's cells for these apps (B's app.toml decides the server variants)."""
+    from bench.runner import resolve_scenarios, resolve_targets
+
+    specs = {app: load_app(app) for app in apps}
+    return [
+        AbCell(app, server, scenario, users)
+        for app, server in resolve_targets(profile, specs)
+        for scenario in resolve_scenarios(profile)
+        for users in profile.users_for(scenario)
+    ]
+
+
+def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool = False) -> Path:
+    """Measure REF's apps and this tree's, interleaved; return the run folder (rows labelled A and B)."""
+    from bench.runner import RunSettings, new_run_dir, pinned_to, run_settings_metadata
+
+    profile = settings.profile
+    server_cpus, load_cpus = settings.cpu_split()
+    seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
+    with git_worktree(settings.ref, keep=settings.keep_worktree) as (a_root, commit):
+        apps = apps_in_both(profile, a_apps_dir=a_root / "apps")
+        cells = ab_cells(profile, apps)
+        schedule = ab_schedule(cells, pairs=settings.pairs, seed=seed)
+        run_dir = new_run_dir(settings.reports_dir, f"{datetime.now():%Y%m%d-%H%M%S}-ab-{profile.name}")
+        logs_dir = run_dir / "logs"
+        logs_dir.mkdir()
+        metadata = collect_metadata(
+            apps=[(load_app(app), sorted({c.server for c in cells if c.app == app})) for app in apps],
+            db_kind=profile.db,
+            settings=run_settings_metadata(
+                RunSettings(profile=profile, server_cpus=server_cpus, load_cpus=load_cpus, variant="A/B"),
+                seed=seed,
+                cells=len(schedule),
+            ),
+            command_line=settings.command_line,
+        )
+        metadata.update(
+            run_id=run_dir.name,
+            profile=profile.name,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            status="running",
+            ab={
+                "ref": settings.ref,
+                "commit": commit,
+                "pairs": settings.pairs,
+                "inject_cpu_us": settings.inject_cpu_us,
+                "inject_apps": list(settings.inject_apps),
+                "variants": {VARIANT_A: f"{settings.ref} ({commit[:12]})", VARIANT_B: "working tree"},
+            },
+        )
+        write_metadata(run_dir / METADATA_FILE, metadata)
+        status = "interrupted"
+        display = RunDisplay(console, quiet=quiet)
+        try:
+            with (
+                tempfile.TemporaryDirectory(prefix="bench-ab-run-") as workdir,
+                runner_measurer(
+                    settings,
+                    trees={VARIANT_A: a_root, VARIANT_B: ROOT},
+                    apps=apps,
+                    workdir=Path(workdir),
+                    logs_dir=logs_dir,
+                ) as measure,
+                pinned_to(load_cpus, enabled=True),
+                display.progress(total=len(schedule)) as progress,
+            ):
+                run_schedule(schedule, measure, results_path=run_dir / RESULTS_FILE, progress=progress)
+            status = "complete"
+        except Exception as exc:
+            status = f"failed: {type(exc).__name__}: {exc}"
+            raise
+        finally:
+            metadata.update(finished_at=datetime.now(UTC).isoformat(timespec="seconds"), status=status)
+            write_metadata(run_dir / METADATA_FILE, metadata)
+    return run_dir
