@@ -28,6 +28,7 @@ def column(name: str) -> str:
 APP, SERVER, SCENARIO, USERS = (column(key) for key in CELL_KEYS)
 TRIAL = column("trial")
 DB = column("db")
+VARIANT = column("variant")
 RPS = column("rps")
 REQUESTS = column("requests")
 FAILURES = column("failures")
@@ -37,7 +38,8 @@ LATENCY_P99 = column("latency_p99_ms")
 CPU_MS_PER_REQUEST = column("cpu_ms_per_request")
 SERVER_CPU_UTIL = column("server_cpu_util")
 SERVER_RSS = column("server_rss_mb")
-SERVER_PROCESSES = column("server_processes")
+SERVER_PSS = column("server_pss_mb")
+WORKERS = column("workers")
 GENERATOR_CPU_UTIL = column("generator_cpu_util")
 GENERATOR_BOUND = column("generator_bound")
 ERROR = column("error")
@@ -46,7 +48,7 @@ STARTED_AT = column("started_at")
 
 # Columns this module adds to each row.
 STATUS = "status"
-RSS_PER_PROCESS = "rss_per_process_mb"
+MEMORY_PER_WORKER = "memory_per_worker_mb"
 
 STATUS_OK = "ok"
 STATUS_PARTIAL = "partial"  # some trials valid, some flagged: the figures use the valid ones
@@ -54,7 +56,7 @@ STATUS_GENERATOR_BOUND = "generator_bound"
 STATUS_ERROR = "error"
 
 # The metrics summarised per cell; throughput first, it is the headline.
-METRICS: tuple[str, ...] = (RPS, LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, RSS_PER_PROCESS)
+METRICS: tuple[str, ...] = (RPS, LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, MEMORY_PER_WORKER)
 
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000
@@ -98,20 +100,23 @@ def frame_from_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     defaults = _row_defaults()
     records = [{name: row.get(name, defaults[name]) for name in ROW_FIELDS} for row in rows]
     frame = pd.DataFrame.from_records(records, columns=list(ROW_FIELDS))
-    for name in (APP, SERVER, SCENARIO, DB, ERROR, DATA_CHECK, STARTED_AT):
+    for name in (APP, SERVER, SCENARIO, DB, VARIANT, ERROR, DATA_CHECK, STARTED_AT):
         frame[name] = frame[name].fillna("").astype(str)
-    for name in (USERS, TRIAL, REQUESTS, FAILURES, SERVER_PROCESSES):
+    for name in (USERS, TRIAL, REQUESTS, FAILURES, WORKERS):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0).astype(int)
-    for name in (RPS, LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, SERVER_RSS, SERVER_CPU_UTIL):
+    for name in (RPS, LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, SERVER_RSS, SERVER_PSS, SERVER_CPU_UTIL):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     frame[GENERATOR_BOUND] = frame[GENERATOR_BOUND].fillna(False).astype(bool)
     frame[STATUS] = [
         STATUS_ERROR if error else STATUS_GENERATOR_BOUND if bound else STATUS_OK
         for error, bound in zip(frame[ERROR], frame[GENERATOR_BOUND], strict=True)
     ]
-    # Memory per worker: the whole process tree divided by its processes (arbiter included, so slightly low).
-    processes = frame[SERVER_PROCESSES].where(frame[SERVER_PROCESSES] > 0)
-    frame[RSS_PER_PROCESS] = frame[SERVER_RSS] / processes
+    # Memory per worker: the whole server tree (a process manager included: it is part of the cost of serving)
+    # divided by the workers. PSS counts pages shared between workers once; RSS, where PSS is unknown, counts
+    # them in every process. Zero means not measured.
+    memory = frame[SERVER_PSS].where(frame[SERVER_PSS] > 0, frame[SERVER_RSS])
+    workers = frame[WORKERS].where(frame[WORKERS] > 0)
+    frame[MEMORY_PER_WORKER] = memory.where(memory > 0) / workers
     return frame
 
 
@@ -168,6 +173,7 @@ def aggregate_cells(frame: pd.DataFrame) -> pd.DataFrame:
         bound = trials[trials[STATUS] == STATUS_GENERATOR_BOUND]
         record: dict[str, Any] = dict(zip(CELL_KEYS, keys, strict=True))
         record[DB] = ",".join(sorted(set(trials[DB])))
+        record[VARIANT] = ",".join(sorted(set(trials[VARIANT])))
         record[TRIALS] = len(trials)
         record[VALID_TRIALS] = len(valid)
         record[GENERATOR_BOUND_TRIALS] = len(bound)
@@ -281,6 +287,9 @@ def _cell_warnings(cells: pd.DataFrame) -> list[CellWarning]:
         where = (record[APP], record[SERVER], record[SCENARIO], int(record[USERS]))
         if "," in record[DB]:
             message = f"trials ran on different databases ({record[DB]}): the median mixes them"
+            found.append(CellWarning(*where, "mixed", message))
+        if "," in record[VARIANT]:
+            message = f"trials of different A/B variants ({record[VARIANT]}): the median mixes them"
             found.append(CellWarning(*where, "mixed", message))
         for metric, label in ((RPS, "throughput"), (CPU_MS_PER_REQUEST, "CPU per request")):
             cv = record[cv_of(metric)]

@@ -28,8 +28,8 @@ from bench.analysis import (
     CPU_MS_PER_REQUEST,
     LATENCY_P50,
     LATENCY_P99,
+    MEMORY_PER_WORKER,
     RPS,
-    RSS_PER_PROCESS,
     RUN,
     SCENARIO,
     SERVER,
@@ -240,17 +240,18 @@ def cpu_chart(cells: pd.DataFrame) -> Chart | None:
 def memory_chart(cells: pd.DataFrame) -> Chart | None:
     """Return the resident memory per server process per scenario."""
     chosen = at_largest_users(cells)
-    if chosen[median_of(RSS_PER_PROCESS)].isna().all():
+    if chosen[median_of(MEMORY_PER_WORKER)].isna().all():
         return None
     figure, (axes,) = _bar_figure()
-    _grouped_bars(axes, chosen, RSS_PER_PROCESS, colors=_colors(chosen), with_ci=False, show_flags=False)
-    axes.set_ylabel("MB resident per process")
+    _grouped_bars(axes, chosen, MEMORY_PER_WORKER, colors=_colors(chosen), with_ci=False, show_flags=False)
+    axes.set_ylabel("MB per worker")
     _legend(figure, axes)
     title = "Memory per worker"
     caption = (
-        "Resident memory of the server's process tree at the end of the window, divided by its number of "
-        "processes (a process manager's parent counts as one, which makes the figure slightly low); lower is "
-        "better. Flagged cells have no bar."
+        "Memory of the whole server (every process, a process manager included) at the end of the measured "
+        "window, divided by its number of workers; lower is better. Proportional set size (PSS) where known: "
+        "pages the workers share count once; otherwise resident size (RSS), which counts them in each "
+        "process. Flagged cells have no bar."
     )
     return Chart("memory", title, caption, _svg(figure, name="memory", title=title))
 

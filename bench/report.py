@@ -43,6 +43,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     a.SCENARIO,
     a.USERS,
     a.DB,
+    a.VARIANT,
     a.STATUS,
     a.TRIALS,
     a.VALID_TRIALS,

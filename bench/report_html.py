@@ -300,7 +300,7 @@ def _warnings_box(warnings: Iterable[a.CellWarning]) -> str:
 def _cells_table(cells: pd.DataFrame) -> str:
     header = (
         "app", "server", "scenario", "users", "status", "valid trials", "req/s", "95% CI", "CV", "of best",
-        "p50 ms", "p99 ms", "CPU ms/req", "MB/process", "req/s of each trial (#trial=value)",
+        "p50 ms", "p99 ms", "CPU ms/req", "MB/worker", "req/s of each trial (#trial=value)",
     )  # fmt: skip
     rows = []
     order = {name: index for index, name in enumerate(ordered_scenarios(cells[a.SCENARIO]))}
@@ -322,7 +322,7 @@ def _cells_table(cells: pd.DataFrame) -> str:
             _number(record[a.median_of(a.LATENCY_P50)], format_ms),
             _number(record[a.median_of(a.LATENCY_P99)], format_ms),
             _number(record[a.median_of(a.CPU_MS_PER_REQUEST)], format_ms),
-            _number(record[a.median_of(a.RSS_PER_PROCESS)], lambda value: f"{value:.0f}"),
+            _number(record[a.median_of(a.MEMORY_PER_WORKER)], lambda value: f"{value:.0f}"),
         )
         status = esc(record[a.STATUS])
         rows.append(

@@ -36,7 +36,15 @@ def test_frame_from_rows_fills_missing_columns_and_status() -> None:
     assert frame.loc[0, a.STATUS] == a.STATUS_OK
     assert frame.loc[0, a.ERROR] == ""
     assert math.isnan(frame.loc[0, a.LATENCY_P99])
-    assert math.isnan(frame.loc[0, a.RSS_PER_PROCESS]), "no process count: memory per process is unknown"
+    assert math.isnan(frame.loc[0, a.MEMORY_PER_WORKER]), "no memory measured: unknown, not zero"
+
+
+def test_memory_per_worker_prefers_pss_and_counts_the_whole_tree() -> None:
+    base = {"app": "flask", "server": "gunicorn", "scenario": "json", "users": 8, "trial": 0, "workers": 2}
+    frame = a.frame_from_rows(
+        [{**base, "server_rss_mb": 300.0, "server_pss_mb": 200.0}, {**base, "server_rss_mb": 300.0}]
+    )
+    assert list(frame[a.MEMORY_PER_WORKER]) == [100.0, 150.0]
 
 
 def test_summary_of_one_trial_has_no_interval_and_no_cv() -> None:
@@ -167,3 +175,11 @@ def test_history_has_one_line_per_run_app_and_scenario() -> None:
     history = a.headline_history(runs, preferred_servers={})
     assert len(history) == 3 + 6
     assert list(dict.fromkeys(history[a.RUN])) == ["run-1", "run-2"]
+
+
+def test_cells_mixing_databases_or_variants_are_flagged() -> None:
+    rows = synthetic_rows(apps=("flask",), scenarios=("json",), trials=2)
+    rows = flag(rows, app="flask", scenario="json", trials=[1], db="postgres", variant="B")
+    frame, cells = cells_of(rows)
+    mixed = [w.message for w in a.collect_warnings(frame, cells) if w.kind == "mixed"]
+    assert len(mixed) == 2 and "postgres,sqlite" in mixed[0] and "A/B" in mixed[1]

@@ -56,9 +56,10 @@ def test_all_failed_run_has_no_chart() -> None:
     assert charts.run_charts(cells_of(rows)) == []
 
 
-def test_memory_chart_needs_process_counts() -> None:
+def test_memory_chart_needs_measured_memory() -> None:
     rows = [
-        ResultRow(**{**row.__dict__, "server_processes": 0}) for row in synthetic_rows(scenarios=("json",))
+        ResultRow(**{**row.__dict__, "server_rss_mb": 0.0, "server_pss_mb": None})
+        for row in synthetic_rows(scenarios=("json",))
     ]
     assert charts.memory_chart(cells_of(rows)) is None
 
