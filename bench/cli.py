@@ -29,8 +29,11 @@ log = logging.getLogger("bench")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
-class Stop(Exception):
-    """Raised in the main thread on SIGTERM so that every context manager cleans up."""
+class Stop(BaseException):
+    """Raised in the main thread on SIGTERM so that every context manager cleans up.
+
+    A BaseException, like KeyboardInterrupt: no `except Exception` on the way may swallow it.
+    """
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from locust import FastHttpUser, constant, task
 
+from apps.seed_data import ADMIN_USERNAME
 from bench.config import HEALTH_PATH, load_app
-from bench.scenarios.common import ADMIN_USERNAME, LOGINS, ScenarioError, fail, html_body, shared_session
+from bench.scenarios.common import LOGINS, ScenarioError, fail, html_body, shared_session
 
 NAME = "admin"
 TABLE_ROW = "admin"

@@ -12,9 +12,9 @@ from typing import Any
 
 from locust import FastHttpUser, constant, task
 
+from apps.seed_data import USER_USERNAME
 from bench.scenarios.common import (
     SEEDED_ITEMS,
-    USER_USERNAME,
     WRITE_LOG,
     fail,
     json_body,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from locust import FastHttpUser, constant, task
 
-from bench.scenarios.common import TOKEN_PATH, USER_USERNAME, fail, json_body, password_of, shared_token
+from apps.seed_data import USER_USERNAME
+from bench.scenarios.common import TOKEN_PATH, fail, json_body, password_of, shared_token
 
 NAME = "auth"
 TABLE_ROW = "authentication"

@@ -1,6 +1,7 @@
 """What several scenarios share: response checks, HTML form parsing, logging in, and the log of writes.
 
-Runs inside Locust processes only (it imports gevent through Locust).
+Locust itself is imported for type hints only, so that tests can import this module without the gevent
+monkey-patching that importing Locust brings.
 """
 
 from __future__ import annotations
@@ -14,21 +15,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from html.parser import HTMLParser
 from http.cookiejar import Cookie, CookieJar
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gevent.lock import Semaphore
-from locust import FastHttpUser
-from locust.contrib.fasthttp import ResponseContextManager
 
+from apps.seed_data import ADMIN_USERNAME, ITEM_ROWS, RANDOM_MAX, WORLD_ROWS
 from bench.config import credentials_from_env
 
-ADMIN_USERNAME = "admin"
-USER_USERNAME = "user"
+if TYPE_CHECKING:
+    from locust import FastHttpUser
+    from locust.contrib.fasthttp import ResponseContextManager
+
+
 LOGIN_PATH = "/login"
 TOKEN_PATH = "/api/auth/token"
-WORLD_ROWS = 10_000
-SEEDED_ITEMS = 1_000
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+SEEDED_ITEMS = ITEM_ROWS
 
 T = TypeVar("T")
 
@@ -87,7 +88,7 @@ def is_world_row(value: Any) -> bool:
         and isinstance(value.get("id"), int)
         and isinstance(value.get("randomNumber"), int)
         and 1 <= value["id"] <= WORLD_ROWS
-        and 1 <= value["randomNumber"] <= WORLD_ROWS
+        and 1 <= value["randomNumber"] <= RANDOM_MAX
     )
 
 

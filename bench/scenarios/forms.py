@@ -12,8 +12,8 @@ import re
 
 from locust import FastHttpUser, constant, task
 
+from apps.seed_data import USER_USERNAME
 from bench.scenarios.common import (
-    USER_USERNAME,
     WRITE_LOG,
     HtmlForm,
     fail,

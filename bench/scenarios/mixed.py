@@ -12,9 +12,10 @@ from typing import Any
 
 from locust import FastHttpUser, constant
 
+from apps.seed_data import USER_USERNAME
 from bench.scenarios.api import ApiUser
 from bench.scenarios.auth import AuthUser
-from bench.scenarios.common import USER_USERNAME, shared_session, shared_token
+from bench.scenarios.common import shared_session, shared_token
 from bench.scenarios.db import DbUser
 from bench.scenarios.docs import DocsUser
 from bench.scenarios.forms import FormsUser
