@@ -227,51 +227,58 @@ def verify_tree(pid: int, *, root: Path, what: str) -> None:
 def runner_measurer(
     settings: AbSettings, *, trees: Mapping[str, Path], apps: Sequence[str], workdir: Path, logs_dir: Path
 ) -> Iterator[MeasureStep]:
-    """Yield a MeasureStep backed by bench/runner.py: one server pool and cell runner per side and app."""
+    """Yield a MeasureStep backed by bench/runner.py.
+
+    One server pool and one cell runner (with its load generator) per side and environment: at most three,
+    A, B, and B's apps that do not burn the injected CPU. The load generators differ between A and B; what
+    they could bias is throughput where they are the limit, and such cells are flagged generator-bound.
+    """
     from bench.runner import Cell, CellRunner, RunSettings, resolve_scenarios
     from bench.targets import ServerPool
 
     profile = settings.profile
     server_cpus, load_cpus = settings.cpu_split()
     scenarios = resolve_scenarios(profile)
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
+    for variant in trees:
+        for app in apps:
+            groups.setdefault((variant, tuple(settings.injected_env(variant, app).items())), []).append(app)
     with contextlib.ExitStack() as stack:
         runners: dict[tuple[str, str], tuple[CellRunner, ServerPool]] = {}
-        for variant, root in trees.items():
-            for app in apps:
-                spec = load_app(app, root / "apps")
-                env = settings.injected_env(variant, app)
-                place = f"{variant}-{app}"
-                (workdir / place).mkdir()
-                (logs_dir / place).mkdir()
-                pool = stack.enter_context(
-                    ServerPool(
-                        apps={app: spec},
-                        db=profile.db,
-                        workdir=workdir / place,
-                        logs_dir=logs_dir / place,
-                        workers=profile.workers,
-                        threads=profile.threads,
-                        server_cpus=set(server_cpus),
-                        extra_env=env,
-                    )
-                )
-                run_settings = RunSettings(
-                    profile=profile,
-                    apps_dir=root / "apps",
-                    server_cpus=server_cpus,
-                    load_cpus=load_cpus,
-                    variant=variant,
-                    extra_env=env,
-                )
-                runner = CellRunner(
-                    run_settings,
-                    scenarios=scenarios,
-                    pool=pool,
+        for number, ((variant, env_items), members) in enumerate(groups.items(), start=1):
+            root, env = trees[variant], dict(env_items)
+            place = f"{variant}{number}"
+            (workdir / place).mkdir()
+            (logs_dir / place).mkdir()
+            pool = stack.enter_context(
+                ServerPool(
+                    apps={app: load_app(app, root / "apps") for app in members},
+                    db=profile.db,
                     workdir=workdir / place,
                     logs_dir=logs_dir / place,
+                    workers=profile.workers,
+                    threads=profile.threads,
+                    server_cpus=set(server_cpus),
+                    extra_env=env,
                 )
-                stack.callback(runner.close)
-                runners[(variant, app)] = (runner, pool)
+            )
+            run_settings = RunSettings(
+                profile=profile,
+                apps_dir=root / "apps",
+                server_cpus=server_cpus,
+                load_cpus=load_cpus,
+                variant=variant,
+                extra_env=env,
+            )
+            runner = CellRunner(
+                run_settings,
+                scenarios=scenarios,
+                pool=pool,
+                workdir=workdir / place,
+                logs_dir=logs_dir / place,
+            )
+            stack.callback(runner.close)
+            runners.update({(variant, app): (runner, pool) for app in members})
         verified: set[tuple[str, str]] = set()
 
         def measure(step: AbStep) -> ResultRow:
