@@ -41,6 +41,7 @@ MODULE_KEYWORD_ROWS: tuple[tuple[str, str], ...] = (
     ("session", "authentication"),
     ("doc", "docs"),
     ("openapi", "docs"),
+    ("schema", "docs"),  # schemathesis: the API does what its OpenAPI document says
     ("form", "forms"),
     ("csrf", "forms"),
     ("html", "forms"),
@@ -52,6 +53,7 @@ MODULE_KEYWORD_ROWS: tuple[tuple[str, str], ...] = (
     ("seed", "orm"),
     ("item", "validation"),
     ("valid", "validation"),
+    ("input", "validation"),
     ("perf", "performance"),
 )
 

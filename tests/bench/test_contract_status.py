@@ -26,7 +26,11 @@ def test_rows_are_guessed_from_module_names() -> None:
     assert row_of_module("test_admin") == "admin"
     assert row_of_module("test_html_forms") == "forms"
     assert row_of_module("test_openapi_docs") == "docs"
-    assert row_of_module("test_misc") == OTHER_ROW
+    assert row_of_module("test_bad_input") == "validation"
+    assert row_of_module("test_schemathesis") == "docs"
+    assert row_of_module("test_fortunes") == "templates"
+    assert row_of_module("test_seed_data") == "orm"
+    assert row_of_module("test_production_settings") == OTHER_ROW
 
 
 def test_merge_replaces_only_what_ran(tmp_path: Path) -> None:
