@@ -23,7 +23,7 @@ from flask_smorest import abort
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
 
 from apps import seed_data
 from apps.flask_app.errors import ApiBlueprint, error_responses
@@ -157,8 +157,8 @@ def load_user(user_id: str) -> User | None:
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired()])
-    password = PasswordField("Password", validators=[DataRequired()])
+    username = StringField("Username", validators=[InputRequired()])
+    password = PasswordField("Password", validators=[InputRequired()])
 
 
 def _local_redirect_target(target: str | None) -> str:

@@ -1,7 +1,8 @@
-"""The JSON error envelope of /api and /io: {"error": CODE, "fields"?: {name: [messages]}}.
+"""How the JSON API answers bad requests: the error envelope, body parsing and the body limit.
 
-flask-smorest registers one handler for every HTTPException; EnvelopeApi replaces its payload
-with the contract's envelope under /api and /io and leaves Flask's own error pages elsewhere.
+Every error under /api and /io is {"error": CODE, "fields"?: {name: [messages]}}. flask-smorest
+registers one handler for every HTTPException; EnvelopeApi replaces its payload with the envelope
+under /api and /io and leaves Flask's own error pages elsewhere.
 """
 
 from __future__ import annotations

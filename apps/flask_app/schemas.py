@@ -29,7 +29,7 @@ _DECIMAL_INTEGER = re.compile(r"-?[0-9]+")
 class QueryInteger(ma.fields.Integer):
     """An integer query parameter written with decimal digits only.
 
-    int() alone would also take " 7", "+7" and "1_000", which the contract calls "not an integer".
+    int() alone would also take " 7", "+7" and "1_000".
     """
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
