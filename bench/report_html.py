@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +65,8 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _number(value: float, formatter: Any = format_rate) -> str:
-    return "–" if value is None or math.isnan(value) else str(formatter(value))
+def _number(value: float, formatter: Callable[[float], str] = format_rate) -> str:
+    return "–" if math.isnan(value) else formatter(value)
 
 
 def _percent(value: float) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -133,7 +133,6 @@ class ComparisonTable:
     apps: tuple[str, ...]
     rows: tuple[tuple[RowSpec, dict[str, TableCell]], ...]
     contract_source: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def format_rate(value: float) -> str:
