@@ -56,10 +56,12 @@ class CheckOutcome:
     run_dir: Path
     baseline_path: Path | None = None
     forced_differences: tuple[str, ...] = ()
+    ab: dict[str, Any] | None = None  # an A/B run's metadata: the reference, pairs, injected CPU
 
     def to_dict(self) -> dict[str, Any]:
         data = self.report.to_dict()
         data["run_dir"] = str(self.run_dir)
+        data["ab"] = self.ab
         data["baseline_file"] = str(self.baseline_path) if self.baseline_path else None
         data["forced_environment_differences"] = list(self.forced_differences)
         return data
@@ -110,7 +112,7 @@ def check_run(
         raise CheckInputError(str(exc)) from None
     if is_ab_run(rows):
         report = compare_pairs(collect_pairs(rows, metrics=METRICS), settings=settings)
-        outcome = CheckOutcome(report=report, run_dir=run_dir)
+        outcome = CheckOutcome(report=report, run_dir=run_dir, ab=(metadata or {}).get("ab"))
     else:
         path = baseline_path or default_baseline_path(metadata)
         try:
@@ -239,6 +241,13 @@ def print_outcome(outcome: CheckOutcome, console: Console) -> None:
     report = outcome.report
     source = f"baseline {outcome.baseline_path}" if outcome.baseline_path else "A/B pairs"
     console.print(f"run {outcome.run_dir} against {source}")
+    if outcome.ab:
+        variants = outcome.ab.get("variants", {})
+        injected = ""
+        if outcome.ab.get("inject_cpu_us"):
+            apps = ", ".join(outcome.ab.get("inject_apps") or ["every app"])
+            injected = f"; B burns {outcome.ab['inject_cpu_us']} µs of extra CPU per request in {apps}"
+        console.print(f"A = {variants.get('A', '?')}, B = {variants.get('B', '?')}{injected}")
     for difference in outcome.forced_differences:
         console.print(f"[bold red]WARNING, forced past an environment difference:[/] {difference}")
     if report.comparisons:

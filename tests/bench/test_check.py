@@ -107,13 +107,20 @@ def test_nothing_judged_is_unusable_input(
     assert "NOTHING JUDGED" in capsys.readouterr().out
 
 
-def test_an_ab_run_is_judged_pair_by_pair(tmp_path: Path) -> None:
+def test_an_ab_run_is_judged_pair_by_pair(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = noisy(0.5, 6, cv=0.01, seed=5)
-    slower = write_run(tmp_path / "ab", ab_rows(a_cpu_ms=a, b_cpu_ms=[v * 1.2 for v in a]))
+    ab = {
+        "ref": "main",
+        "inject_cpu_us": 50,
+        "inject_apps": ["fastapi"],
+        "variants": {"A": "main", "B": "tree"},
+    }
+    slower = write_run(tmp_path / "ab", ab_rows(a_cpu_ms=a, b_cpu_ms=[v * 1.2 for v in a]), metadata(ab=ab))
     report_path = tmp_path / "ab.json"
     assert main(["check", str(slower), "--json", str(report_path)]) == EXIT_FAILURE
+    assert "B burns 50 µs of extra CPU per request in fastapi" in capsys.readouterr().out
     report = json.loads(report_path.read_text())
-    assert report["mode"] == "ab" and report["baseline_file"] is None
+    assert report["mode"] == "ab" and report["baseline_file"] is None and report["ab"] == ab
     same = write_run(tmp_path / "ab-same", ab_rows(a_cpu_ms=a, b_cpu_ms=noisy(0.5, 6, cv=0.01, seed=5)))
     assert main(["check", str(same)]) == EXIT_OK
 
