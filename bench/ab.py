@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 INJECT_CPU_ENV = "BENCH_INJECT_CPU_US"  # the apps burn this many µs of CPU in every request (contract)
 DEFAULT_PROFILE = "quick"
 DEFAULT_PAIRS = 6  # one flagged pair still leaves the default min_pairs (5)
+LOCK_FILE = "uv.lock"
 
 
 @dataclass(frozen=True)
@@ -315,6 +316,13 @@ def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool 
     server_cpus, load_cpus = settings.cpu_split()
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
     with git_worktree(settings.ref, keep=settings.keep_worktree) as (a_root, commit):
+        if _git("diff", "--quiet", commit, "--", LOCK_FILE, repo=ROOT).returncode != 0:
+            log.warning(
+                "%s differs between %s and the working tree, but both sides run in this tree's environment: "
+                "a package upgrade is not what this A/B run measures",
+                LOCK_FILE,
+                settings.ref,
+            )
         apps = apps_in_both(profile, a_apps_dir=a_root / "apps")
         cells = ab_cells(profile, apps)
         schedule = ab_schedule(cells, pairs=settings.pairs, seed=seed)
