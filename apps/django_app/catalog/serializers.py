@@ -17,6 +17,8 @@ from rest_framework import serializers
 from apps.django_app.catalog.models import Item
 
 INTEGER_PATTERN = re.compile(r"[+-]?[0-9]+")
+# SQL's OFFSET is a 64-bit integer: beyond it the database would fail, so the API refuses it.
+OFFSET_MAX = 2**63 - 1
 
 
 class StrictCharField(serializers.CharField):
@@ -91,7 +93,7 @@ class ItemPageQuerySerializer(serializers.Serializer):
     """The query string of GET /api/items."""
 
     limit = QueryIntegerField(min_value=1, max_value=100, default=20)
-    offset = QueryIntegerField(min_value=0, default=0)
+    offset = QueryIntegerField(min_value=0, max_value=OFFSET_MAX, default=0)
 
 
 class ItemPageSerializer(serializers.Serializer):

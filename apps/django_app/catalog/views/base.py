@@ -1,20 +1,56 @@
-"""What every /api view shares."""
+"""What every /api view shares: the request body's limits, checked before anything else."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
+
+# A refused body is still read and thrown away, up to this much, so that the connection can
+# carry the client's next request (gunicorn closes a keep-alive connection whose request body
+# was left unread). Past this, the server closes the connection.
+DISCARD_MAX_BYTES = 8 * 1024 * 1024
+DISCARD_CHUNK_BYTES = 64 * 1024
+
+
+class LengthRequired(ParseError):
+    default_detail = "A request body needs a Content-Length header (chunked bodies are not read)."
+
+
+def discard_unread_body(request: Request) -> None:
+    """Read and drop what is left of the request body on the connection (WSGI only)."""
+    # Under ASGI, Django has read the whole body before calling the view.
+    stream = request.META.get("wsgi.input")
+    if stream is None:
+        return
+    remaining = max(DISCARD_MAX_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    while remaining > 0:
+        chunk = stream.read(min(DISCARD_CHUNK_BYTES, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
 
 
 class PayloadLimitFirstMixin:
-    """Reads the request body before authentication, permissions and parsing.
+    """Checks the request body before authentication, permissions and parsing.
 
     The contract answers an oversized body 413 before anything else (a 401 included). Django
-    checks DATA_UPLOAD_MAX_MEMORY_SIZE when the body is read, raising RequestDataTooBig, which
-    the API's exception handler turns into the 413 envelope.
+    checks DATA_UPLOAD_MAX_MEMORY_SIZE against the Content-Length when the body is read, raising
+    RequestDataTooBig, which the API's exception handler turns into the 413 envelope. Django reads
+    a body by its Content-Length only (under WSGI it never sees a chunked one), so a body sent
+    without one is refused (400) rather than taken for an empty one.
     """
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        request.body  # noqa: B018  (read for its size check)
+        if "HTTP_TRANSFER_ENCODING" in request.META:
+            discard_unread_body(request)
+            raise LengthRequired
+        try:
+            request.body  # noqa: B018  (read for its size check)
+        except RequestDataTooBig:
+            discard_unread_body(request)
+            raise
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
