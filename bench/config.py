@@ -61,6 +61,15 @@ class AppSpec:
     features: dict[str, tuple[str, ...]] = field(default_factory=dict)
     packages: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
+    @property
+    def root(self) -> Path:
+        """Return the tree the app belongs to (apps/<name>_app sits two levels below it).
+
+        Its processes run from there, so that an app checked out elsewhere (a git worktree in A/B mode) runs
+        its own code.
+        """
+        return self.directory.parent.parent
+
     def server(self, name: str | None) -> ServerVariant:
         """Return the named server variant, or the default one when name is None."""
         chosen = name or self.default_server

@@ -101,6 +101,13 @@ def app_environment(
     return env
 
 
+def process_environment(app: AppSpec, env: Mapping[str, str]) -> dict[str, str]:
+    """Return env with the app's own tree first on PYTHONPATH."""
+    paths = [str(app.root), *env.get("PYTHONPATH", "").split(os.pathsep)]
+    unique = [p for i, p in enumerate(paths) if p and p not in paths[:i]]
+    return {**env, "PYTHONPATH": os.pathsep.join(unique)}
+
+
 def run_setup(app: AppSpec, *, env: Mapping[str, str], timeout_s: float = 300.0) -> None:
     """Run the app's setup command (schema and seed); raise ServerError with its output on failure."""
     command = app.render_setup(python=sys.executable)
@@ -108,8 +115,8 @@ def run_setup(app: AppSpec, *, env: Mapping[str, str], timeout_s: float = 300.0)
     try:
         result = subprocess.run(
             command,
-            cwd=ROOT,
-            env=dict(env),
+            cwd=app.root,
+            env=process_environment(app, env),
             capture_output=True,
             text=True,
             timeout=timeout_s,
@@ -192,8 +199,8 @@ def start_server(
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
-            env=dict(env),
+            cwd=app.root,
+            env=process_environment(app, env),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
