@@ -43,17 +43,36 @@ BASE_RPS: Mapping[str, Mapping[str, float]] = {
 }
 SERVERS = {"fastapi": "uvicorn", "flask": "gunicorn", "django": "gunicorn"}
 
+# The layout bench/metadata.py writes.
 METADATA: dict[str, Any] = {
     "run_id": "20250101-120000",
+    "status": "complete",
     "started_at": "2025-01-01T12:00:00+00:00",
+    "finished_at": "2025-01-01T12:20:00+00:00",
     "profile": "default",
-    "commit": "0123456789ab",
-    "cpu_model": "Synthetic CPU @ 2.0GHz",
-    "cpu_count": 2,
-    "cpus": {"server": [0], "locust": [1]},
-    "python": "3.11.2",
-    "database": "sqlite",
-    "packages": {"fastapi": "0.120.0", "flask": "3.1.0", "django": "5.2.0", "locust": "2.40.0"},
+    "git": {"commit": "0123456789ab", "dirty": False},
+    "machine": {"cpu_model": "Synthetic CPU @ 2.0GHz", "logical_cpus": 2, "memory_mb": 8192},
+    "python": {"implementation": "CPython", "version": "3.11.2"},
+    "database": {"kind": "sqlite", "sqlite": "3.40.1"},
+    "packages": {"locust": "2.40.0"},
+    "apps": {
+        "fastapi": {
+            "framework": "fastapi",
+            "framework_version": "0.120.0",
+            "servers": {"uvicorn": {"uvicorn": "0.38"}},
+        },
+        "flask": {
+            "framework": "flask",
+            "framework_version": "3.1.0",
+            "servers": {"gunicorn": {"gunicorn": "23.0"}},
+        },
+        "django": {
+            "framework": "django",
+            "framework_version": "5.2.0",
+            "servers": {"gunicorn": {"gunicorn": "23.0"}},
+        },
+    },
+    "settings": {"server_cpus": [0], "load_cpus": [1], "profile": {"warmup_s": 2.0}},
 }
 
 
