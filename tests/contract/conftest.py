@@ -1,125 +1,26 @@
 """Fixtures of the contract suite: one real server per (app, database, server variant).
 
 Each server starts as `bench serve` starts it (the app's setup command, then its production server on
-loopback) and is shared by every test of that target.
-
-Which targets run comes from the environment:
-- BENCH_TEST_APPS: a comma list of app names (default: every app with an app.toml);
-- BENCH_TEST_DBS: a comma list of sqlite, postgres (default: both);
-- BENCH_TEST_SERVERS: a comma list of server variants, or "all" (default: each app's default server).
+loopback) and is shared by every test of that target. Which targets run comes from BENCH_TEST_APPS,
+BENCH_TEST_DBS and BENCH_TEST_SERVERS (see targets.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 from html_forms import log_in
 from stored_rows import read_random_numbers
+from targets import ADMIN, CONTRACT_WORKERS, USER, AppServer, Target, selected_targets
 
-from bench.config import AppSpec, discover_apps, env_value, load_app
-from bench.database import DB_KINDS, PostgresCluster, postgres_cluster, sqlite_url
-from bench.servers import RunningServer, serve_app
-
-# Two workers, so that every request may land on another process: state must live in the database and in
-# signed cookies, as in a benchmark run.
-CONTRACT_WORKERS = 2
-REQUEST_TIMEOUT_S = 60.0
-ADMIN, USER = "admin", "user"
-
-
-@dataclass(frozen=True)
-class Target:
-    """One combination the suite runs against."""
-
-    app: str
-    database: str
-    server: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.app}-{self.database}-{self.server}"
-
-
-def _env_list(name: str) -> list[str] | None:
-    raw = env_value(name)
-    if raw is None or not raw.strip():
-        return None
-    return [part.strip() for part in raw.split(",") if part.strip()]
-
-
-def selected_targets() -> list[Target]:
-    """Return the (app, database, server) combinations chosen by BENCH_TEST_APPS, _DBS and _SERVERS."""
-    known_apps = discover_apps()
-    apps = _env_list("BENCH_TEST_APPS") or known_apps
-    unknown = sorted(set(apps) - set(known_apps))
-    if unknown:
-        raise pytest.UsageError(
-            f"BENCH_TEST_APPS names {', '.join(unknown)}; known apps: {', '.join(known_apps) or 'none'}"
-        )
-    databases = _env_list("BENCH_TEST_DBS") or list(DB_KINDS)
-    bad_databases = sorted(set(databases) - set(DB_KINDS))
-    if bad_databases:
-        raise pytest.UsageError(
-            f"BENCH_TEST_DBS: unknown {', '.join(bad_databases)} (use {', '.join(DB_KINDS)})"
-        )
-    wanted_servers = _env_list("BENCH_TEST_SERVERS")
-    targets = []
-    for app_name in apps:
-        spec = load_app(app_name)
-        if wanted_servers is None:
-            servers = [spec.default_server]
-        elif wanted_servers == ["all"]:
-            servers = sorted(spec.servers)
-        else:
-            servers = [name for name in wanted_servers if name in spec.servers]
-            if not servers:
-                raise pytest.UsageError(
-                    f"BENCH_TEST_SERVERS={','.join(wanted_servers)}: app {app_name!r} has none of them "
-                    f"(it has {', '.join(sorted(spec.servers))})"
-                )
-        targets.extend(Target(app_name, database, server) for database in databases for server in servers)
-    return targets
-
+from bench.config import load_app
+from bench.database import PostgresCluster, postgres_cluster, sqlite_url
+from bench.servers import serve_app
 
 TARGETS = selected_targets()
-
-
-@dataclass
-class AppServer:
-    """A running app as the tests see it: its URL, its database, its configuration."""
-
-    target: Target
-    spec: AppSpec
-    running: RunningServer
-    database_url: str
-    # The World table as the setup command left it, read before any test ran /updates.
-    seeded_world: dict[int, int]
-
-    @property
-    def base_url(self) -> str:
-        return self.running.base_url
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def secret_key(self) -> str:
-        return self.running.env["BENCH_SECRET_KEY"]
-
-    def password_of(self, username: str) -> str:
-        variable = {ADMIN: "BENCH_ADMIN_PASSWORD", USER: "BENCH_USER_PASSWORD"}[username]
-        return self.running.env[variable]
-
-    def client(self, *, cookies: httpx.Cookies | None = None) -> httpx.Client:
-        """Return a new HTTP client for this server that follows no redirects."""
-        return httpx.Client(
-            base_url=self.base_url, timeout=REQUEST_TIMEOUT_S, follow_redirects=False, cookies=cookies
-        )
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ import re
 
 import httpx
 import pytest
-from conftest import AppServer
 from html_forms import REDIRECT_STATUSES
+from targets import AppServer
 
 SEEDED_ITEM_NAME = re.compile(r"Item \d+")
 REFUSALS = (401, 403, 404)

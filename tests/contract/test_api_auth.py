@@ -7,8 +7,8 @@ import time
 import httpx
 import jwt
 import pytest
-from conftest import ADMIN, USER, AppServer
 from envelope import assert_error
+from targets import ADMIN, USER, AppServer
 
 # Long enough for HS256 (PyJWT warns below 32 bytes), and not the server's key.
 FORGED_KEY = "forged-key-" + "x" * 53

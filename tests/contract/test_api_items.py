@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN, USER
 from envelope import assert_error
+from targets import ADMIN, USER
 
 from apps.seed_data import ITEM_ROWS, items
 

@@ -10,9 +10,9 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from conftest import USER
 from envelope import ERROR_STATUS, assert_error
 from html_forms import find_form, submit_form
+from targets import USER
 
 SQL_LOOKING = ["1; DROP TABLE world", "' OR 1=1 --", '1" OR "1"="1', "1 UNION SELECT * FROM users"]
 ONE_MIB = 1_048_576

@@ -9,8 +9,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
-from conftest import AppServer
 from openapi_spec_validator import validate
+from targets import AppServer
 
 # (method, path) of every /api operation; path parameters are normalized to {id}.
 API_OPERATIONS = {

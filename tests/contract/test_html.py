@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import USER, AppServer
 from html_forms import error_messages, find_form, log_in, redirect_path, submit_form
+from targets import USER, AppServer
 
 CSRF_REJECTED = (400, 403)
 LOGIN_REDIRECTS = (302, 303, 307)

@@ -6,8 +6,8 @@ import asyncio
 
 import httpx
 import pytest
-from conftest import AppServer
 from envelope import assert_error
+from targets import AppServer
 
 CONCURRENT_CALLS = 20
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import AppServer
 from stored_rows import read_random_numbers
+from targets import AppServer
 
 from apps.seed_data import RANDOM_MAX, WORLD_ROWS
 

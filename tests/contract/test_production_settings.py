@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 import pytest
-from conftest import AppServer
+from targets import AppServer
 
 DEBUG_PAGE_MARKERS = ("Traceback", "DEBUG = True", "Werkzeug Debugger", "stack trace", 'File "/')
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import AppServer
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
@@ -27,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from targets import AppServer
 
 MAX_EXAMPLES = 25
 MIN_CALLS = 5

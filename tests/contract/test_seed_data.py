@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import httpx
-from conftest import ADMIN, USER, AppServer
 from stored_rows import read_password_hashes, read_random_numbers
+from targets import ADMIN, USER, AppServer
 
 from apps.seed_data import (
     ARGON2_MEMORY_COST,
