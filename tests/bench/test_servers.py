@@ -45,7 +45,12 @@ FAKE_SERVER = textwrap.dedent(
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            body = json.dumps({"database_url": os.environ.get("DATABASE_URL")}).encode()
+            seen = {
+                "database_url": os.environ.get("DATABASE_URL"),
+                "cwd": os.getcwd(),
+                "pythonpath": os.environ.get("PYTHONPATH", ""),
+            }
+            body = json.dumps(seen).encode()
             self.send_response(503 if mode == "never-ready" else 200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -108,7 +113,11 @@ def test_serve_app_sets_up_starts_and_stops(fake_app: AppSpec, tmp_path: Path) -
         assert running.base_url == f"http://127.0.0.1:{running.port}"
         health = httpx.get(running.base_url + "/health")
         assert health.status_code == 200
-        assert health.json() == {"database_url": sqlite_url(database)}
+        seen = health.json()
+        assert seen["database_url"] == sqlite_url(database)
+        # The app runs from its own tree (here tmp_path, which holds apps/fake_app), first on PYTHONPATH.
+        assert Path(seen["cwd"]) == fake_app.root == tmp_path
+        assert seen["pythonpath"].split(os.pathsep)[0] == str(tmp_path)
         assert running.env["BENCH_SECRET_KEY"]
         assert "fake server (ok) listening" in running.log_tail()
         pid, port = running.pid, running.port
