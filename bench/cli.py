@@ -236,6 +236,7 @@ def command_run(args: argparse.Namespace) -> int:
     from bench.run_display import RunDisplay
     from bench.runner import RunSettings, default_cpu_split, run_benchmark
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per readiness poll is noise here
     if args.worker:
         return run_remote_worker(args)
     if args.master and not args.locust_workers:

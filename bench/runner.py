@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.config import APPS_DIR, REPORTS_DIR, AppSpec, ConfigError, discover_apps, load_app
-from bench.database import kind_of
+from bench.config import APPS_DIR, DEFAULT_HOST, REPORTS_DIR, AppSpec, ConfigError, discover_apps, load_app
+from bench.database import free_port, kind_of
 from bench.datacheck import SKIPPED, check_database, merge_write_logs
 from bench.loadgen_protocol import LoadSpec
 from bench.measure import CellMeasurement, LoadGenerator
@@ -219,6 +219,7 @@ class CellRunner:
         self.pool = pool
         self.workdir = workdir
         self.logs_dir = logs_dir
+        self.local_master_port = free_port()
         self._loadgen: LoadGenerator | None = None
         self._loadgens_started = 0
         self._cells_started = 0
@@ -276,8 +277,9 @@ class CellRunner:
             summary_path=str(self.workdir / f"summary-{self._cells_started}.json"),
             workers=0 if settings.master else settings.locust_workers,
             expect_workers=settings.locust_workers if settings.master else 0,
-            master_bind_host=settings.master_bind_host,
-            master_port=settings.master_port,
+            # Local workers talk to their master on loopback, on a port of the run's own.
+            master_bind_host=settings.master_bind_host if settings.master else DEFAULT_HOST,
+            master_port=settings.master_port if settings.master else self.local_master_port,
         )
         measurement = loadgen.measure(
             spec,

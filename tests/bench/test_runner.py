@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from bench.config import ROOT, load_app
+from bench.database import free_port
 from bench.measure import CellMeasurement
 from bench.metrics import TreeUsage
 from bench.profiles import ALL, Profile
@@ -171,16 +172,22 @@ def apps_dir(tmp_path: Path) -> Path:
 
 
 def run(
-    apps_dir: Path, tmp_path: Path, *, apps: tuple[str, ...], **profile: Any
+    apps_dir: Path,
+    tmp_path: Path,
+    *,
+    apps: tuple[str, ...],
+    settings: dict[str, Any] | None = None,
+    **profile: Any,
 ) -> tuple[Path, list[dict[str, Any]]]:
     fields: dict[str, Any] = {"users": (4,), "warmup_s": 0.5, "duration_s": 1.0, "trials": 1, "seed": 7}
-    settings = RunSettings(
+    run_settings = RunSettings(
         profile=Profile(name="test", apps=apps, **(fields | profile)),
         apps_dir=apps_dir,
         reports_dir=tmp_path / "reports",
         pin_runner=False,
+        **(settings or {}),
     )
-    run_dir = run_benchmark(settings)
+    run_dir = run_benchmark(run_settings)
     return run_dir, list(read_rows(run_dir / RESULTS_FILE))
 
 
@@ -204,6 +211,52 @@ def test_a_short_real_run(apps_dir: Path, tmp_path: Path) -> None:
     assert metadata["settings"]["cells"] == 4
     assert metadata["git"]["commit"]
     assert (tmp_path / "reports" / LATEST_LINK).resolve() == run_dir.resolve()
+
+
+@pytest.mark.slow
+def test_a_run_with_local_locust_workers(apps_dir: Path, tmp_path: Path) -> None:
+    _, rows = run(
+        apps_dir, tmp_path, apps=("fake",), scenarios=("plaintext", "updates"), settings={"locust_workers": 2}
+    )
+    for row in rows:
+        assert row["error"] == "", row["log_tail"]
+        assert row["requests"] > 0
+    assert next(row for row in rows if row["scenario"] == "updates")["data_check"].startswith("ok")
+
+
+@pytest.mark.slow
+def test_a_master_with_a_worker_started_apart(apps_dir: Path, tmp_path: Path) -> None:
+    """`bench run --worker` in one process, `bench run --master` in another: loopback plays 2 machines."""
+    port = free_port()
+    worker_command = [
+        sys.executable, "-m", "bench", "run", "--worker",
+        "--master-host", "127.0.0.1", "--master-port", str(port),
+    ]  # fmt: skip
+    with subprocess.Popen(
+        worker_command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as worker:
+        try:
+            settings = {
+                "master": True,
+                "locust_workers": 1,
+                "master_port": port,
+                "master_bind_host": "127.0.0.1",
+            }
+            _, rows = run(
+                apps_dir,
+                tmp_path,
+                apps=("fake",),
+                scenarios=("plaintext", "updates"),
+                trials=2,
+                settings=settings,
+            )
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
+    assert len(rows) == 4
+    for row in rows:
+        assert row["error"] == "", row["log_tail"]
+        assert row["requests"] > 0
 
 
 @pytest.mark.slow
