@@ -149,6 +149,7 @@ def serve_web_ui(*, scenario: str, host: str, web_host: str, web_port: int) -> N
     """Run Locust's web UI for one scenario against host until interrupted."""
     env = Environment(user_classes=[load_user_class(scenario)], host=host, stop_timeout=STOP_TIMEOUT_S)
     env.create_local_runner()
+    sys.argv = sys.argv[:1]  # Locust's web UI parses the command line as if it were Locust's own
     web_ui = env.create_web_ui(host=web_host, port=web_port)
     log.info("Locust web UI for %s against %s: http://%s:%s", scenario, host, web_host, web_port)
     try:

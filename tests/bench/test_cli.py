@@ -1,0 +1,117 @@
+"""bench/cli.py: the `run` and `ui` commands from the outside."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from bench.cli import build_parser, main
+from bench.config import ROOT, discover_apps
+from bench.database import free_port
+
+
+def test_run_options_reach_the_profile() -> None:
+    args = build_parser().parse_args(
+        ["run", "--profile", "quick", "--apps", "fastapi,flask", "--users", "8,32", "--duration", "2.5"]
+    )
+    assert (args.profile, args.apps, args.users, args.duration) == (
+        "quick",
+        ["fastapi", "flask"],
+        [8, 32],
+        2.5,
+    )
+
+
+def test_master_needs_the_number_of_workers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--master"]) == 2
+    assert "--locust-workers" in capsys.readouterr().err
+
+
+def test_an_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--profile", "nope"]) == 2
+    assert "no profile 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_run_against_a_target(tmp_path: Path) -> None:
+    """--target measures an app that runs elsewhere (here: a stand-in started by the test) as it is."""
+    database = tmp_path / "db.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{database}", "PYTHONPATH": str(ROOT)}
+    fake_app = [sys.executable, str(Path(__file__).with_name("fake_app.py"))]
+    subprocess.run([*fake_app, "setup"], env=env, check=True, timeout=60)
+    port = free_port()
+    with subprocess.Popen([*fake_app, "serve", "--port", str(port)], env=env) as server:
+        try:
+            for _ in range(100):
+                if server.poll() is None and _answers(f"http://127.0.0.1:{port}/health"):
+                    break
+                time.sleep(0.1)
+            code = main(
+                [
+                    "run", "--target", f"http://127.0.0.1:{port}", "--apps", "elsewhere",
+                    "--scenarios", "json",
+                    "--users", "2", "--warmup", "0.3", "--duration", "1", "--trials", "1",
+                    "--out", str(tmp_path / "reports"), "--quiet",
+                ]
+            )  # fmt: skip
+        finally:
+            server.terminate()
+    assert code == 0
+    (row,) = [
+        json.loads(line) for line in (tmp_path / "reports/latest/results.jsonl").read_text().splitlines()
+    ]
+    assert (row["app"], row["server"], row["error"]) == ("elsewhere", "external", "")
+    assert row["requests"] > 0
+    assert row["cpu_ms_per_request"] is None  # the server's CPU is not ours to measure
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif("fastapi" not in discover_apps(), reason="the FastAPI app is not there")
+def test_ui_serves_locusts_web_ui_until_interrupted() -> None:
+    web_port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "bench",
+        "ui",
+        "--app",
+        "fastapi",
+        "--scenario",
+        "json",
+        "--web-port",
+        str(web_port),
+    ]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as ui:
+        try:
+            deadline = time.monotonic() + 90
+            while not _answers(f"http://127.0.0.1:{web_port}/") and time.monotonic() < deadline:
+                assert ui.poll() is None, "bench ui exited"
+                time.sleep(0.3)
+            children = psutil.Process(ui.pid).children(recursive=True)
+            swarm = httpx.post(f"http://127.0.0.1:{web_port}/swarm", data={"user_count": 1, "spawn_rate": 1})
+            assert swarm.json()["success"]
+            time.sleep(2)
+            stats = httpx.get(f"http://127.0.0.1:{web_port}/stats/requests").json()
+            json_stats = next(entry for entry in stats["stats"] if entry["name"] == "/json")
+            assert json_stats["num_requests"] > 0 and json_stats["num_failures"] == 0
+            ui.send_signal(signal.SIGINT)
+            assert ui.wait(timeout=60) != 0
+            _, alive = psutil.wait_procs(children, timeout=10)
+            assert alive == []
+        finally:
+            ui.kill()
