@@ -47,6 +47,8 @@ class ServerVariant:
             return [part.format(**values) for part in self.command]
         except KeyError as exc:
             raise ConfigError(f"server {self.name!r}: unknown placeholder {exc} in its command") from exc
+        except (IndexError, ValueError) as exc:
+            raise ConfigError(f"server {self.name!r}: stray braces in its command ({exc})") from exc
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,17 @@ def discover_apps(apps_dir: Path = APPS_DIR) -> list[str]:
     """Return the names of the apps that have an app.toml, in a stable order."""
     names = []
     for config_path in sorted(apps_dir.glob(f"*/{APP_CONFIG_NAME}")):
-        with config_path.open("rb") as handle:
-            names.append(str(tomllib.load(handle)["name"]))
+        data = _read_toml(config_path)
+        names.append(str(_require(data, "name", config_path)))
     return names
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
 
 
 def load_app(name: str, apps_dir: Path = APPS_DIR) -> AppSpec:
@@ -134,9 +144,7 @@ def load_app(name: str, apps_dir: Path = APPS_DIR) -> AppSpec:
     if not config_path.is_file():
         known = ", ".join(discover_apps(apps_dir)) or "none"
         raise ConfigError(f"no app {name!r}: {config_path} does not exist (known apps: {known})")
-    with config_path.open("rb") as handle:
-        data = tomllib.load(handle)
-    return parse_app_config(data, directory=directory)
+    return parse_app_config(_read_toml(config_path), directory=directory)
 
 
 @dataclass(frozen=True)

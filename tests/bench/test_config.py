@@ -193,3 +193,23 @@ def test_every_real_app_config_loads_and_its_feature_modules_exist(name: str) ->
         path for paths in spec.features.values() for path in paths if not (spec.directory / path).exists()
     ]
     assert not missing, f"{name}: [features] names files that do not exist: {missing}"
+
+
+def test_render_rejects_stray_braces() -> None:
+    variant = ServerVariant(name="main", command=("{python}", "--x", "{0}"))
+    with pytest.raises(ConfigError, match=r"stray braces"):
+        variant.render(python="p", host="h", port=1, workers=1, threads=1)
+
+
+def test_discover_apps_names_the_file_without_a_name(tmp_path: Path) -> None:
+    (tmp_path / "broken_app").mkdir()
+    (tmp_path / "broken_app" / "app.toml").write_text('framework = "x"\n')
+    with pytest.raises(ConfigError, match=r"broken_app/app.toml: missing key 'name'"):
+        discover_apps(tmp_path)
+
+
+def test_discover_apps_rejects_invalid_toml(tmp_path: Path) -> None:
+    (tmp_path / "broken_app").mkdir()
+    (tmp_path / "broken_app" / "app.toml").write_text("name = \n")
+    with pytest.raises(ConfigError, match=r"not valid TOML"):
+        discover_apps(tmp_path)
