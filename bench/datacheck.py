@@ -31,16 +31,12 @@ MAX_PROBLEMS_SHOWN = 3
 class Writes:
     """The write logs of every load process of a cell, merged (see bench.scenarios.common.WriteLog)."""
 
-    world: dict[int, set[int]] = field(default_factory=dict)
+    world: dict[int, set[int]] = field(default_factory=dict)  # World id -> every randomNumber reported
     failed_world_updates: int = 0
-    items: dict[int, dict[str, Any]] = field(default_factory=dict)
-    deleted_items: set[int] = field(default_factory=set)
-    uncertain_items: set[int] = field(default_factory=set)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # item name -> fields last written
+    deleted_items: set[str] = field(default_factory=set)
+    uncertain_items: set[str] = field(default_factory=set)
     failed_creates: int = 0
-
-    @property
-    def empty(self) -> bool:
-        return not (self.world or self.items or self.deleted_items or self.failed_creates)
 
 
 def merge_write_logs(logs: Iterable[Mapping[str, Any]]) -> Writes:
@@ -50,9 +46,9 @@ def merge_write_logs(logs: Iterable[Mapping[str, Any]]) -> Writes:
         for key, values in entry.get("world", {}).items():
             writes.world.setdefault(int(key), set()).update(int(value) for value in values)
         writes.failed_world_updates += int(entry.get("failed_world_updates", 0))
-        writes.items.update({int(key): value for key, value in entry.get("items", {}).items()})
-        writes.deleted_items.update(int(key) for key in entry.get("deleted_items", []))
-        writes.uncertain_items.update(int(key) for key in entry.get("uncertain_items", []))
+        writes.items.update(entry.get("items", {}))
+        writes.deleted_items.update(entry.get("deleted_items", []))
+        writes.uncertain_items.update(entry.get("uncertain_items", []))
         writes.failed_creates += int(entry.get("failed_creates", 0))
     return writes
 
@@ -96,56 +92,62 @@ def check_world(rows: Sequence[tuple[int, int]], writes: Writes) -> list[str]:
 
 
 def _item_values(row: Sequence[Any]) -> dict[str, Any]:
-    _, name, description, price, quantity = row
-    return {"name": name, "description": description or "", "price": money(price), "quantity": int(quantity)}
+    """Return the written fields of an (id, name, description, price, quantity) row, comparable to the log."""
+    _, _, description, price, quantity = row
+    return {"description": description or "", "price": money(price), "quantity": int(quantity)}
 
 
 def check_items(rows: Sequence[Sequence[Any]], writes: Writes) -> list[str]:
-    """Return what is wrong with the Item table's (id, name, description, price, quantity) rows."""
+    """Return what is wrong with the Item table's (id, name, description, price, quantity) rows.
+
+    Seeded items are known by their id; items a scenario wrote by their name, unique to each of them.
+    """
     problems = []
-    current = {int(row[0]): _item_values(row) for row in rows}
-    if len(rows) != len(current):
-        problems.append(f"Item: {len(rows) - len(current)} duplicate id(s)")
-    changed_seed = [
-        item.id
+    ids = [int(row[0]) for row in rows]
+    if len(ids) != len(set(ids)):
+        problems.append(f"Item: {len(ids) - len(set(ids))} duplicate id(s)")
+    seed = {
+        item.id: (
+            item.name,
+            {"description": item.description, "price": money(item.price), "quantity": item.quantity},
+        )
         for item in seed_data.items()
-        if item.id not in writes.items
-        and current.get(item.id)
-        != {
-            "name": item.name,
-            "description": item.description,
-            "price": money(item.price),
-            "quantity": item.quantity,
-        }
-    ]
+    }
+    seeded = {int(row[0]): (row[1], _item_values(row)) for row in rows if int(row[0]) in seed}
+    changed_seed = [item_id for item_id, expected in seed.items() if seeded.get(item_id) != expected]
     if changed_seed:
         problems.append(
             f"Item: {len(changed_seed)} seeded item(s) changed or missing (e.g. id {changed_seed[0]})"
         )
-    missing = [item_id for item_id in writes.items if item_id not in current]
+
+    written: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if int(row[0]) not in seed:
+            written.setdefault(str(row[1]), []).append(_item_values(row))
+    duplicated = [name for name, versions in written.items() if len(versions) > 1]
+    if duplicated:
+        problems.append(f"Item: {len(duplicated)} name(s) written twice (e.g. {duplicated[0]!r})")
+    missing = [name for name in writes.items if name not in written]
     if missing:
-        problems.append(f"Item: {len(missing)} written item(s) missing (e.g. id {missing[0]})")
+        problems.append(f"Item: {len(missing)} written item(s) missing (e.g. {missing[0]!r})")
     differ = [
-        item_id
-        for item_id, sent in writes.items.items()
-        if item_id in current and current[item_id] != {**sent, "price": money(sent["price"])}
+        name
+        for name, sent in writes.items.items()
+        if name in written and written[name][0] != {**sent, "price": money(sent["price"])}
     ]
     if differ:
-        problems.append(f"Item: {len(differ)} item(s) differ from what was written (e.g. id {differ[0]})")
-    undeleted = [item_id for item_id in writes.deleted_items if item_id in current]
+        problems.append(f"Item: {len(differ)} item(s) differ from what was written (e.g. {differ[0]!r})")
+    undeleted = [name for name in writes.deleted_items if name in written]
     if undeleted:
-        problems.append(f"Item: {len(undeleted)} deleted item(s) still there (e.g. id {undeleted[0]})")
-    seeded_ids = set(range(1, seed_data.ITEM_ROWS + 1))
+        problems.append(f"Item: {len(undeleted)} deleted item(s) still there (e.g. {undeleted[0]!r})")
     unexplained = [
-        item_id
-        for item_id in current
-        if item_id not in seeded_ids and item_id not in writes.items and item_id not in writes.uncertain_items
+        name for name in written if name not in writes.items and name not in writes.uncertain_items
     ]
     if len(unexplained) > writes.failed_creates:
-        problems.append(f"Item: {len(unexplained)} row(s) nobody reported writing (duplicates?)")
-    names = [values["name"] for item_id, values in current.items() if item_id not in seeded_ids]
-    if len(names) != len(set(names)):
-        problems.append(f"Item: {len(names) - len(set(names))} duplicate name(s) among written items")
+        problems.append(
+            f"Item: {len(unexplained)} row(s) nobody reported writing (e.g. {unexplained[0]!r}); "
+            f"failed or unanswered creates explain at most {writes.failed_creates}"
+        )
     return problems
 
 

@@ -69,7 +69,7 @@ class LatencyRecorder:
         self.requests_by_name[label] = self.requests_by_name.get(label, 0) + 1
         if exception is not None:
             self.failures += 1
-            kind = failure_kind(exception)
+            kind = f"{label}: {failure_kind(exception)}"
             if kind not in self.failures_by_kind and len(self.failures_by_kind) >= MAX_FAILURE_KINDS:
                 kind = OTHER_FAILURES
             self.failures_by_kind[kind] = self.failures_by_kind.get(kind, 0) + 1

@@ -55,7 +55,7 @@ class ApiUser(FastHttpUser):
     def on_start(self) -> None:
         token = shared_token(self, username=self.username)
         self.auth_headers = {"Authorization": f"Bearer {token}"}
-        self.own_items: list[int] = []
+        self.own_items: dict[int, str] = {}  # id -> name of the items this user created
 
     @task(4)
     def list_items(self) -> None:
@@ -93,13 +93,10 @@ class ApiUser(FastHttpUser):
                 return
             if not matches(body, fields) or body.get("owner") != self.username:
                 fail(response, "the created item differs from what was sent")
-                if isinstance(body, dict) and isinstance(body.get("id"), int):
-                    WRITE_LOG.item_uncertain(body["id"])
-                else:
-                    WRITE_LOG.create_failed()
+                WRITE_LOG.item_uncertain(fields["name"])
                 return
-            self.own_items.append(body["id"])
-            WRITE_LOG.item_saved(body["id"], fields)
+            self.own_items[body["id"]] = fields["name"]
+            WRITE_LOG.item_saved(fields)
 
     @task(1)
     def create_invalid_item(self) -> None:
@@ -125,10 +122,10 @@ class ApiUser(FastHttpUser):
     def update_own_item(self) -> None:
         if not self.own_items:
             return
-        item_id = random.choice(self.own_items)
-        fields = new_item_fields()
+        item_id, name = random.choice(list(self.own_items.items()))
+        fields = new_item_fields(name=name)
         with (
-            WRITE_LOG.unless_answered(lambda: WRITE_LOG.item_uncertain(item_id)),
+            WRITE_LOG.unless_answered(lambda: WRITE_LOG.item_uncertain(name)),
             self.client.put(
                 f"{ITEMS_PATH}/{item_id}",
                 json=fields,
@@ -139,27 +136,28 @@ class ApiUser(FastHttpUser):
         ):
             body = json_body(response, status=200)
             if body is not None and matches(body, fields) and body["id"] == item_id:
-                WRITE_LOG.item_saved(item_id, fields)
+                WRITE_LOG.item_saved(fields)
                 return
             if body is not None:
                 fail(response, "the updated item differs from what was sent")
-            WRITE_LOG.item_uncertain(item_id)
+            WRITE_LOG.item_uncertain(name)
 
     @task(1)
     def delete_own_item(self) -> None:
         if not self.own_items:
             return
-        item_id = self.own_items.pop(random.randrange(len(self.own_items)))
+        item_id = random.choice(list(self.own_items))
+        name = self.own_items.pop(item_id)
         with (
-            WRITE_LOG.unless_answered(lambda: WRITE_LOG.item_uncertain(item_id)),
+            WRITE_LOG.unless_answered(lambda: WRITE_LOG.item_uncertain(name)),
             self.client.delete(
                 f"{ITEMS_PATH}/{item_id}", headers=self.auth_headers, name=ITEM_NAME, catch_response=True
             ) as response,
         ):
             if response.status_code != 204:
                 fail(response, f"expected 204, got {response.status_code}")
-                WRITE_LOG.item_uncertain(item_id)
+                WRITE_LOG.item_uncertain(name)
                 return
             if response.content:
                 fail(response, "204 with a body")
-            WRITE_LOG.item_deleted(item_id)
+            WRITE_LOG.item_deleted(name)

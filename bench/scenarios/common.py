@@ -230,10 +230,10 @@ def set_cookies(jar: CookieJar, cookies: list[Cookie]) -> None:
 # --- items --------------------------------------------------------------------------------------------------
 
 
-def new_item_fields() -> dict[str, Any]:
-    """Return a valid, unique item (JSON types)."""
+def new_item_fields(*, name: str | None = None) -> dict[str, Any]:
+    """Return a valid item (JSON types) with a new unique name, or the given one (an update keeps it)."""
     return {
-        "name": f"bench {uuid.uuid4().hex[:16]}",
+        "name": name or f"bench {uuid.uuid4().hex[:16]}",
         "description": "Written by a bench scenario.",
         "price": random.randint(100, 99_999) / 100,
         "quantity": random.randint(0, 500),
@@ -258,10 +258,12 @@ class WriteLog:
     # World id -> every randomNumber an /updates answer reported for it
     world: dict[int, set[int]] = field(default_factory=dict)
     failed_world_updates: int = 0  # rows asked for by /updates requests that failed
-    # item id -> its fields as last written by its owner (name, description, price as a string, quantity)
-    items: dict[int, dict[str, Any]] = field(default_factory=dict)
-    deleted_items: set[int] = field(default_factory=set)
-    uncertain_items: set[int] = field(default_factory=set)
+    # Items are known by their name, unique to each item a scenario creates and kept by its updates: the
+    # database may give a deleted item's id to the next new one (SQLite does), a name is never reused.
+    # name -> the item's fields as last written by its owner (description, price as a string, quantity)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted_items: set[str] = field(default_factory=set)
+    uncertain_items: set[str] = field(default_factory=set)
     failed_creates: int = 0
 
     def world_updated(self, world_id: int, random_number: int) -> None:
@@ -270,23 +272,23 @@ class WriteLog:
     def world_update_failed(self, rows: int) -> None:
         self.failed_world_updates += rows
 
-    def item_saved(self, item_id: int, fields: dict[str, Any]) -> None:
-        self.uncertain_items.discard(item_id)
-        self.items[item_id] = {
-            "name": fields["name"],
+    def item_saved(self, fields: dict[str, Any]) -> None:
+        name = fields["name"]
+        self.uncertain_items.discard(name)
+        self.items[name] = {
             "description": fields.get("description", ""),
             "price": str(Decimal(str(fields["price"])).quantize(Decimal("0.01"))),
             "quantity": int(fields.get("quantity", 0)),
         }
 
-    def item_deleted(self, item_id: int) -> None:
-        self.items.pop(item_id, None)
-        self.uncertain_items.discard(item_id)
-        self.deleted_items.add(item_id)
+    def item_deleted(self, name: str) -> None:
+        self.items.pop(name, None)
+        self.uncertain_items.discard(name)
+        self.deleted_items.add(name)
 
-    def item_uncertain(self, item_id: int) -> None:
-        self.items.pop(item_id, None)
-        self.uncertain_items.add(item_id)
+    def item_uncertain(self, name: str) -> None:
+        self.items.pop(name, None)
+        self.uncertain_items.add(name)
 
     def create_failed(self) -> None:
         self.failed_creates += 1
@@ -309,7 +311,7 @@ class WriteLog:
         return {
             "world": {str(key): sorted(values) for key, values in self.world.items()},
             "failed_world_updates": self.failed_world_updates,
-            "items": {str(key): value for key, value in self.items.items()},
+            "items": dict(self.items),
             "deleted_items": sorted(self.deleted_items),
             "uncertain_items": sorted(self.uncertain_items),
             "failed_creates": self.failed_creates,

@@ -98,7 +98,7 @@ class FormsUser(FastHttpUser):
                 fail(response, f"expected 303 to the new item, got {response.status_code}")
                 WRITE_LOG.create_failed()
                 return
-            WRITE_LOG.item_saved(int(created.group(1)), item)
+            WRITE_LOG.item_saved(item)
 
     @task(1)
     def create_invalid_item(self) -> None:

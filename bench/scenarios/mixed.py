@@ -62,5 +62,5 @@ class MixedUser(FastHttpUser):
     def on_start(self) -> None:
         # The attributes the borrowed tasks use (see ApiUser.on_start and FormsUser.on_start).
         self.auth_headers = {"Authorization": f"Bearer {shared_token(self, username=self.username)}"}
-        self.own_items: list[int] = []
+        self.own_items: dict[int, str] = {}
         shared_session(self, username=self.username)

@@ -56,7 +56,7 @@ def test_failures_are_counted_by_kind_and_kept_out_of_the_latencies() -> None:
     record(recorder, 500.0, CatchResponseError("expected 200, got 500"))
     record(recorder, 500.0, CatchResponseError("expected 200, got 500"))
     assert (recorder.requests, recorder.failures) == (3, 2)
-    assert recorder.failures_by_kind == {"expected 200, got 500": 2}
+    assert recorder.failures_by_kind == {"GET /x: expected 200, got 500": 2}
     assert recorder.latency_summary()["max"] == pytest.approx(1.0, rel=0.01)
     assert recorder.requests_by_name == {"GET /x": 3}
 

@@ -129,19 +129,19 @@ def test_html_body_accepts_the_given_statuses() -> None:
 
 def test_the_write_log_keeps_the_last_write_of_each_item() -> None:
     log = WriteLog()
-    log.item_saved(5, {"name": "a", "price": 1.5, "quantity": 1})
-    log.item_saved(5, {"name": "b", "price": 2, "quantity": 2, "description": "d"})
-    log.item_saved(6, {"name": "c", "price": 3, "quantity": 3})
-    log.item_deleted(6)
-    log.item_uncertain(7)
+    log.item_saved({"name": "a", "price": 1.5, "quantity": 1})
+    log.item_saved({"name": "a", "price": 2, "quantity": 2, "description": "d"})
+    log.item_saved({"name": "b", "price": 3, "quantity": 3})
+    log.item_deleted("b")
+    log.item_uncertain("c")
     log.world_updated(1, 10)
     log.world_updated(1, 11)
     with pytest.raises(KeyboardInterrupt), log.unless_answered(log.create_failed):
         raise KeyboardInterrupt  # stands for the GreenletExit of a user killed while waiting
     message = log.to_message()
-    assert message["items"] == {"5": {"name": "b", "description": "d", "price": "2.00", "quantity": 2}}
-    assert message["deleted_items"] == [6]
-    assert message["uncertain_items"] == [7]
+    assert message["items"] == {"a": {"description": "d", "price": "2.00", "quantity": 2}}
+    assert message["deleted_items"] == ["b"]
+    assert message["uncertain_items"] == ["c"]
     assert message["world"] == {"1": [10, 11]}
     assert message["failed_creates"] == 1
 
