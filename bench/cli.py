@@ -21,7 +21,7 @@ from rich.logging import RichHandler
 
 from bench.config import DEFAULT_HOST, ROOT, ConfigError, discover_apps, load_app
 from bench.database import DatabaseError, prepared_database
-from bench.servers import ServerError, serve_app, stop_process_group
+from bench.servers import ServerError, port_in_use, serve_app, stop_process_group
 
 console = Console(stderr=True)
 log = logging.getLogger("bench")
@@ -333,6 +333,10 @@ def command_ui(args: argparse.Namespace) -> int:
 
     app = load_app(args.app)
     scenario_info(args.scenario)
+    if port_in_use(args.web_host, args.web_port):
+        raise ConfigError(
+            f"port {args.web_port} on {args.web_host} is already in use: choose another with --web-port"
+        )
     default_server_cpus, default_load_cpus = default_cpu_split()
     load_cpus = set(args.load_cpus or default_load_cpus)
     with (

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from bench.config import ConfigError
+
 SCENARIOS_DIR = Path(__file__).resolve().parent
 PACKAGE = __name__
 # Modules of this package that are not scenarios.
 HELPER_MODULES = frozenset({"__init__", "common"})
 
 
-class UnknownScenarioError(LookupError):
+class UnknownScenarioError(ConfigError):
     """No scenario of that name; the message lists the known ones."""
 
 

@@ -40,6 +40,11 @@ def test_an_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str])
     assert "no profile 'nope'" in capsys.readouterr().err
 
 
+def test_an_unknown_scenario_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--scenarios", "plaintext,nope"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_run_against_a_target(tmp_path: Path) -> None:
     """--target measures an app that runs elsewhere (here: a stand-in started by the test) as it is."""

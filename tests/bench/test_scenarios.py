@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench.config import ROOT, discover_apps
+from bench.config import ROOT, ConfigError, discover_apps
 from bench.scenarios import discover_scenarios, read_scenario, scenario_info
 from bench.scenarios.common import WriteLog, find_form, html_body, json_body, parse_forms
 
@@ -46,7 +46,7 @@ def test_the_scenarios_that_write_say_so() -> None:
 
 
 def test_unknown_scenarios_are_named_with_the_known_ones() -> None:
-    with pytest.raises(LookupError, match=r"no scenario 'nope'.*plaintext"):
+    with pytest.raises(ConfigError, match=r"no scenario 'nope'.*plaintext"):
         scenario_info("nope")
 
 
