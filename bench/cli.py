@@ -214,12 +214,16 @@ def add_run_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
         help="a Locust master with N local worker processes (with --master: N remote workers to wait for)",
     )
     machine.add_argument(
-        "--master", action="store_true", help="each cell's Locust master waits for remote workers"
+        "--master",
+        action="store_true",
+        help="the run's Locust master waits for --locust-workers N remote workers",
     )
     machine.add_argument(
         "--master-bind-host", default="*", help="where the master listens (default: everywhere)"
     )
-    machine.add_argument("--master-port", type=positive_int, default=5557, help="(default %(default)s)")
+    machine.add_argument(
+        "--master-port", type=positive_int, default=5557, help="the master's port (default %(default)s)"
+    )
     machine.add_argument(
         "--worker",
         action="store_true",
