@@ -67,6 +67,19 @@ def read_log_tail(path: Path, chars: int = LOG_TAIL_CHARS) -> str:
         return ""
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def terminate_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies (no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 def port_in_use(host: str, port: int) -> bool:
     """Return True when something accepts connections on host:port."""
     import socket
@@ -192,9 +205,12 @@ def start_server(
         log_path = Path(tempfile.mkstemp(prefix=f"bench-{app.name}-", suffix=".log")[1])
     log.info("starting %s/%s: %s", app.name, variant.name, " ".join(command))
 
-    def pin_to_cpus() -> None:  # runs in the child before exec; workers inherit it
+    def prepare_child() -> None:  # runs in the child before exec
+        # Workers inherit the CPU affinity. The server gets SIGTERM if the bench dies without cleaning
+        # up (SIGKILL), so that no server outlives the run that started it.
         if cpus:
             os.sched_setaffinity(0, cpus)
+        terminate_with_parent()
 
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
@@ -205,7 +221,7 @@ def start_server(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=pin_to_cpus if cpus else None,
+            preexec_fn=prepare_child,
         )
     base_url = f"http://{host}:{port}"
     try:

@@ -6,6 +6,7 @@ never become ready, or fork a child.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -246,3 +247,41 @@ def test_port_in_use() -> None:
         assert not port_in_use("127.0.0.1", port)  # bound, not listening
         listener.listen()
         assert port_in_use("127.0.0.1", port)
+
+
+def test_a_server_stops_when_the_bench_is_killed(fake_app: AppSpec, tmp_path: Path) -> None:
+    """SIGKILL leaves no finally block to run: the kernel's parent-death signal stops the server instead."""
+    pid_file = tmp_path / "server.pid"
+    driver = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        from bench.config import load_app
+        from bench.servers import app_environment, start_server
+
+        app = load_app("fake", Path({str(tmp_path / "apps")!r}))
+        env = app_environment(database_url="sqlite:////tmp/unused.sqlite3")
+        with start_server(app, env=env) as running:
+            Path({str(pid_file)!r}).write_text(f"{{running.pid}} {{running.port}}")
+            time.sleep(600)
+        """
+    )
+    bench = subprocess.Popen([sys.executable, "-c", driver], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline and bench.poll() is None:
+            time.sleep(0.1)
+        server_pid, port = (int(part) for part in pid_file.read_text().split())
+        assert not gone(server_pid)
+        bench.kill()
+        bench.wait()
+        deadline = time.monotonic() + 15
+        while not gone(server_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert gone(server_pid)
+        assert not port_in_use("127.0.0.1", port)
+    finally:
+        bench.kill()
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
