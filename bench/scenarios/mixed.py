@@ -27,7 +27,7 @@ from bench.scenarios.queries import QueriesUser
 from bench.scenarios.updates import UpdatesUser
 
 NAME = "mixed"
-TABLE_ROW = "performance"
+TABLE_ROW = "use_case"
 WRITES = True
 
 MIX: tuple[tuple[Callable[[Any], None], int], ...] = (
