@@ -73,7 +73,7 @@ def items() -> Iterator[SeedItem]:
 
 
 def clamp_queries(raw: str | None) -> int:
-    """Return the row count of /queries and /updates: not an integer or below 1 gives 1, above 500 gives 500."""
+    """Return the row count of /queries and /updates: 1 for a non-integer or below 1, at most 500."""
     try:
         count = int(raw) if raw is not None else 1
     except ValueError:
