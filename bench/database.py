@@ -139,7 +139,7 @@ def postgres_cluster(*, host: str = "127.0.0.1", cpus: set[int] | None = None) -
         started = True
         if cpus:
             _pin_cluster(data_dir, cpus)
-        log.info("PostgreSQL cluster on %s:%s in %s", host, port, base)
+        log.debug("PostgreSQL cluster on %s:%s in %s", host, port, base)
         yield PostgresCluster(host=host, port=port, data_dir=data_dir, socket_dir=socket_dir)
     finally:
         if started:

@@ -124,7 +124,7 @@ def process_environment(app: AppSpec, env: Mapping[str, str]) -> dict[str, str]:
 def run_setup(app: AppSpec, *, env: Mapping[str, str], timeout_s: float = 300.0) -> None:
     """Run the app's setup command (schema and seed); raise ServerError with its output on failure."""
     command = app.render_setup(python=sys.executable)
-    log.info("setting up %s: %s", app.name, " ".join(command))
+    log.debug("setting up %s: %s", app.name, " ".join(command))
     try:
         result = subprocess.run(
             command,
@@ -203,7 +203,7 @@ def start_server(
     command = variant.render(python=sys.executable, host=host, port=port, workers=workers, threads=threads)
     if log_path is None:
         log_path = Path(tempfile.mkstemp(prefix=f"bench-{app.name}-", suffix=".log")[1])
-    log.info("starting %s/%s: %s", app.name, variant.name, " ".join(command))
+    log.debug("starting %s/%s: %s", app.name, variant.name, " ".join(command))
 
     def prepare_child() -> None:  # runs in the child before exec
         # Workers inherit the CPU affinity. The server gets SIGTERM if the bench dies without cleaning

@@ -102,7 +102,7 @@ class ServerPool:
                 url = self._postgres().create_database(_identifier(app.name, "template"))
             else:
                 url = self.db
-            log.info("setting up the %s database (schema and seed)", app.name)
+            log.debug("setting up the %s database (schema and seed)", app.name)
             run_setup(app, env=app_environment(database_url=url, extra=self.extra_env))
             self._templates[app.name] = url
         return self._templates[app.name]
