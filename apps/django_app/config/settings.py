@@ -86,7 +86,8 @@ if _database["ENGINE"] == SQLITE_ENGINE:
             # WAL lets readers and one writer work at once; the busy timeout (seconds) makes a
             # writer wait for the lock instead of failing with "database is locked", and
             # IMMEDIATE takes that lock when a transaction starts, where waiting is possible.
-            "init_command": "PRAGMA journal_mode=WAL",
+            # synchronous=NORMAL: no fsync per commit, as in the other apps (docs/fairness.md).
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
         }
