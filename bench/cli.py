@@ -591,6 +591,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(message)s",
         handlers=[RichHandler(console=console, show_path=False)],
     )
+    # One line per HTTP request (readiness polls) would drown the progress display.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _raise_stop)
     try:
         result: int = args.handler(args)
