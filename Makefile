@@ -14,6 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 APP ?= fastapi
 SCENARIO ?= mixed
+REF ?= HEAD~1
 ARGS ?=
 
 .PHONY: help setup test lint serve ui bench bench-quick report check baseline clean
@@ -23,7 +24,7 @@ help: ## list the targets
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo
-	@echo "Variables: APP=fastapi|flask|django  SCENARIO=<name>  ARGS='extra options'"
+	@echo "Variables: APP=fastapi|flask|django  SCENARIO=<name>  REF=<git revision>  ARGS='extra options'"
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "python3 3.11 or newer is needed")'
@@ -61,8 +62,8 @@ bench-quick: setup ## the quick profile (a few minutes), then the report
 report: setup ## rebuild the report of a saved run: make report ARGS=reports/<run-id>
 	$(PY) -m bench report $(ARGS)
 
-check: setup ## CI regression gate: quick profile, compared with the baseline
-	$(PY) -m bench check $(ARGS)
+check: setup ## CI regression gate: this tree against REF (default HEAD~1), interleaved A/B pairs
+	$(PY) -m bench check --ab $(REF) $(ARGS)
 
 baseline: setup ## save the latest run as the regression baseline
 	$(PY) -m bench baseline save $(ARGS)
