@@ -72,21 +72,26 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
             "until GET /health answers 200. Ctrl-C or SIGTERM stops the server and everything it started."
         ),
     )
-    parser.add_argument("--app", required=True, help=f"one of: {', '.join(discover_apps()) or 'none yet'}")
-    parser.add_argument("--server", help="server variant from the app's app.toml (default: its default)")
+    add_app_server_arguments(parser)
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default %(default)s)")
     parser.add_argument("--port", type=positive_int, default=8000, help="port (default %(default)s)")
-    parser.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
-    parser.add_argument(
-        "--threads", type=positive_int, default=8, help="threads per worker, for threaded servers"
-    )
+    parser.add_argument("--cpus", type=cpu_set, help="pin the server to these CPUs, e.g. 0")
+    parser.set_defaults(handler=command_serve)
+
+
+def add_app_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options that choose an app and how it is served (serve and ui share them)."""
+    parser.add_argument("--app", required=True, help=f"one of: {', '.join(discover_apps()) or 'none yet'}")
+    parser.add_argument("--server", help="server variant from the app's app.toml (default: its default)")
     parser.add_argument(
         "--db",
         default="sqlite",
         help="sqlite (default), postgres (a throw-away local cluster) or a DATABASE_URL",
     )
-    parser.add_argument("--cpus", type=cpu_set, help="pin the server to these CPUs, e.g. 0")
-    parser.set_defaults(handler=command_serve)
+    parser.add_argument("--workers", type=positive_int, default=1, help="server worker processes (default 1)")
+    parser.add_argument(
+        "--threads", type=positive_int, default=8, help="threads per worker, for threaded servers (default 8)"
+    )
 
 
 def command_serve(args: argparse.Namespace) -> int:
@@ -312,12 +317,8 @@ def add_ui_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
             "scenario against it. Both run until Ctrl-C, which stops them and everything they started."
         ),
     )
-    parser.add_argument("--app", required=True, help=f"one of: {', '.join(discover_apps()) or 'none yet'}")
+    add_app_server_arguments(parser)
     parser.add_argument("--scenario", default="mixed", help="scenario name (default %(default)s)")
-    parser.add_argument("--server", help="server variant (default: the app's default)")
-    parser.add_argument("--db", default="sqlite", help="sqlite (default), postgres or a DATABASE_URL")
-    parser.add_argument("--workers", type=positive_int, default=1, help="server worker processes (default 1)")
-    parser.add_argument("--threads", type=positive_int, default=8, help="threads per worker (default 8)")
     parser.add_argument(
         "--web-host", default=DEFAULT_HOST, help="address of the web UI (default %(default)s)"
     )
