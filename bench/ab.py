@@ -30,6 +30,7 @@ from rich.console import Console
 from bench.cells import VARIANT_A, VARIANT_B
 from bench.check import CheckInputError, check_config
 from bench.config import APP_CONFIG_NAME, APPS_DIR, REPORTS_DIR, ROOT, ConfigError, discover_apps, load_app
+from bench.database import scratch_directory
 from bench.metadata import collect_metadata
 from bench.profiles import Profile, load_profile
 from bench.results import METADATA_FILE, RESULTS_FILE, ResultRow, append_row, write_metadata
@@ -358,7 +359,7 @@ def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool 
         display = RunDisplay(console, quiet=quiet)
         try:
             with (
-                tempfile.TemporaryDirectory(prefix="bench-ab-run-") as workdir,
+                scratch_directory(prefix="bench-ab-run-") as workdir,
                 runner_measurer(
                     settings,
                     trees={VARIANT_A: a_root, VARIANT_B: ROOT},

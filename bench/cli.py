@@ -9,7 +9,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +19,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from bench.config import DEFAULT_HOST, ROOT, ConfigError, discover_apps, load_app
-from bench.database import DatabaseError, prepared_database
+from bench.database import DatabaseError, prepared_database, scratch_directory
 from bench.servers import ServerError, port_in_use, serve_app, stop_process_group
 
 console = Console(stderr=True)
@@ -97,7 +96,7 @@ def add_app_server_arguments(parser: argparse.ArgumentParser) -> None:
 def command_serve(args: argparse.Namespace) -> int:
     app = load_app(args.app)
     with (
-        tempfile.TemporaryDirectory(prefix=f"bench-serve-{app.name}-") as workdir,
+        scratch_directory(prefix=f"bench-serve-{app.name}-") as workdir,
         prepared_database(args.db, name=app.name, workdir=Path(workdir)) as database_url,
         serve_app(
             app,
@@ -345,7 +344,7 @@ def command_ui(args: argparse.Namespace) -> int:
     default_server_cpus, default_load_cpus = default_cpu_split()
     load_cpus = set(args.load_cpus or default_load_cpus)
     with (
-        tempfile.TemporaryDirectory(prefix=f"bench-ui-{app.name}-") as workdir,
+        scratch_directory(prefix=f"bench-ui-{app.name}-") as workdir,
         prepared_database(args.db, name=app.name, workdir=Path(workdir)) as database_url,
         serve_app(
             app,

@@ -14,12 +14,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.config import scratch_root
+
 log = logging.getLogger(__name__)
 
 POSTGRES_USER = "bench"
 # initdb and postgres refuse to run as root; when we are root they run as this system user.
 POSTGRES_OS_USER = "postgres"
 DB_KINDS = ("sqlite", "postgres")
+
+
+def scratch_directory(prefix: str) -> tempfile.TemporaryDirectory[str]:
+    """Return a temporary directory for databases and server files, in memory when the machine allows."""
+    root = scratch_root()
+    return tempfile.TemporaryDirectory(prefix=prefix, dir=None if root is None else str(root))
 
 
 class DatabaseError(Exception):
@@ -101,7 +109,8 @@ def postgres_cluster(*, host: str = "127.0.0.1", cpus: set[int] | None = None) -
     """Yield a private PostgreSQL cluster on a free port of host; stop and remove it on exit."""
     _require_binaries()
     demote = _demote_user()
-    base = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    root = scratch_root()
+    base = Path(tempfile.mkdtemp(prefix="bench-pg-", dir=None if root is None else str(root)))
     data_dir, socket_dir = base / "data", base / "run"
     socket_dir.mkdir()
     if demote:

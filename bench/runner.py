@@ -11,7 +11,6 @@ import contextlib
 import logging
 import os
 import random
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import APPS_DIR, DEFAULT_HOST, REPORTS_DIR, AppSpec, ConfigError, discover_apps, load_app
-from bench.database import free_port, kind_of
+from bench.database import free_port, kind_of, scratch_directory
 from bench.datacheck import SKIPPED, check_database, merge_write_logs
 from bench.loadgen_protocol import LoadSpec
 from bench.measure import CellMeasurement, LoadGenerator
@@ -420,7 +419,7 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
     try:
         with (
             pinned_to(settings.load_cpus, enabled=settings.pin_runner),
-            tempfile.TemporaryDirectory(prefix="bench-run-") as workdir,
+            scratch_directory(prefix="bench-run-") as workdir,
             contextlib.ExitStack() as stack,
             display.progress(total=len(schedule)) as progress,
         ):

@@ -16,6 +16,7 @@ from bench.config import (
     load_app,
     parse_app_config,
     read_tool_config,
+    scratch_root,
 )
 
 
@@ -213,3 +214,20 @@ def test_discover_apps_rejects_invalid_toml(tmp_path: Path) -> None:
     (tmp_path / "broken_app" / "app.toml").write_text("name = \n")
     with pytest.raises(ConfigError, match=r"not valid TOML"):
         discover_apps(tmp_path)
+
+
+def test_scratch_root_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BENCH_SCRATCH_DIR", str(tmp_path))
+    assert scratch_root() == tmp_path
+    monkeypatch.setenv("BENCH_SCRATCH_DIR", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="BENCH_SCRATCH_DIR"):
+        scratch_root()
+
+
+def test_scratch_root_prefers_memory_when_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BENCH_SCRATCH_DIR", raising=False)
+    root = scratch_root()
+    if Path("/dev/shm").is_dir():
+        assert root == Path("/dev/shm")
+    else:
+        assert root is None
