@@ -3,7 +3,9 @@
 A profile names apps, server variants, scenarios, user counts, window lengths and trials; command-line
 options override single fields. [tool.bench.scenario_users] gives the user counts of scenarios whose
 workload needs other ones than the profile's (io runs at a high user count; auth's requests each hash a
-password for tens of milliseconds); a profile may override that table with its own `scenario_users`.
+password for tens of milliseconds); a profile may override that table with its own `scenario_users`. A
+profile's `scenario_trials` gives some scenarios more trials than its `trials` (the quick profile measures its
+writing scenario three times: one short window of it varies too much from run to run).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Profile:
     warmup_s: float = 2.0
     duration_s: float = 5.0
     trials: int = 3
+    scenario_trials: Mapping[str, int] = field(default_factory=dict)  # scenarios measured more (or less)
     workers: int = 1  # server worker processes, the same for every app
     threads: int = 8  # threads per worker, for servers that use {threads}
     db: str = "sqlite"  # sqlite, postgres or a DATABASE_URL
@@ -52,15 +55,21 @@ class Profile:
         """Return the user counts a scenario runs at in this profile."""
         return tuple(self.scenario_users.get(scenario, self.users))
 
+    def trials_for(self, scenario: str) -> int:
+        """Return how many trials of a scenario's cells this profile measures."""
+        return self.scenario_trials.get(scenario, self.trials)
+
     def with_overrides(self, **overrides: Any) -> Profile:
         """Return a copy with the given fields replaced; None values leave a field as it is.
 
-        Overriding `users` also overrides `scenario_users`: users given on the command line mean every
-        scenario.
+        Overriding `users` also overrides `scenario_users`, and `trials` overrides `scenario_trials`: a count
+        given on the command line means every scenario.
         """
         given = {key: value for key, value in overrides.items() if value is not None}
         if "users" in given:
             given.setdefault("scenario_users", {})
+        if "trials" in given:
+            given.setdefault("scenario_trials", {})
         for key in ("apps", "servers", "scenarios", "users"):
             if key in given:
                 given[key] = tuple(given[key])
@@ -100,6 +109,10 @@ def parse_profile(name: str, table: Mapping[str, Any], *, scenario_users: Mappin
         scenario: _tuple_of(counts, kind=int, where=f"{where} scenario_users.{scenario}")
         for scenario, counts in users_table.items()
     }
+    trials_table = values.pop("scenario_trials", {})
+    if not isinstance(trials_table, Mapping) or not all(isinstance(v, int) for v in trials_table.values()):
+        raise ConfigError(f"{where} scenario_trials: expected a table of scenario = whole number")
+    values["scenario_trials"] = dict(trials_table)
     profile = Profile(name=name, **values)
     validate(profile)
     return profile
@@ -110,8 +123,8 @@ def validate(profile: Profile) -> None:
     where = f"profile {profile.name!r}"
     if profile.duration_s <= 0 or profile.warmup_s < 0:
         raise ConfigError(f"{where}: duration_s must be > 0 and warmup_s >= 0")
-    if profile.trials < 1 or profile.workers < 1 or profile.threads < 1:
-        raise ConfigError(f"{where}: trials, workers and threads must be at least 1")
+    if min(profile.trials, *profile.scenario_trials.values(), profile.workers, profile.threads) < 1:
+        raise ConfigError(f"{where}: trials, scenario_trials, workers and threads must be at least 1")
     if not profile.users or any(
         count < 1 for counts in (profile.users, *profile.scenario_users.values()) for count in counts
     ):

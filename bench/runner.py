@@ -130,13 +130,21 @@ def build_schedule(
     users_for: Mapping[str, Sequence[int]],
     trials: int,
     seed: int,
+    trials_for: Mapping[str, int] | None = None,
 ) -> list[Cell]:
     """Return every cell in run order: trial by trial; within a trial, (scenario, users) blocks in a shuffled
-    order; within a block, the apps and servers in a shuffled order."""
+    order; within a block, the apps and servers in a shuffled order. trials_for gives some scenarios another
+    number of trials than `trials`; their extra trials spread over the run like the others."""
     rng = random.Random(seed)
+    counts = {scenario: (trials_for or {}).get(scenario, trials) for scenario in scenarios}
     cells: list[Cell] = []
-    for trial in range(1, trials + 1):
-        blocks = [(scenario, users) for scenario in scenarios for users in users_for[scenario]]
+    for trial in range(1, max(counts.values(), default=0) + 1):
+        blocks = [
+            (scenario, users)
+            for scenario in scenarios
+            if counts[scenario] >= trial
+            for users in users_for[scenario]
+        ]
         rng.shuffle(blocks)
         for scenario, users in blocks:
             order = list(targets)
@@ -398,6 +406,7 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
         scenarios=list(scenarios),
         users_for={name: profile.users_for(name) for name in scenarios},
         trials=profile.trials,
+        trials_for={name: profile.trials_for(name) for name in scenarios},
         seed=seed,
     )
     run_id = settings.run_id or f"{datetime.now():%Y%m%d-%H%M%S}-{profile.name}"
@@ -464,6 +473,7 @@ def cell_label(cell: Cell) -> str:
 def run_settings_metadata(settings: RunSettings, *, seed: int, cells: int) -> dict[str, Any]:
     profile = asdict(settings.profile)
     profile["scenario_users"] = {key: list(value) for key, value in settings.profile.scenario_users.items()}
+    profile["scenario_trials"] = dict(settings.profile.scenario_trials)
     return {
         "profile": profile,
         "seed": seed,

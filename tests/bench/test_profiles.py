@@ -19,6 +19,7 @@ users = [8, 16]
 duration_s = 3
 warmup_s = 1
 trials = 2
+scenario_trials = { io = 4 }
 
 [tool.bench.profiles.everything]
 servers = ["all"]
@@ -78,3 +79,18 @@ def test_unknown_profiles_and_keys_are_refused(pyproject: Path, tmp_path: Path) 
 def test_impossible_overrides_are_refused(pyproject: Path, override: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         load_profile("small", pyproject).with_overrides(**override)
+
+
+def test_some_scenarios_may_have_more_trials(pyproject: Path) -> None:
+    profile = load_profile("small", pyproject)
+    assert (profile.trials_for("io"), profile.trials_for("plaintext")) == (4, 2)
+    every = profile.with_overrides(trials=5)  # --trials means every scenario
+    assert (every.trials_for("io"), every.trials_for("plaintext")) == (5, 5)
+
+
+@pytest.mark.parametrize("table", ["{ io = 0 }", '{ io = "many" }', "[3]"])
+def test_bad_scenario_trials_are_refused(tmp_path: Path, table: str) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f"[tool.bench.profiles.p]\nscenario_trials = {table}\n")
+    with pytest.raises(ConfigError, match="scenario_trials"):
+        load_profile("p", bad)

@@ -75,6 +75,24 @@ def test_the_order_is_shuffled_and_reproducible_from_its_seed() -> None:
     assert len(app_orders) > 1, "the apps' order within a block varies"
 
 
+def test_a_scenario_may_have_more_trials_spread_over_the_run() -> None:
+    cells = build_schedule(
+        targets=TARGETS,
+        scenarios=["plaintext", "api"],
+        users_for={"plaintext": [32], "api": [32]},
+        trials=1,
+        trials_for={"api": 3},
+        seed=1,
+    )
+    assert Counter((cell.scenario, cell.trial) for cell in cells) == {
+        ("plaintext", 1): 3,
+        ("api", 1): 3,
+        ("api", 2): 3,
+        ("api", 3): 3,
+    }
+    assert [cell.trial for cell in cells] == sorted(cell.trial for cell in cells)
+
+
 def test_resolve_targets() -> None:
     apps = {name: load_app(name) for name in ("fastapi", "flask", "django")}
     default = resolve_targets(Profile(name="t"), apps)

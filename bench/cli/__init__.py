@@ -1,0 +1,73 @@
+"""Command line: python -m bench COMMAND; `python -m bench --help` lists them, and each has --help.
+
+One module per command family; this one assembles the parser and runs the chosen handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from rich.logging import RichHandler
+
+from bench.cli.arguments import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Stop, console, raise_stop
+from bench.cli.check import add_baseline_parser, add_check_parser
+from bench.cli.gate_rates import add_gate_rates_parser
+from bench.cli.report import add_repeatability_parser, add_report_parser
+from bench.cli.run import add_run_parser
+from bench.cli.serve import add_serve_parser, add_ui_parser
+from bench.config import ConfigError
+from bench.database import DatabaseError
+from bench.servers import ServerError
+
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="framework-bench: FastAPI, Flask and Django on one contract, measured.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_serve_parser(subparsers)
+    add_report_parser(subparsers)
+    add_run_parser(subparsers)
+    add_ui_parser(subparsers)
+    add_check_parser(subparsers)
+    add_baseline_parser(subparsers)
+    add_gate_rates_parser(subparsers)
+    add_repeatability_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command in ("serve", "check", "baseline"):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+    # One line per HTTP request (readiness polls) would drown the progress display.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, raise_stop)
+    try:
+        result: int = args.handler(args)
+        return result
+    except (ConfigError, DatabaseError, ServerError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILURE
+    except (KeyboardInterrupt, Stop):
+        console.print("stopped; every process it started is stopped too")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""`bench check` (the regression gate, against a baseline or A/B) and `bench baseline save|show`."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from bench.cli.arguments import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    SubParsers,
+    console,
+    cpu_set,
+    fraction,
+    positive_int,
+)
+
+
+def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="CI regression gate: judge a run against the baseline, or A/B against a git revision",
+        description=(
+            "Judge each cell and metric of a saved run: better, worse, unchanged or inconclusive, with the "
+            "change's confidence interval. A plain run is compared with a stored baseline (`bench baseline "
+            "save`); an A/B run (made by --ab) pair by pair. Exit code 1 on a regression (or new errors), "
+            "2 when the input is unusable or nothing could be judged, 0 otherwise."
+        ),
+    )
+    parser.add_argument("run", nargs="?", help="run folder or run id (default: reports/latest)")
+    parser.add_argument(
+        "--baseline", type=Path, help="baseline file (default: baselines/<run's profile>.json)"
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the verdicts to FILE as JSON")
+    parser.add_argument(
+        "--force", action="store_true", help="compare with a baseline from another environment (warned)"
+    )
+    decision = parser.add_argument_group("decision (defaults from [tool.bench.check] in pyproject.toml)")
+    decision.add_argument("--min-effect", type=fraction, help="smallest slowdown that counts (default 10%%)")
+    decision.add_argument("--false-alarm-rate", type=fraction, help="of the whole check (default 5%%)")
+    decision.add_argument("--confidence", type=fraction, help="of each interval (default: from the above)")
+    decision.add_argument("--max-cv", type=fraction, help="noisier samples are inconclusive (default 10%%)")
+    decision.add_argument("--min-samples", type=positive_int, help="valid trials per side (default 3)")
+    decision.add_argument("--min-pairs", type=positive_int, help="valid A/B pairs (default 5)")
+    decision.add_argument("--method", help="against a baseline: mannwhitney (default) or bootstrap")
+    decision.add_argument("--paired-method", help="A/B: t (default), wilcoxon or bootstrap")
+    decision.add_argument(
+        "--metric",
+        action="append",
+        help="a metric that gates (repeat; default: cpu_ms_per_request, and rps in A/B)",
+    )
+    decision.add_argument("--strict", action="store_true", help="inconclusive cells fail the check too")
+    ab = parser.add_argument_group("A/B mode: measure another revision and this tree, interleaved")
+    ab.add_argument("--ab", metavar="REF", help="git revision of side A (B is the working tree)")
+    ab.add_argument("--pairs", type=positive_int, help="A/B pairs per cell")
+    ab.add_argument(
+        "--profile", help="profile whose matrix is measured (default [tool.bench.check] ab_profile)"
+    )
+    ab.add_argument("--apps", help="comma-separated apps (default: the profile's)")
+    ab.add_argument("--scenarios", help="comma-separated scenarios (default: the profile's)")
+    ab.add_argument("--users", type=positive_int, help="user count of every scenario")
+    ab.add_argument("--duration", type=float, help="measured seconds per cell")
+    ab.add_argument("--warmup", type=float, help="seconds of load before the window")
+    ab.add_argument("--db", help="sqlite, postgres or a DATABASE_URL")
+    ab.add_argument("--seed", type=int, help="seed of the cell order (default: random, recorded)")
+    ab.add_argument("--inject-cpu-us", type=int, default=0, help="B's apps burn N µs of CPU per request")
+    ab.add_argument("--inject-app", action="append", help="only this app of B burns it (repeatable)")
+    ab.add_argument("--server-cpus", type=cpu_set, help="CPUs of the servers (default: 0)")
+    ab.add_argument("--load-cpus", type=cpu_set, help="CPUs of Locust (default: the other ones)")
+    ab.add_argument("--keep-worktree", action="store_true", help="leave side A's worktree for inspection")
+    ab.add_argument("--out", type=Path, help="reports directory of the A/B run (default: reports/)")
+    ab.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=command_check)
+
+
+def command_check(args: argparse.Namespace) -> int:
+    from bench.check import (
+        CheckInputError,
+        check_run,
+        gate_settings,
+        output_console,
+        print_outcome,
+        resolve_run_dir,
+        write_json,
+    )
+
+    settings = gate_settings(
+        min_effect=args.min_effect,
+        false_alarm_rate=args.false_alarm_rate,
+        confidence=args.confidence,
+        max_cv=args.max_cv,
+        min_samples=args.min_samples,
+        min_pairs=args.min_pairs,
+        independent_method=args.method,
+        paired_method=args.paired_method,
+        gate_metrics=args.metric,
+        fail_on_inconclusive=args.strict or None,
+    )
+    try:
+        run_dir = run_ab_from_args(args) if args.ab else resolve_run_dir(args.run)
+        outcome = check_run(run_dir, settings=settings, baseline_path=args.baseline, force=args.force)
+    except CheckInputError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return EXIT_USAGE
+    print_outcome(outcome, output_console())
+    if args.json:
+        write_json(outcome, args.json)
+    if outcome.report.failed:
+        return EXIT_FAILURE
+    return EXIT_OK if outcome.report.judged else EXIT_USAGE
+
+
+def run_ab_from_args(args: argparse.Namespace) -> Path:
+    from bench.ab import AbSettings, run_ab
+
+    settings = AbSettings.from_config(
+        ref=args.ab,
+        pairs=args.pairs,
+        profile=args.profile,
+        apps=args.apps.split(",") if args.apps else None,
+        scenarios=args.scenarios.split(",") if args.scenarios else None,
+        users=[args.users] if args.users else None,
+        duration_s=args.duration,
+        warmup_s=args.warmup,
+        db=args.db,
+        seed=args.seed,
+        inject_cpu_us=args.inject_cpu_us,
+        inject_apps=tuple(args.inject_app or ()),
+        server_cpus=args.server_cpus,
+        load_cpus=args.load_cpus,
+        keep_worktree=args.keep_worktree,
+        reports_dir=args.out,
+        command_line=shlex.join(["python", "-m", "bench", *sys.argv[1:]]),
+    )
+    run_dir: Path = run_ab(settings, console=console, quiet=args.quiet)
+    return run_dir
+
+
+def add_baseline_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "baseline",
+        help="save a run as the regression baseline, or show one",
+        description="Baselines for `bench check`: per-cell samples with the environment they come from.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    save = actions.add_parser(
+        "save",
+        help="save runs as a baseline",
+        description=(
+            "Write the valid trials of each cell (cpu_ms_per_request and rps) and the run's machine, CPU "
+            "split, Python and package versions to baselines/<profile>.json. Several runs pool their trials."
+        ),
+    )
+    save.add_argument("runs", nargs="*", help="run folders or run ids (default: reports/latest)")
+    save.add_argument("--out", type=Path, help="baseline file to write (default: baselines/<profile>.json)")
+    save.add_argument("--force", action="store_true", help="save runs from different environments anyway")
+    save.set_defaults(handler=command_baseline_save)
+    show = actions.add_parser(
+        "show", help="print a baseline", description="Print a baseline's cells and origin."
+    )
+    show.add_argument("file", type=Path, help="baseline file, e.g. baselines/quick.json")
+    show.set_defaults(handler=command_baseline_show)
+
+
+def command_baseline_save(args: argparse.Namespace) -> int:
+    from bench.baseline import BaselineError, build_baseline, default_baseline_path, read_run, save_baseline
+    from bench.check import CheckInputError, resolve_run_dir
+
+    try:
+        run_dirs = [resolve_run_dir(run) for run in args.runs or [None]]
+        runs = [(run_dir, *read_run(run_dir)) for run_dir in run_dirs]
+        path = args.out or default_baseline_path(runs[0][2])
+        document = build_baseline(runs, name=path.stem, force=args.force)
+        save_baseline(document, path)
+    except (BaselineError, CheckInputError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return EXIT_USAGE
+    console.print(f"baseline: {path} ({len(document['cells'])} cells from {len(runs)} run(s))")
+    return EXIT_OK
+
+
+def command_baseline_show(args: argparse.Namespace) -> int:
+    from bench.baseline import BaselineError, load_baseline
+    from bench.check import output_console, print_baseline
+
+    try:
+        print_baseline(load_baseline(args.file), output_console())
+    except BaselineError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return EXIT_USAGE
+    return EXIT_OK

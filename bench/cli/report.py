@@ -1,0 +1,119 @@
+"""`bench report` (the HTML report of a saved run) and `bench repeatability` (the spread across runs)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from bench.cli.arguments import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, SubParsers, console
+from bench.repeatability import GOAL_CV
+
+
+def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="build the HTML report of a saved run",
+        description=(
+            "Turn a run's results.jsonl and metadata.json into index.html (one self-contained file), "
+            "comparison.md and summary.csv, written into the run's folder."
+        ),
+    )
+    parser.add_argument(
+        "run",
+        nargs="?",
+        help="a run folder or a run id under reports/ (default: reports/latest, the newest run)",
+    )
+    parser.set_defaults(handler=command_report)
+
+
+def command_report(args: argparse.Namespace) -> int:
+    # Imported here: pandas and matplotlib take a second to load, and the other commands do not need them.
+    from bench.report import ReportError, resolve_run_dir, write_report
+
+    try:
+        files = write_report(resolve_run_dir(args.run))
+    except ReportError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return EXIT_FAILURE
+    console.print(
+        f"report: [link=file://{files.html}]{files.html}[/]\n  also {files.markdown.name}, {files.csv.name}"
+    )
+    return EXIT_OK
+
+
+def add_repeatability_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "repeatability",
+        help="how much each cell moved between repeated runs",
+        description=(
+            "For runs of one profile (e.g. 5 repeats of `bench run --profile quick`), print per cell the "
+            "median and the coefficient of variation across the runs of requests/s (runs neither "
+            "generator-bound nor failed) and of CPU-ms per request (runs that did not fail), against the 5% "
+            "goal. Each run contributes its median over trials."
+        ),
+    )
+    parser.add_argument("runs", nargs="+", help="run folders or run ids under reports/ (two or more)")
+    parser.add_argument("--csv", type=Path, metavar="FILE", help="also write the table to FILE")
+    parser.set_defaults(handler=command_repeatability)
+
+
+def _cv_text(value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    text = f"{value:.1%}"
+    return text if value <= GOAL_CV else f"[red]{text}[/]"
+
+
+def command_repeatability(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from bench import analysis as a
+    from bench.check import output_console
+    from bench.repeatability import (
+        ERROR_RUNS,
+        GENERATOR_BOUND_RUNS,
+        RUNS,
+        SPREAD_METRICS,
+        spread_across_runs,
+        within_goal,
+    )
+    from bench.report import ReportError, load_run, resolve_run_dir
+
+    if len(args.runs) < 2:
+        console.print("[red]error:[/] give two runs or more: a spread needs repeats")
+        return EXIT_USAGE
+    try:
+        frames = [load_run(resolve_run_dir(run))[0] for run in args.runs]
+    except ReportError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return EXIT_USAGE
+    spread = spread_across_runs(frames)
+    title = f"spread across {len(frames)} runs (CV above {GOAL_CV:.0%} in red)"
+    table = Table(title=title, title_justify="left")
+    for name in ("app", "server", "scenario", "users", "runs", "rps median", "rps CV", "cpu ms/req median"):
+        table.add_column(name, justify="left" if name in ("app", "server", "scenario") else "right")
+    for name in ("cpu ms/req CV", "generator-bound runs", "failed runs"):
+        table.add_column(name, justify="right")
+    for _, cell in spread.iterrows():
+        table.add_row(
+            str(cell[a.APP]),
+            str(cell[a.SERVER]),
+            str(cell[a.SCENARIO]),
+            str(cell[a.USERS]),
+            str(cell[RUNS]),
+            "-" if math.isnan(cell[a.median_of(a.RPS)]) else f"{cell[a.median_of(a.RPS)]:,.0f}",
+            _cv_text(cell[a.cv_of(a.RPS)]),
+            f"{cell[a.median_of(a.CPU_MS_PER_REQUEST)]:.3f}",
+            _cv_text(cell[a.cv_of(a.CPU_MS_PER_REQUEST)]),
+            str(cell[GENERATOR_BOUND_RUNS]),
+            str(cell[ERROR_RUNS]),
+        )
+    out = output_console()
+    out.print(table)
+    for metric in SPREAD_METRICS:
+        met, judged = within_goal(spread, metric)
+        out.print(f"{metric}: CV at most {GOAL_CV:.0%} in {met} of {judged} cells")
+    if args.csv:
+        spread.to_csv(args.csv, index=False)
+    return EXIT_OK

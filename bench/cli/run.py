@@ -1,0 +1,156 @@
+"""`bench run`: the benchmark matrix of a profile; also a remote Locust worker (`--worker`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.cli.arguments import (
+    EXIT_OK,
+    SubParsers,
+    comma_list,
+    console,
+    cpu_set,
+    log,
+    positive_float,
+    positive_int,
+    positive_ints,
+)
+from bench.config import ROOT, ConfigError
+from bench.servers import stop_process_group
+
+
+def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the benchmark matrix of a profile",
+        description=(
+            "Measure apps x server variants x scenarios x user counts x trials, as a profile of "
+            "[tool.bench.profiles] in pyproject.toml says, with these options overriding it. Rows go to "
+            "reports/<run-id>/results.jsonl as each cell ends; reports/latest points at the run."
+        ),
+    )
+    matrix = parser.add_argument_group("the matrix (overrides the profile)")
+    matrix.add_argument("--profile", default="default", help="quick, default, full... (default %(default)s)")
+    matrix.add_argument("--apps", type=comma_list, help="comma-separated app names (default: all)")
+    matrix.add_argument("--servers", type=comma_list, help="server variants: names, 'default' or 'all'")
+    matrix.add_argument("--scenarios", type=comma_list, help="comma-separated scenario names (default: all)")
+    matrix.add_argument("--users", type=positive_ints, help="user counts, e.g. 8,32,128 (for every scenario)")
+    matrix.add_argument("--duration", type=positive_float, help="measured seconds per cell")
+    matrix.add_argument("--warmup", type=float, help="seconds of load before the measured window")
+    matrix.add_argument("--trials", type=positive_int, help="measurements of each cell")
+    matrix.add_argument("--db", help="sqlite, postgres (a throw-away local cluster) or a DATABASE_URL")
+    matrix.add_argument(
+        "--workers", type=positive_int, help="server worker processes, the same for every app"
+    )
+    matrix.add_argument("--threads", type=positive_int, help="threads per worker, for threaded servers")
+    matrix.add_argument(
+        "--seed", type=int, help="seed of the shuffled cell order (default: random, recorded)"
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument("--out", type=Path, help="reports directory (default: reports/)")
+    output.add_argument("--run-id", help="name of the run's directory (default: date-time-profile)")
+    output.add_argument("--variant", default="", help="label every row with this (A/B comparisons)")
+    output.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    machine = parser.add_argument_group("CPUs and load generation")
+    machine.add_argument("--server-cpus", type=cpu_set, help="CPUs of the server and database (default: 0)")
+    machine.add_argument("--load-cpus", type=cpu_set, help="CPUs of Locust (default: the other ones)")
+    machine.add_argument(
+        "--locust-workers",
+        type=positive_int,
+        default=0,
+        help="a Locust master with N local worker processes (with --master: N remote workers to wait for)",
+    )
+    machine.add_argument(
+        "--master",
+        action="store_true",
+        help="the run's Locust master waits for --locust-workers N remote workers",
+    )
+    machine.add_argument(
+        "--master-bind-host", default="*", help="where the master listens (default: everywhere)"
+    )
+    machine.add_argument(
+        "--master-port", type=positive_int, default=5557, help="the master's port (default %(default)s)"
+    )
+    machine.add_argument(
+        "--worker",
+        action="store_true",
+        help="be a Locust worker of a `bench run --master` elsewhere, until Ctrl-C",
+    )
+    machine.add_argument("--master-host", default="127.0.0.1", help="the master's address, with --worker")
+    machine.add_argument("--target", help="base URL of an app already running elsewhere: measure it as it is")
+    parser.add_argument("--apps-dir", type=Path, help=argparse.SUPPRESS)  # tests point it at fake apps
+    parser.set_defaults(handler=command_run)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from bench.profiles import load_profile
+    from bench.run_display import RunDisplay
+    from bench.runner import RunSettings, default_cpu_split, run_benchmark
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per readiness poll is noise here
+    if args.worker:
+        return run_remote_worker(args)
+    if args.master and not args.locust_workers:
+        raise ConfigError("--master needs --locust-workers N: how many remote workers each cell waits for")
+    profile = load_profile(args.profile).with_overrides(
+        apps=args.apps,
+        servers=args.servers,
+        scenarios=args.scenarios,
+        users=args.users,
+        duration_s=args.duration,
+        warmup_s=args.warmup,
+        trials=args.trials,
+        db=args.db,
+        workers=args.workers,
+        threads=args.threads,
+        seed=args.seed,
+    )
+    default_server_cpus, default_load_cpus = default_cpu_split()
+    server_cpus = frozenset(args.server_cpus or default_server_cpus)
+    load_cpus = frozenset(args.load_cpus or (default_load_cpus - server_cpus) or default_load_cpus)
+    if server_cpus & load_cpus:
+        log.warning(
+            "server and Locust share CPU(s) %s: they disturb each other", sorted(server_cpus & load_cpus)
+        )
+    optional: dict[str, Any] = {}
+    if args.out is not None:
+        optional["reports_dir"] = args.out
+    if args.apps_dir is not None:
+        optional["apps_dir"] = args.apps_dir
+    settings = RunSettings(
+        profile=profile,
+        run_id=args.run_id,
+        server_cpus=server_cpus,
+        load_cpus=load_cpus,
+        locust_workers=args.locust_workers,
+        master=args.master,
+        master_bind_host=args.master_bind_host,
+        master_port=args.master_port,
+        target=args.target.rstrip("/") if args.target else None,
+        variant=args.variant,
+        command_line=shlex.join(["python", "-m", "bench", *sys.argv[1:]]),
+        **optional,
+    )
+    run_dir = run_benchmark(settings, display=RunDisplay(console, quiet=args.quiet))
+    console.print(f"run directory: {run_dir}")
+    return EXIT_OK
+
+
+def run_remote_worker(args: argparse.Namespace) -> int:
+    """Serve as a Locust worker of every cell a remote `bench run --master` measures, until interrupted."""
+    command = [
+        sys.executable, "-m", "bench.loadgen", "worker", "--forever",
+        "--master-host", args.master_host, "--master-port", str(args.master_port),
+    ]  # fmt: skip
+    console.print(f"Locust worker for the master at {args.master_host}:{args.master_port}; Ctrl-C to stop")
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    try:
+        return process.wait()
+    finally:
+        stop_process_group(process)
