@@ -6,19 +6,23 @@ a round), so that slow drift of the machine hits both halves of a pair alike: th
 and of randomized multiple interleaved trials. Rows go to reports/<run-id>/results.jsonl labelled with
 their variant and trial = round, and `bench check` compares them pair by pair.
 
-Only the apps come from the two trees: the measuring code (bench/, its scenarios) and the Python
-environment are this tree's for both sides, so a change to bench/ or to uv.lock is not what A/B measures.
+Only the apps come from the two trees: the measuring code (bench/, its scenarios) is this tree's for both
+sides, so a change to bench/ is not what A/B measures. The packages are each side's own: when REF's uv.lock
+differs from this tree's (a framework upgrade, a new dependency), side A's apps run in an environment built
+from REF's lock inside its worktree, so that the upgrade is what the pairs compare.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import random
 import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +33,16 @@ from rich.console import Console
 
 from bench.cells import VARIANT_A, VARIANT_B
 from bench.check import CheckInputError, check_config
-from bench.config import APP_CONFIG_NAME, APPS_DIR, REPORTS_DIR, ROOT, ConfigError, discover_apps, load_app
+from bench.config import (
+    APP_CONFIG_NAME,
+    APPS_DIR,
+    REPORTS_DIR,
+    ROOT,
+    ConfigError,
+    discover_apps,
+    find_uv,
+    load_app,
+)
 from bench.database import scratch_directory
 from bench.metadata import collect_metadata
 from bench.profiles import Profile, load_profile
@@ -42,6 +55,7 @@ INJECT_CPU_ENV = "BENCH_INJECT_CPU_US"  # the apps burn this many µs of CPU in 
 DEFAULT_PROFILE = "quick"
 DEFAULT_PAIRS = 6  # one flagged pair still leaves the default min_pairs (5)
 LOCK_FILE = "uv.lock"
+SIDE_A_ENVIRONMENT = ".venv"  # inside side A's worktree, removed with it
 
 
 @dataclass(frozen=True)
@@ -201,6 +215,46 @@ def git_worktree(ref: str, *, repo: Path = ROOT, keep: bool = False) -> Iterator
             _git("worktree", "prune", repo=repo)
 
 
+def build_environment(root: Path) -> Path:
+    """Create root/.venv from root's uv.lock with uv and this machine's interpreter; return its python."""
+    uv = find_uv()
+    if uv is None:
+        raise CheckInputError(
+            f"side A locks other packages ({LOCK_FILE} differs) and uv, which builds its environment, is "
+            "missing: run `make setup` first"
+        )
+    environment = root / SIDE_A_ENVIRONMENT
+    base_python = getattr(sys, "_base_executable", sys.executable)
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(environment), "UV_PYTHON_DOWNLOADS": "never"}
+    log.info("side A locks other packages: building its environment from its %s", LOCK_FILE)
+    try:
+        result = subprocess.run(
+            [str(uv), "sync", "--frozen", "--python", base_python],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CheckInputError(f"building side A's environment ({LOCK_FILE}) took over 30 min") from None
+    if result.returncode != 0:
+        tail = "\n".join(result.stderr.strip().splitlines()[-15:])
+        raise CheckInputError(f"building side A's environment from its {LOCK_FILE} failed:\n{tail}")
+    return environment / "bin" / "python"
+
+
+def side_a_python(
+    a_root: Path, *, commit: str, build: Callable[[Path], Path] = build_environment, repo: Path = ROOT
+) -> str | None:
+    """Return the interpreter side A's apps run on: None (this environment) when REF locks the same
+    packages as the working tree, else the python of an environment built from REF's lock."""
+    if _git("diff", "--quiet", commit, "--", LOCK_FILE, repo=repo).returncode == 0:
+        return None
+    return str(build(a_root))
+
+
 def apps_in_both(profile: Profile, *, a_apps_dir: Path, b_apps_dir: Path = APPS_DIR) -> list[str]:
     """Return the profile's apps that exist in both trees (warning about the others)."""
     names = list(profile.apps) or discover_apps(b_apps_dir)
@@ -227,7 +281,13 @@ def verify_tree(pid: int, *, root: Path, what: str) -> None:
 
 @contextlib.contextmanager
 def runner_measurer(
-    settings: AbSettings, *, trees: Mapping[str, Path], apps: Sequence[str], workdir: Path, logs_dir: Path
+    settings: AbSettings,
+    *,
+    trees: Mapping[str, Path],
+    apps: Sequence[str],
+    workdir: Path,
+    logs_dir: Path,
+    pythons: Mapping[str, str | None] | None = None,
 ) -> Iterator[MeasureStep]:
     """Yield a MeasureStep backed by bench/runner.py.
 
@@ -262,6 +322,7 @@ def runner_measurer(
                     threads=profile.threads,
                     server_cpus=set(server_cpus),
                     extra_env=env,
+                    python=(pythons or {}).get(variant),
                 )
             )
             run_settings = RunSettings(
@@ -317,13 +378,7 @@ def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool 
     server_cpus, load_cpus = settings.cpu_split()
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
     with git_worktree(settings.ref, keep=settings.keep_worktree) as (a_root, commit):
-        if _git("diff", "--quiet", commit, "--", LOCK_FILE, repo=ROOT).returncode != 0:
-            log.warning(
-                "%s differs between %s and the working tree, but both sides run in this tree's environment: "
-                "a package upgrade is not what this A/B run measures",
-                LOCK_FILE,
-                settings.ref,
-            )
+        a_python = side_a_python(a_root, commit=commit)
         apps = apps_in_both(profile, a_apps_dir=a_root / "apps")
         cells = ab_cells(profile, apps)
         schedule = ab_schedule(cells, pairs=settings.pairs, seed=seed)
@@ -352,6 +407,10 @@ def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool 
                 "inject_cpu_us": settings.inject_cpu_us,
                 "inject_apps": list(settings.inject_apps),
                 "variants": {VARIANT_A: f"{settings.ref} ({commit[:12]})", VARIANT_B: "working tree"},
+                "environments": {
+                    VARIANT_A: f"built from {settings.ref}'s {LOCK_FILE}" if a_python else "shared",
+                    VARIANT_B: "this tree's",
+                },
             },
         )
         write_metadata(run_dir / METADATA_FILE, metadata)
@@ -363,6 +422,7 @@ def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool 
                 runner_measurer(
                     settings,
                     trees={VARIANT_A: a_root, VARIANT_B: ROOT},
+                    pythons={VARIANT_A: a_python},
                     apps=apps,
                     workdir=Path(workdir),
                     logs_dir=logs_dir,

@@ -6,6 +6,7 @@ This is the only module that reads environment variables or pyproject.toml.
 from __future__ import annotations
 
 import os
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,6 +185,18 @@ def scratch_root() -> Path | None:
     if MEMORY_SCRATCH.is_dir() and os.access(MEMORY_SCRATCH, os.W_OK | os.X_OK):
         return MEMORY_SCRATCH
     return None  # tempfile's default (TMPDIR or /tmp)
+
+
+# The Makefile bootstraps uv here; `bench check --ab` uses it to build side A's environment from REF's lock.
+UV_IN_TOOLS = ROOT / ".tools" / "bin" / "uv"
+
+
+def find_uv() -> Path | None:
+    """Return the uv executable: the one the Makefile installed, else uv on PATH, else None."""
+    if UV_IN_TOOLS.is_file():
+        return UV_IN_TOOLS
+    found = shutil.which("uv")
+    return Path(found) if found else None
 
 
 def read_tool_config(section: str, pyproject: Path = PYPROJECT) -> dict[str, Any]:

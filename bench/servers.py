@@ -121,9 +121,14 @@ def process_environment(app: AppSpec, env: Mapping[str, str]) -> dict[str, str]:
     return {**env, "PYTHONPATH": os.pathsep.join(unique)}
 
 
-def run_setup(app: AppSpec, *, env: Mapping[str, str], timeout_s: float = 300.0) -> None:
-    """Run the app's setup command (schema and seed); raise ServerError with its output on failure."""
-    command = app.render_setup(python=sys.executable)
+def run_setup(
+    app: AppSpec, *, env: Mapping[str, str], timeout_s: float = 300.0, python: str | None = None
+) -> None:
+    """Run the app's setup command (schema and seed); raise ServerError with its output on failure.
+
+    python: the interpreter (of the environment) to run it with; default this process's.
+    """
+    command = app.render_setup(python=python or sys.executable)
     log.debug("setting up %s: %s", app.name, " ".join(command))
     try:
         result = subprocess.run(
@@ -193,14 +198,20 @@ def start_server(
     cpus: set[int] | None = None,
     log_path: Path | None = None,
     ready_timeout_s: float = READY_TIMEOUT_S,
+    python: str | None = None,
 ) -> Iterator[RunningServer]:
-    """Start an app's server (its database already set up), wait until ready, yield it, stop it in finally."""
+    """Start an app's server (its database already set up), wait until ready, yield it, stop it in finally.
+
+    python: the interpreter (of the environment) the server runs on; default this process's.
+    """
     variant = app.server(server)
     if port is None:
         port = free_port(host)
     elif port_in_use(host, port):
         raise ServerError(f"port {port} on {host} is already in use: choose another with --port")
-    command = variant.render(python=sys.executable, host=host, port=port, workers=workers, threads=threads)
+    command = variant.render(
+        python=python or sys.executable, host=host, port=port, workers=workers, threads=threads
+    )
     if log_path is None:
         log_path = Path(tempfile.mkstemp(prefix=f"bench-{app.name}-", suffix=".log")[1])
     log.debug("starting %s/%s: %s", app.name, variant.name, " ".join(command))

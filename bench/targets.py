@@ -65,6 +65,7 @@ class ServerPool:
     threads: int = 8
     server_cpus: set[int] | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    python: str | None = None  # the interpreter of the apps' environment; None: this process's
     _templates: dict[str, str] = field(default_factory=dict, init=False)
     _servers: dict[tuple[str, str], _Server] = field(default_factory=dict, init=False)
     _starts: dict[tuple[str, str], int] = field(default_factory=dict, init=False)
@@ -103,7 +104,7 @@ class ServerPool:
             else:
                 url = self.db
             log.debug("setting up the %s database (schema and seed)", app.name)
-            run_setup(app, env=app_environment(database_url=url, extra=self.extra_env))
+            run_setup(app, env=app_environment(database_url=url, extra=self.extra_env), python=self.python)
             self._templates[app.name] = url
         return self._templates[app.name]
 
@@ -161,6 +162,7 @@ class ServerPool:
                     threads=self.threads,
                     cpus=self.server_cpus,
                     log_path=self.logs_dir / f"{_identifier(app_name, server)}-{start}.log",
+                    python=self.python,
                 )
             )
         except BaseException:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import ab
 from bench.ab import (
     AbCell,
     AbSettings,
@@ -18,6 +19,7 @@ from bench.ab import (
     git_worktree,
     run_schedule,
     runner_measurer,
+    side_a_python,
     verify_tree,
 )
 from bench.cells import VARIANT_A, VARIANT_B
@@ -136,6 +138,32 @@ def test_an_unknown_revision_is_unusable_input(repo: Path) -> None:
         git_worktree("no-such-branch", repo=repo),
     ):
         pass
+
+
+def test_side_a_gets_its_own_environment_only_when_its_lock_differs(repo: Path) -> None:
+    (repo / "uv.lock").write_text("locked = 1\n")
+    git(repo, "add", "uv.lock")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "lock")
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    built: list[Path] = []
+
+    def build(root: Path) -> Path:
+        built.append(root)
+        return root / ".venv" / "bin" / "python"
+
+    assert side_a_python(repo / "A", commit=commit, build=build, repo=repo) is None
+    (repo / "uv.lock").write_text("locked = 2\n")  # the working tree upgrades a package
+    own = side_a_python(repo / "A", commit=commit, build=build, repo=repo)
+    assert own == str(repo / "A" / ".venv" / "bin" / "python")
+    assert built == [repo / "A"]
+
+
+def test_without_uv_side_a_environment_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ab, "find_uv", lambda: None)
+    with pytest.raises(CheckInputError, match="uv"):
+        ab.build_environment(tmp_path)
 
 
 def test_a_server_running_outside_its_tree_is_caught(tmp_path: Path) -> None:

@@ -211,6 +211,24 @@ def test_setup_failure_raises_with_its_output(fake_app: AppSpec) -> None:
     assert "no schema for you" in raised.value.log_tail
 
 
+def test_setup_runs_on_the_interpreter_it_is_given(fake_app: AppSpec, tmp_path: Path) -> None:
+    marker = tmp_path / "used"
+    other = tmp_path / "other-python"  # another environment's interpreter, as side A of an A/B run gets
+    other.write_text(f'#!/bin/sh\necho "$@" > {marker}\nexec {sys.executable} "$@"\n')
+    other.chmod(0o755)
+    probe = AppSpec(
+        name=fake_app.name,
+        directory=fake_app.directory,
+        framework=fake_app.framework,
+        setup=("{python}", "-c", "pass"),
+        admin_list_url=fake_app.admin_list_url,
+        default_server=fake_app.default_server,
+        servers=fake_app.servers,
+    )
+    run_setup(probe, env=app_environment(database_url="sqlite:////tmp/unused.sqlite3"), python=str(other))
+    assert marker.read_text() == "-c pass\n"
+
+
 def test_app_environment() -> None:
     base = {"PATH": "/usr/bin", "PYTHONPATH": "/elsewhere", "BENCH_SECRET_KEY": "kept-secret"}
     env = app_environment(
