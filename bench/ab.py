@@ -93,6 +93,22 @@ def ab_schedule(cells: Sequence[AbCell], *, pairs: int, seed: int) -> list[AbSte
     return steps
 
 
+ServerKey = tuple[str, str, str]  # side, app, server variant
+
+
+def restart_for_round(server_round: dict[ServerKey, int], key: ServerKey, trial: int) -> bool:
+    """Return True when key's server must be restarted before its cell of round `trial` (and note the round).
+
+    Each round gets new server processes on both sides. A process carries its own offset of a few percent in
+    CPU per request (memory layout, hash seed, allocator state: the same code measured 5-7% apart in two
+    processes here); a server kept for the whole run would put that offset into every pair of a side, a bias
+    the pairs cannot cancel. New processes per round turn it into pair-to-pair noise that the interval sees.
+    """
+    restart = key in server_round and server_round[key] != trial
+    server_round[key] = trial
+    return restart
+
+
 class MeasureStep(Protocol):
     """Measures one step and returns its row (errors in the row: it never raises for a failed cell)."""
 
@@ -344,9 +360,13 @@ def runner_measurer(
             runners.update({(variant, app): (runner, pool) for app in members})
         verified: set[tuple[str, str]] = set()
 
+        server_round: dict[ServerKey, int] = {}
+
         def measure(step: AbStep) -> ResultRow:
             cell = step.cell
             runner, pool = runners[(step.variant, cell.app)]
+            if restart_for_round(server_round, (step.variant, cell.app, cell.server), step.trial):
+                pool.stop(cell.app, cell.server)  # the next cell starts a new process
             row = runner.run(Cell(cell.app, cell.server, cell.scenario, cell.users, step.trial))
             running = pool.get_running(cell.app, cell.server)
             if (step.variant, cell.app) not in verified and running is not None:

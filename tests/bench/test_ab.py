@@ -17,6 +17,7 @@ from bench.ab import (
     AbStep,
     ab_schedule,
     git_worktree,
+    restart_for_round,
     run_schedule,
     runner_measurer,
     side_a_python,
@@ -95,6 +96,20 @@ def test_rows_are_written_with_variant_and_round_and_judged_in_pairs(tmp_path: P
     outcome = check_run(run_dir, settings=GateSettings())
     assert outcome.report.mode == "ab" and outcome.report.failed
     assert {c.verdict for c in outcome.report.comparisons} == {Verdict.WORSE}
+
+
+def test_every_round_gets_new_server_processes() -> None:
+    seen: dict[tuple[str, str, str], int] = {}
+    steps = ab_schedule(CELLS, pairs=3, seed=5)
+    restarts = [restart_for_round(seen, (s.variant, s.cell.app, s.cell.server), s.trial) for s in steps]
+    first_of_round = set()
+    expected = []
+    for step in steps:
+        key = (step.variant, step.cell.app, step.cell.server, step.trial)
+        expected.append(step.trial > 1 and key not in first_of_round)
+        first_of_round.add(key)
+    assert restarts == expected
+    assert sum(restarts) == 2 * len({(c.app, c.server) for c in CELLS}) * 2  # rounds 2 and 3, both sides
 
 
 def test_injection_reaches_only_side_b_of_the_chosen_apps() -> None:
