@@ -3,8 +3,9 @@
 REF is checked out into a temporary git worktree. Round after round, every cell of the profile is measured
 once on each side, back to back, A then B or B then A (alternating between rounds, and between cells within
 a round), so that slow drift of the machine hits both halves of a pair alike: the idea of duet benchmarking
-and of randomized multiple interleaved trials. Rows go to reports/<run-id>/results.jsonl labelled with
-their variant and trial = round, and `bench check` compares them pair by pair.
+and of randomized multiple interleaved trials. Each round starts new server processes on both sides (see
+restart_for_round). Rows go to reports/<run-id>/results.jsonl labelled with their variant and trial = round,
+and `bench check` compares them pair by pair.
 
 Only the apps come from the two trees: the measuring code (bench/, its scenarios) is this tree's for both
 sides, so a change to bench/ is not what A/B measures. The packages are each side's own: when REF's uv.lock
