@@ -60,6 +60,7 @@ class Judgement:
     inject_cpu_us: int
     failed: bool
     detected: bool  # a gated metric of an injected app judged worse
+    stray: bool  # a gated metric of an app that was not injected judged worse (a false alarm of its own)
     worse: tuple[str, ...]  # "app scenario metric" of every gated comparison judged worse
     inconclusive: tuple[str, ...]  # the same for the inconclusive ones
     injected_changes: tuple[tuple[str, float | None, str], ...]  # (label, change, verdict), injected apps
@@ -78,6 +79,7 @@ class GateRates:
     detected: int
     clean_runs: int
     false_alarms: int
+    stray_in_injected: int = 0  # injected runs where an app that was not injected was judged worse too
 
     @property
     def detection_rate(self) -> float | None:
@@ -103,6 +105,7 @@ def judgement_of(run: SeriesRun, report: GateReport) -> Judgement:
         inject_cpu_us=run.inject_cpu_us,
         failed=report.failed,
         detected=any(c.verdict is Verdict.WORSE for c in injected),
+        stray=any(c.verdict is Verdict.WORSE and c.cell.app not in run.injected_apps for c in gated),
         worse=tuple(_label(c) for c in gated if c.verdict is Verdict.WORSE),
         inconclusive=tuple(_label(c) for c in gated if c.verdict is Verdict.INCONCLUSIVE),
         injected_changes=tuple((_label(c), c.change, c.verdict.value) for c in injected),
@@ -143,6 +146,7 @@ def gate_rates(judgements: Sequence[Judgement]) -> list[GateRates]:
                 detected=sum(j.detected for j in injected),
                 clean_runs=len(clean),
                 false_alarms=sum(j.failed for j in clean),
+                stray_in_injected=sum(j.stray for j in injected),
             )
         )
     return rates

@@ -71,7 +71,8 @@ def command_gate_rates(args: argparse.Namespace) -> int:
     for rate in rates:
         out.print(
             f"[bold]{rate.mode}[/]: injected runs detected {_share(rate.detected, rate.injected_runs)}, "
-            f"clean runs failed (false alarms) {_share(rate.false_alarms, rate.clean_runs)}"
+            f"clean runs failed (false alarms) {_share(rate.false_alarms, rate.clean_runs)}; injected runs "
+            f"where another app was judged worse too {_share(rate.stray_in_injected, rate.injected_runs)}"
         )
     if args.json:
         args.json.write_text(

@@ -43,6 +43,7 @@ def test_a_series_is_judged_by_both_mechanisms() -> None:
     by_mode = {(j.run_id, j.mode): j for j in judgements}
     assert set(by_mode) == {(run, AB_MODE) for run in "123"} | {(run, BASELINE_MODE) for run in "23"}
     assert by_mode["2", AB_MODE].detected and by_mode["2", BASELINE_MODE].detected
+    assert not by_mode["2", AB_MODE].stray
     assert "flask json cpu_ms_per_request" in by_mode["2", AB_MODE].worse
     assert all(label.startswith("flask") for label, _, _ in by_mode["2", AB_MODE].injected_changes)
     assert not any(by_mode[run, AB_MODE].failed for run in ("1", "3"))
@@ -65,7 +66,9 @@ def test_a_regression_of_another_app_is_not_a_detection() -> None:
     rows = ab_run(seed=4, slower={"fastapi": 0.3})  # flask was injected, but only fastapi moved
     run = series_run("1", rows, inject_cpu_us=50, inject_apps=["flask"])
     [judgement] = judge_series([run], settings=SETTINGS)
-    assert judgement.failed and not judgement.detected
+    assert judgement.failed and not judgement.detected and judgement.stray
+    [rate] = gate_rates([judgement])
+    assert (rate.detected, rate.stray_in_injected, rate.injected_runs) == (0, 1, 1)
 
 
 def test_an_injection_without_apps_means_every_app() -> None:
