@@ -112,21 +112,30 @@ def judgement_of(run: SeriesRun, report: GateReport) -> Judgement:
     )
 
 
-def judge_series(runs: Sequence[SeriesRun], *, settings: GateSettings) -> list[Judgement]:
-    """Return each run judged pair by pair, and (from the second run on) against the previous run's A side."""
+BASELINE_FROM = ("previous", "first")
+
+
+def judge_series(
+    runs: Sequence[SeriesRun], *, settings: GateSettings, baseline_from: str = "previous"
+) -> list[Judgement]:
+    """Return each run judged pair by pair, and (from the second run on) against a stored baseline: the A side
+    of the previous run ("previous": a baseline minutes old) or of the first run ("first": one baseline
+    recorded once, as a team would, aging over the series)."""
+    if baseline_from not in BASELINE_FROM:
+        raise ValueError(f"baseline_from must be one of {BASELINE_FROM}, not {baseline_from!r}")
     judgements: list[Judgement] = []
-    previous: SeriesRun | None = None
-    for run in runs:
+    for index, run in enumerate(runs):
         pairs = collect_pairs(run.rows, metrics=METRICS)
         judgements.append(judgement_of(run, compare_pairs(pairs, settings=settings)))
-        if previous is not None:
-            report = compare_samples(
-                collect_samples(previous.side(VARIANT_A), metrics=METRICS),
-                collect_samples(run.side(VARIANT_B), metrics=METRICS),
-                settings=settings,
-            )
-            judgements.append(judgement_of(run, report))
-        previous = run
+        if index == 0:
+            continue
+        recorded = runs[index - 1] if baseline_from == "previous" else runs[0]
+        report = compare_samples(
+            collect_samples(recorded.side(VARIANT_A), metrics=METRICS),
+            collect_samples(run.side(VARIANT_B), metrics=METRICS),
+            settings=settings,
+        )
+        judgements.append(judgement_of(run, report))
     return judgements
 
 

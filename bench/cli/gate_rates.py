@@ -18,12 +18,18 @@ def add_gate_rates_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> No
         help="detection and false-alarm rates of the gate over a series of A/B runs",
         description=(
             "Judge every A/B run given (made by `bench check --ab`, some with --inject-cpu-us) twice: pair "
-            "by pair, and against the previous run's A side as a stored baseline. Print each run's verdicts "
+            "by pair, and against an earlier run's A side as a stored baseline. Print each run's verdicts "
             "and, per mechanism, how many injected runs were detected and how many clean runs failed. Runs "
             "are taken in the order of their ids (their start times)."
         ),
     )
     parser.add_argument("runs", nargs="+", help="A/B run folders or run ids under reports/")
+    parser.add_argument(
+        "--baseline-from",
+        choices=("previous", "first"),
+        default="previous",
+        help="the stored baseline is the A side of the previous run (default) or of the first run",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every judgement to FILE")
     parser.set_defaults(handler=command_gate_rates)
 
@@ -49,7 +55,7 @@ def command_gate_rates(args: argparse.Namespace) -> int:
     except (BaselineError, CheckInputError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return EXIT_USAGE
-    judgements = judge_series(series, settings=gate_settings())
+    judgements = judge_series(series, settings=gate_settings(), baseline_from=args.baseline_from)
     out = output_console()
     table = Table(title="each run, judged by each mechanism", title_justify="left")
     for name in ("run", "injected", "mode", "check", "injected app's cells (change, verdict)", "worse"):

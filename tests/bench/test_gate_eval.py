@@ -54,6 +54,31 @@ def test_a_series_is_judged_by_both_mechanisms() -> None:
     assert (rates[BASELINE_MODE].injected_runs, rates[BASELINE_MODE].clean_runs) == (1, 1)
 
 
+def test_the_baseline_may_be_the_first_runs() -> None:
+    drifted = [
+        *ab_rows(a_cpu_ms=noisy(0.8 * 1.3, 6, seed=7), b_cpu_ms=noisy(0.8 * 1.3, 6, seed=8), app="fastapi"),
+        *ab_rows(
+            a_cpu_ms=noisy(0.5 * 1.3, 6, seed=9),
+            b_cpu_ms=noisy(0.5 * 1.3, 6, seed=10),
+            app="flask",
+            server="gunicorn",
+        ),
+    ]  # run 2: the whole machine 30% slower, on both sides
+    runs = [
+        series_run("1", ab_run(seed=1)),
+        series_run("2", drifted),
+        series_run("3", ab_run(seed=3, slower={"flask": 0.3}), inject_cpu_us=90, inject_apps=["flask"]),
+    ]
+
+    def third(baseline_from: str) -> bool:
+        judged = judge_series(runs, settings=SETTINGS, baseline_from=baseline_from)
+        return next(j.detected for j in judged if j.run_id == "3" and j.mode == BASELINE_MODE)
+
+    assert third("first") and not third("previous")  # against run 2's slow A side, +30% looks like nothing
+    with pytest.raises(ValueError, match="baseline_from"):
+        judge_series(runs, settings=SETTINGS, baseline_from="last")
+
+
 def test_a_clean_run_that_fails_is_a_false_alarm() -> None:
     runs = [series_run("1", ab_run(seed=1, slower={"fastapi": 0.3}))]  # nothing injected, yet B is slower
     [judgement] = judge_series(runs, settings=SETTINGS)
