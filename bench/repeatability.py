@@ -25,6 +25,7 @@ from bench.analysis import (
     cv_of,
     median_of,
 )
+from bench.cells import coefficient_of_variation
 from bench.results import CELL_KEYS
 
 GOAL_CV = 0.05  # the README's repeatability goal for the quick profile
@@ -33,13 +34,6 @@ RUNS = "runs"
 GENERATOR_BOUND_RUNS = "generator_bound_runs"
 ERROR_RUNS = "error_runs"
 SPREAD_METRICS = (RPS, CPU_MS_PER_REQUEST)
-
-
-def _cv(values: Sequence[float]) -> float:
-    if len(values) < 2:
-        return math.nan
-    mean = float(np.mean(values))
-    return float(np.std(values, ddof=1)) / mean if mean > 0 else math.nan
 
 
 def per_run_values(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -78,7 +72,7 @@ def spread_across_runs(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
             else:
                 measured = runs[metric].dropna().tolist()
             record[median_of(metric)] = float(np.median(measured)) if measured else math.nan
-            record[cv_of(metric)] = _cv(measured)
+            record[cv_of(metric)] = coefficient_of_variation(measured)
         records.append(record)
     return pd.DataFrame.from_records(records)
 

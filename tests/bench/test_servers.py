@@ -7,6 +7,7 @@ never become ready, or fork a child.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -216,15 +217,7 @@ def test_setup_runs_on_the_interpreter_it_is_given(fake_app: AppSpec, tmp_path: 
     other = tmp_path / "other-python"  # another environment's interpreter, as side A of an A/B run gets
     other.write_text(f'#!/bin/sh\necho "$@" > {marker}\nexec {sys.executable} "$@"\n')
     other.chmod(0o755)
-    probe = AppSpec(
-        name=fake_app.name,
-        directory=fake_app.directory,
-        framework=fake_app.framework,
-        setup=("{python}", "-c", "pass"),
-        admin_list_url=fake_app.admin_list_url,
-        default_server=fake_app.default_server,
-        servers=fake_app.servers,
-    )
+    probe = dataclasses.replace(fake_app, setup=("{python}", "-c", "pass"))
     run_setup(probe, env=app_environment(database_url="sqlite:////tmp/unused.sqlite3"), python=str(other))
     assert marker.read_text() == "-c pass\n"
 
