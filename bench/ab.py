@@ -312,7 +312,8 @@ def runner_measurer(
     A, B, and B's apps that do not burn the injected CPU. The load generators differ between A and B; what
     they could bias is throughput where they are the limit, and such cells are flagged generator-bound.
     """
-    from bench.runner import Cell, CellRunner, RunSettings, resolve_scenarios
+    from bench.runner import CellRunner, RunSettings
+    from bench.schedule import Cell, resolve_scenarios
     from bench.targets import ServerPool
 
     profile = settings.profile
@@ -380,7 +381,7 @@ def runner_measurer(
 
 def ab_cells(profile: Profile, apps: Sequence[str]) -> list[AbCell]:
     """Return the profile's cells for these apps (B's app.toml decides the server variants)."""
-    from bench.runner import resolve_scenarios, resolve_targets
+    from bench.schedule import resolve_scenarios, resolve_targets
 
     specs = {app: load_app(app) for app in apps}
     return [

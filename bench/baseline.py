@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.cells import Cell, CellSamples, collect_samples
 from bench.config import ROOT
-from bench.regression import METRICS
+from bench.gate_settings import METRICS
 from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows
 
 log = logging.getLogger(__name__)

@@ -20,18 +20,9 @@ from rich.table import Table
 
 from bench.baseline import Baseline, BaselineError, default_baseline_path, load_baseline, read_run
 from bench.cells import coefficient_of_variation, collect_pairs, collect_samples, is_ab_run
-from bench.config import REPORTS_DIR, ConfigError, read_tool_config
-from bench.regression import (
-    METRICS,
-    GateReport,
-    GateSettings,
-    MetricComparison,
-    Verdict,
-    compare_pairs,
-    compare_samples,
-    gate_settings_from_config,
-)
-from bench.results import LATEST_LINK, RESULTS_FILE
+from bench.config import ConfigError, read_tool_config
+from bench.gate_settings import METRICS, GateSettings, gate_settings_from_config
+from bench.regression import GateReport, MetricComparison, Verdict, compare_pairs, compare_samples
 
 CHECK_SECTION = "check"  # [tool.bench.check] in pyproject.toml: defaults of the decision and of A/B runs
 AB_KEYS = ("ab_profile", "ab_pairs")
@@ -90,16 +81,6 @@ def gate_settings(**overrides: Any) -> GateSettings:
     """Return the decision settings: [tool.bench.check], then the command line's overrides (None: unset)."""
     table = {key: value for key, value in check_config().items() if key not in AB_KEYS}
     return gate_settings_from_config(table, **overrides)
-
-
-def resolve_run_dir(run: str | None, *, reports_dir: Path = REPORTS_DIR) -> Path:
-    """Return the run folder named by run: a path, a run id under reports/, or None for reports/latest."""
-    candidates = [reports_dir / LATEST_LINK] if run is None else [Path(run), reports_dir / run]
-    for candidate in candidates:
-        if (candidate / RESULTS_FILE).is_file():
-            return candidate.resolve()
-    wanted = candidates[0] if run is None else run
-    raise CheckInputError(f"no run at {wanted}: run `make bench-quick` (or `python -m bench run`) first")
 
 
 def check_run(

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.cells import VARIANT, VARIANT_A, VARIANT_B, collect_pairs, collect_samples
-from bench.regression import METRICS, GateReport, GateSettings, Verdict, compare_pairs, compare_samples
+from bench.gate_settings import METRICS, GateSettings
+from bench.regression import GateReport, Verdict, compare_pairs, compare_samples
 
 AB_MODE, BASELINE_MODE = "ab", "baseline"
 MODES = (AB_MODE, BASELINE_MODE)

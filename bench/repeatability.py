@@ -4,6 +4,11 @@ Each run gives one value per cell and metric (the median over its trials); the s
 variation of those values across the runs. CPU per request counts every trial that did not fail (a
 generator-bound trial still measured what each request cost the server); requests/s counts only trials that
 are neither generator-bound nor failed, since a generator-bound figure is a lower bound, not a measurement.
+
+The machine itself drifts: on a shared host a whole run can come out 5-13% cheaper or dearer than the one
+before, for every app alike. What the report compares is apps measured side by side in one run, so the spread
+of that comparison is given too: each cell's CPU per request relative to the geometric mean of the same
+scenario's cells (every app, same user count) in the same run, whose drift cancels in the ratio.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import pandas as pd
 from bench.analysis import (
     CPU_MS_PER_REQUEST,
     RPS,
+    SCENARIO,
     STATUS,
     STATUS_ERROR,
     STATUS_GENERATOR_BOUND,
     STATUS_OK,
+    USERS,
     cv_of,
     median_of,
 )
@@ -34,6 +41,7 @@ RUNS = "runs"
 GENERATOR_BOUND_RUNS = "generator_bound_runs"
 ERROR_RUNS = "error_runs"
 SPREAD_METRICS = (RPS, CPU_MS_PER_REQUEST)
+CPU_RELATIVE = "cpu_ms_per_request_relative"  # to the geometric mean of the scenario's cells in the same run
 
 
 def per_run_values(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -52,7 +60,19 @@ def per_run_values(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
             record[GENERATOR_BOUND_RUNS] = bool((trials[STATUS] == STATUS_GENERATOR_BOUND).any())
             record[ERROR_RUNS] = bool((trials[STATUS] == STATUS_ERROR).any())
             records.append(record)
-    return pd.DataFrame.from_records(records)
+    values = pd.DataFrame.from_records(records)
+    if not values.empty:
+        values[CPU_RELATIVE] = values[CPU_MS_PER_REQUEST] / _run_geometric_means(values)
+    return values
+
+
+def _run_geometric_means(values: pd.DataFrame) -> pd.Series:
+    """Return, for each row, the geometric mean of CPU per request over its run's cells of the same scenario
+    and user count (cells without a figure left out)."""
+    cpu = values[CPU_MS_PER_REQUEST]
+    logs: pd.Series = cpu.where(cpu > 0).apply(math.log)
+    means: pd.Series = logs.groupby([values[RUN], values[SCENARIO], values[USERS]]).transform("mean")
+    return means.apply(math.exp)
 
 
 def spread_across_runs(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -73,6 +93,7 @@ def spread_across_runs(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
                 measured = runs[metric].dropna().tolist()
             record[median_of(metric)] = float(np.median(measured)) if measured else math.nan
             record[cv_of(metric)] = coefficient_of_variation(measured)
+        record[cv_of(CPU_RELATIVE)] = coefficient_of_variation(runs[CPU_RELATIVE].dropna().tolist())
         records.append(record)
     return pd.DataFrame.from_records(records)
 

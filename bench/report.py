@@ -18,10 +18,10 @@ from packaging.utils import canonicalize_name
 from bench import analysis as a
 from bench.app_facts import installed_version, versions_in_metadata
 from bench.charts import Chart, history_chart, run_charts
-from bench.config import APPS_DIR, REPORTS_DIR, AppSpec, ConfigError, load_app
+from bench.config import APPS_DIR, AppSpec, ConfigError, load_app
 from bench.contract_status import CONTRACT_FILE, read_contract_evidence
 from bench.report_html import render_html
-from bench.results import LATEST_LINK, METADATA_FILE, RESULTS_FILE, read_metadata, read_rows
+from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows
 from bench.table import (
     ComparisonTable,
     build_comparison_table,
@@ -87,25 +87,6 @@ class ReportFiles:
     html: Path
     markdown: Path
     csv: Path
-
-
-def resolve_run_dir(run: str | None, *, reports_dir: Path = REPORTS_DIR) -> Path:
-    """Return the run folder named by run: a path, a run id under reports/, or None for reports/latest."""
-    candidates = [reports_dir / LATEST_LINK] if run is None else [Path(run), reports_dir / run]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate.resolve()
-    runs = (
-        sorted(path.parent.name for path in reports_dir.glob(f"*/{RESULTS_FILE}"))
-        if reports_dir.is_dir()
-        else []
-    )
-    saved = ", ".join(runs) or "none"
-    wanted = candidates[0] if run is None else run
-    raise ReportError(
-        f"no run folder at {wanted}: run `make bench` (or `python -m bench run`) first, or name a saved run "
-        f"(runs with results under {reports_dir}: {saved})"
-    )
 
 
 def load_run(run_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:

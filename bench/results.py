@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from bench.config import REPORTS_DIR
+
 RESULTS_FILE = "results.jsonl"
 METADATA_FILE = "metadata.json"
 LATEST_LINK = "latest"
@@ -86,6 +88,24 @@ def read_rows(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
             except json.JSONDecodeError:
                 continue
+
+
+class RunNotFoundError(LookupError):
+    """No saved run (a folder holding results.jsonl) at the path or id given."""
+
+
+def find_run_dir(run: str | None, *, reports_dir: Path = REPORTS_DIR) -> Path:
+    """Return the run folder named by run: a path, a run id under reports_dir, or None for the latest run."""
+    candidates = [reports_dir / LATEST_LINK] if run is None else [Path(run), reports_dir / run]
+    for candidate in candidates:
+        if (candidate / RESULTS_FILE).is_file():
+            return candidate.resolve()
+    saved = sorted(path.parent.name for path in reports_dir.glob(f"*/{RESULTS_FILE}"))
+    wanted = candidates[0] if run is None else run
+    raise RunNotFoundError(
+        f"no run folder with results at {wanted}: run `make bench` (or `python -m bench run`) first, or "
+        f"name a saved run (runs under {reports_dir}: {', '.join(saved) or 'none'})"
+    )
 
 
 def write_metadata(path: Path, metadata: dict[str, Any]) -> None:

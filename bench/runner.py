@@ -1,7 +1,6 @@
 """`python -m bench run`: measure a matrix of apps x server variants x scenarios x user counts x trials.
 
-The cells of a trial run scenario by scenario in a shuffled order, and within a scenario the apps in a
-shuffled order, so that slow drift of the machine hits every app alike. Each cell's row is appended to
+bench/schedule.py lays the cells out; this module measures them one by one. Each cell's row is appended to
 reports/<run-id>/results.jsonl the moment it ends; metadata.json records what the numbers depend on.
 """
 
@@ -17,16 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.config import APPS_DIR, DEFAULT_HOST, REPORTS_DIR, AppSpec, ConfigError, discover_apps, load_app
+from bench.config import APPS_DIR, DEFAULT_HOST, REPORTS_DIR, AppSpec
 from bench.database import free_port, kind_of, scratch_directory
 from bench.datacheck import SKIPPED, check_database, merge_write_logs
 from bench.loadgen_protocol import LoadSpec
 from bench.measure import CellMeasurement, LoadGenerator
 from bench.metadata import collect_metadata
-from bench.profiles import ALL, DEFAULT_SERVER, Profile
+from bench.profiles import Profile
 from bench.results import LATEST_LINK, METADATA_FILE, RESULTS_FILE, ResultRow, append_row, write_metadata
 from bench.run_display import RunDisplay
-from bench.scenarios import ScenarioInfo, discover_scenarios
+from bench.scenarios import ScenarioInfo
+from bench.schedule import Cell, build_schedule, cell_label, resolve_apps, resolve_scenarios, resolve_targets
 from bench.servers import ServerError
 from bench.targets import ServerPool
 from bench.validity import (
@@ -42,17 +42,6 @@ log = logging.getLogger(__name__)
 
 EXTERNAL_SERVER = "external"  # the server label of an app measured with --target
 TARGET_APP = "target"
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One measurement of the matrix."""
-
-    app: str
-    server: str
-    scenario: str
-    users: int
-    trial: int
 
 
 @dataclass(frozen=True)
@@ -82,75 +71,6 @@ def default_cpu_split(cpus: Sequence[int] | None = None) -> tuple[frozenset[int]
     if len(usable) == 1:
         return frozenset(usable), frozenset(usable)
     return frozenset(usable[:1]), frozenset(usable[1:])
-
-
-# --- the matrix ---------------------------------------------------------------------------------------------
-
-
-def resolve_apps(profile: Profile, apps_dir: Path) -> dict[str, AppSpec]:
-    names = list(profile.apps) or discover_apps(apps_dir)
-    if not names:
-        raise ConfigError(f"no app to measure: no app.toml under {apps_dir}")
-    return {name: load_app(name, apps_dir) for name in names}
-
-
-def resolve_targets(profile: Profile, apps: Mapping[str, AppSpec]) -> list[tuple[str, str]]:
-    """Return the (app, server variant) pairs the profile measures."""
-    targets: list[tuple[str, str]] = []
-    for app in apps.values():
-        if ALL in profile.servers:
-            chosen = list(app.servers)
-        else:
-            chosen = [
-                app.default_server if name == DEFAULT_SERVER else name
-                for name in profile.servers
-                if name == DEFAULT_SERVER or name in app.servers
-            ]
-        if not chosen:
-            log.warning("%s has none of the servers %s: skipped", app.name, ", ".join(profile.servers))
-        targets.extend((app.name, server) for server in dict.fromkeys(chosen))
-    if not targets:
-        raise ConfigError(f"no app has any of the servers {', '.join(profile.servers)}")
-    return targets
-
-
-def resolve_scenarios(profile: Profile) -> dict[str, ScenarioInfo]:
-    known = discover_scenarios()
-    names = list(profile.scenarios) or list(known)
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise ConfigError(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(known)})")
-    return {name: known[name] for name in names}
-
-
-def build_schedule(
-    *,
-    targets: Sequence[tuple[str, str]],
-    scenarios: Sequence[str],
-    users_for: Mapping[str, Sequence[int]],
-    trials: int,
-    seed: int,
-    trials_for: Mapping[str, int] | None = None,
-) -> list[Cell]:
-    """Return every cell in run order: trial by trial; within a trial, (scenario, users) blocks in a shuffled
-    order; within a block, the apps and servers in a shuffled order. trials_for gives some scenarios another
-    number of trials than `trials`; their extra trials spread over the run like the others."""
-    rng = random.Random(seed)
-    counts = {scenario: (trials_for or {}).get(scenario, trials) for scenario in scenarios}
-    cells: list[Cell] = []
-    for trial in range(1, max(counts.values(), default=0) + 1):
-        blocks = [
-            (scenario, users)
-            for scenario in scenarios
-            if counts[scenario] >= trial
-            for users in users_for[scenario]
-        ]
-        rng.shuffle(blocks)
-        for scenario, users in blocks:
-            order = list(targets)
-            rng.shuffle(order)
-            cells.extend(Cell(app, server, scenario, users, trial) for app, server in order)
-    return cells
 
 
 # --- one cell -----------------------------------------------------------------------------------------------
@@ -464,10 +384,6 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
         write_metadata(run_dir / METADATA_FILE, metadata)
     display.summary(run_dir)
     return run_dir
-
-
-def cell_label(cell: Cell) -> str:
-    return f"{cell.app}/{cell.server} {cell.scenario} u={cell.users} t={cell.trial}"
 
 
 def run_settings_metadata(settings: RunSettings, *, seed: int, cells: int) -> dict[str, Any]:

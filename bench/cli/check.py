@@ -83,9 +83,9 @@ def command_check(args: argparse.Namespace) -> int:
         gate_settings,
         output_console,
         print_outcome,
-        resolve_run_dir,
         write_json,
     )
+    from bench.results import RunNotFoundError, find_run_dir
 
     settings = gate_settings(
         min_effect=args.min_effect,
@@ -100,9 +100,9 @@ def command_check(args: argparse.Namespace) -> int:
         fail_on_inconclusive=args.strict or None,
     )
     try:
-        run_dir = run_ab_from_args(args) if args.ab else resolve_run_dir(args.run)
+        run_dir = run_ab_from_args(args) if args.ab else find_run_dir(args.run)
         outcome = check_run(run_dir, settings=settings, baseline_path=args.baseline, force=args.force)
-    except CheckInputError as exc:
+    except (CheckInputError, RunNotFoundError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return EXIT_USAGE
     print_outcome(outcome, output_console())
@@ -167,15 +167,15 @@ def add_baseline_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None
 
 def command_baseline_save(args: argparse.Namespace) -> int:
     from bench.baseline import BaselineError, build_baseline, default_baseline_path, read_run, save_baseline
-    from bench.check import CheckInputError, resolve_run_dir
+    from bench.results import RunNotFoundError, find_run_dir
 
     try:
-        run_dirs = [resolve_run_dir(run) for run in args.runs or [None]]
+        run_dirs = [find_run_dir(run) for run in args.runs or [None]]
         runs = [(run_dir, *read_run(run_dir)) for run_dir in run_dirs]
         path = args.out or default_baseline_path(runs[0][2])
         document = build_baseline(runs, name=path.stem, force=args.force)
         save_baseline(document, path)
-    except (BaselineError, CheckInputError) as exc:
+    except (BaselineError, RunNotFoundError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return EXIT_USAGE
     console.print(f"baseline: {path} ({len(document['cells'])} cells from {len(runs)} run(s))")

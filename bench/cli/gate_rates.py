@@ -41,18 +41,19 @@ def _share(count: int, total: int) -> str:
 def command_gate_rates(args: argparse.Namespace) -> int:
     from bench.baseline import BaselineError, read_run
     from bench.cells import is_ab_run
-    from bench.check import CheckInputError, gate_settings, output_console, resolve_run_dir
+    from bench.check import CheckInputError, gate_settings, output_console
     from bench.gate_eval import SeriesRun, gate_rates, judge_series
+    from bench.results import RunNotFoundError, find_run_dir
 
     try:
-        run_dirs = sorted({resolve_run_dir(run) for run in args.runs}, key=lambda path: path.name)
+        run_dirs = sorted({find_run_dir(run) for run in args.runs}, key=lambda path: path.name)
         series = []
         for run_dir in run_dirs:
             rows, metadata = read_run(run_dir)
             if not is_ab_run(rows):
                 raise CheckInputError(f"{run_dir} is not an A/B run (made by `bench check --ab REF`)")
             series.append(SeriesRun.from_run(run_dir.name, rows, metadata))
-    except (BaselineError, CheckInputError) as exc:
+    except (BaselineError, CheckInputError, RunNotFoundError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return EXIT_USAGE
     judgements = judge_series(series, settings=gate_settings(), baseline_from=args.baseline_from)

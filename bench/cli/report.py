@@ -29,11 +29,12 @@ def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 def command_report(args: argparse.Namespace) -> int:
     # Imported here: pandas and matplotlib take a second to load, and the other commands do not need them.
-    from bench.report import ReportError, resolve_run_dir, write_report
+    from bench.report import ReportError, write_report
+    from bench.results import RunNotFoundError, find_run_dir
 
     try:
-        files = write_report(resolve_run_dir(args.run))
-    except ReportError as exc:
+        files = write_report(find_run_dir(args.run))
+    except (ReportError, RunNotFoundError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return EXIT_FAILURE
     console.print(
@@ -50,7 +51,9 @@ def add_repeatability_parser(subparsers: SubParsers[argparse.ArgumentParser]) ->
             "For runs of one profile (e.g. 5 repeats of `bench run --profile quick`), print per cell the "
             "median and the coefficient of variation across the runs of requests/s (runs neither "
             "generator-bound nor failed) and of CPU-ms per request (runs that did not fail), against the 5% "
-            "goal. Each run contributes its median over trials."
+            "goal. Each run contributes its median over trials. `cpu ms/req rel. CV` is the spread of the "
+            "comparison between apps: each cell's CPU per request relative to the geometric mean of the same "
+            "scenario's cells in the same run, in which drift of the machine between runs cancels."
         ),
     )
     parser.add_argument("runs", nargs="+", help="run folders or run ids under reports/ (two or more)")
@@ -71,6 +74,7 @@ def command_repeatability(args: argparse.Namespace) -> int:
     from bench import analysis as a
     from bench.check import output_console
     from bench.repeatability import (
+        CPU_RELATIVE,
         ERROR_RUNS,
         GENERATOR_BOUND_RUNS,
         RUNS,
@@ -78,14 +82,15 @@ def command_repeatability(args: argparse.Namespace) -> int:
         spread_across_runs,
         within_goal,
     )
-    from bench.report import ReportError, load_run, resolve_run_dir
+    from bench.report import ReportError, load_run
+    from bench.results import RunNotFoundError, find_run_dir
 
     if len(args.runs) < 2:
         console.print("[red]error:[/] give two runs or more: a spread needs repeats")
         return EXIT_USAGE
     try:
-        frames = [load_run(resolve_run_dir(run))[0] for run in args.runs]
-    except ReportError as exc:
+        frames = [load_run(find_run_dir(run))[0] for run in args.runs]
+    except (ReportError, RunNotFoundError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return EXIT_USAGE
     spread = spread_across_runs(frames)
@@ -93,7 +98,7 @@ def command_repeatability(args: argparse.Namespace) -> int:
     table = Table(title=title, title_justify="left")
     for name in ("app", "server", "scenario", "users", "runs", "rps median", "rps CV", "cpu ms/req median"):
         table.add_column(name, justify="left" if name in ("app", "server", "scenario") else "right")
-    for name in ("cpu ms/req CV", "generator-bound runs", "failed runs"):
+    for name in ("cpu ms/req CV", "cpu ms/req rel. CV", "generator-bound runs", "failed runs"):
         table.add_column(name, justify="right")
     for _, cell in spread.iterrows():
         table.add_row(
@@ -106,12 +111,13 @@ def command_repeatability(args: argparse.Namespace) -> int:
             _cv_text(cell[a.cv_of(a.RPS)]),
             f"{cell[a.median_of(a.CPU_MS_PER_REQUEST)]:.3f}",
             _cv_text(cell[a.cv_of(a.CPU_MS_PER_REQUEST)]),
+            _cv_text(cell[a.cv_of(CPU_RELATIVE)]),
             str(cell[GENERATOR_BOUND_RUNS]),
             str(cell[ERROR_RUNS]),
         )
     out = output_console()
     out.print(table)
-    for metric in SPREAD_METRICS:
+    for metric in (*SPREAD_METRICS, CPU_RELATIVE):
         met, judged = within_goal(spread, metric)
         out.print(f"{metric}: CV at most {GOAL_CV:.0%} in {met} of {judged} cells")
     if args.csv:

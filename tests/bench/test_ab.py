@@ -26,8 +26,9 @@ from bench.ab import (
 from bench.cells import VARIANT_A, VARIANT_B
 from bench.check import CheckInputError, check_run
 from bench.config import ROOT
+from bench.gate_settings import GateSettings
 from bench.profiles import Profile
-from bench.regression import GateSettings, Verdict
+from bench.regression import Verdict
 from bench.results import RESULTS_FILE, ResultRow
 from tests.bench.synthetic_gate import trial_rows, write_run
 

@@ -23,7 +23,7 @@ from bench.baseline import (
     save_baseline,
 )
 from bench.cells import Cell, collect_samples
-from bench.regression import METRICS
+from bench.gate_settings import METRICS
 from tests.bench.synthetic_gate import METADATA, dicts, metadata, noisy, trial_rows, write_run
 
 CELL = Cell(app="fastapi", server="uvicorn", scenario="json", users=32)

@@ -11,7 +11,7 @@ import pytest
 
 from bench.cli import EXIT_OK, EXIT_USAGE, main
 from bench.gate_eval import AB_MODE, BASELINE_MODE, SeriesRun, gate_rates, judge_series
-from bench.regression import GateSettings
+from bench.gate_settings import GateSettings
 from bench.results import ResultRow
 from tests.bench.synthetic_gate import ab_rows, metadata, noisy, trial_rows, write_run
 

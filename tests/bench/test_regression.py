@@ -11,18 +11,15 @@ import pytest
 
 from bench.analysis import CPU_MS_PER_REQUEST, RPS
 from bench.cells import Cell, collect_pairs, collect_samples
-from bench.config import ConfigError
+from bench.gate_settings import METRICS, GateSettings
 from bench.intervals import IndependentMethod, ShiftInterval
 from bench.regression import (
-    METRICS,
     GateReport,
-    GateSettings,
     MetricComparison,
     Verdict,
     compare_pairs,
     compare_samples,
     decide,
-    gate_settings_from_config,
     per_comparison_confidence,
 )
 from tests.bench.synthetic_gate import ab_rows, dicts, noisy, trial_rows
@@ -272,17 +269,3 @@ def test_bootstrap_method_is_deterministic() -> None:
     first = judge(noisy(0.5, 6, seed=1), noisy(0.6, 6, seed=2), settings=settings)
     second = judge(noisy(0.5, 6, seed=1), noisy(0.6, 6, seed=2), settings=settings)
     assert first == second and only(first).verdict is Verdict.WORSE
-
-
-def test_settings_from_config_and_overrides() -> None:
-    settings = gate_settings_from_config(
-        {"min_effect": 0.05, "paired_method": "wilcoxon"}, max_cv=0.2, min_pairs=None
-    )
-    assert (settings.min_effect, settings.max_cv, settings.min_pairs) == (0.05, 0.2, 5)
-    assert settings.paired_method.value == "wilcoxon"
-    with pytest.raises(ConfigError, match="mannwhitney"):
-        gate_settings_from_config({"independent_method": "t-test"})
-    with pytest.raises(ConfigError, match="gate metric"):
-        gate_settings_from_config({}, gate_metrics=["latency_p99_ms"])
-    with pytest.raises(ConfigError, match="min_effect"):
-        GateSettings(min_effect=10)

@@ -10,7 +10,14 @@ import pytest
 
 from bench.analysis import CPU_MS_PER_REQUEST, RPS, cv_of, frame_from_rows, median_of
 from bench.cli import EXIT_OK, EXIT_USAGE, main
-from bench.repeatability import ERROR_RUNS, GENERATOR_BOUND_RUNS, RUNS, spread_across_runs, within_goal
+from bench.repeatability import (
+    CPU_RELATIVE,
+    ERROR_RUNS,
+    GENERATOR_BOUND_RUNS,
+    RUNS,
+    spread_across_runs,
+    within_goal,
+)
 from bench.results import ResultRow
 from tests.bench.synthetic_gate import trial_rows, write_run
 
@@ -60,11 +67,32 @@ def test_failed_runs_are_counted_and_left_out() -> None:
     assert json_cell[cv_of(CPU_MS_PER_REQUEST)] == pytest.approx(0.0)
 
 
+def test_drift_shared_by_every_app_of_a_run_cancels_in_the_relative_spread() -> None:
+    def two_apps(machine: float, *, django_extra: float = 1.0) -> pd.DataFrame:
+        return frame(
+            [
+                *trial_rows(app="flask", server="gunicorn", cpu_ms=[0.2 * machine]),
+                *trial_rows(app="django", server="gunicorn", cpu_ms=[0.3 * machine * django_extra]),
+            ]
+        )
+
+    # Whole runs 10% dearer or cheaper: every app moves, the comparison does not.
+    spread = spread_across_runs([two_apps(1.0), two_apps(1.1), two_apps(0.9)])
+    assert spread[cv_of(CPU_MS_PER_REQUEST)].tolist() == pytest.approx([0.1, 0.1])
+    assert spread[cv_of(CPU_RELATIVE)].tolist() == pytest.approx([0.0, 0.0])
+    assert within_goal(spread, CPU_RELATIVE) == (2, 2)
+    # One app alone 20% dearer in one run: that shows in the relative spread.
+    moved = spread_across_runs([two_apps(1.0), two_apps(1.0), two_apps(1.0, django_extra=1.2)])
+    assert (moved[cv_of(CPU_RELATIVE)] > 0.05).all()
+
+
 def test_the_command_prints_and_writes_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     runs = [write_run(tmp_path / f"r{i}", run_rows([1.0 + i / 100], 0.5)) for i in range(3)]
     out = tmp_path / "spread.csv"
     assert main(["repeatability", *map(str, runs), "--csv", str(out)]) == EXIT_OK
-    assert "CV at most 5% in 2 of 2 cells" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "cpu_ms_per_request: CV at most 5% in 2 of 2 cells" in printed
+    assert "cpu_ms_per_request_relative: CV at most 5% in 2 of 2 cells" in printed
     assert len(pd.read_csv(out)) == 2
 
 

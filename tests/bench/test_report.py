@@ -17,7 +17,6 @@ from bench.report import (
     SUMMARY_COLUMNS,
     ReportError,
     build_content,
-    resolve_run_dir,
     write_report,
 )
 from bench.results import RESULTS_FILE
@@ -27,19 +26,6 @@ from tests.bench.synthetic_run import flag, synthetic_rows, write_apps, write_ru
 @pytest.fixture
 def apps_dir(tmp_path: Path) -> Path:
     return write_apps(tmp_path / "apps")
-
-
-def test_resolve_run_dir_explains_what_is_missing(tmp_path: Path) -> None:
-    with pytest.raises(ReportError, match="make bench"):
-        resolve_run_dir(None, reports_dir=tmp_path)
-    with pytest.raises(ReportError, match="nope"):
-        resolve_run_dir("nope", reports_dir=tmp_path)
-    write_run(tmp_path / "20250101-120000", synthetic_rows(scenarios=("json",)))
-    (tmp_path / "latest").symlink_to(tmp_path / "20250101-120000")
-    assert resolve_run_dir(None, reports_dir=tmp_path) == tmp_path / "20250101-120000"
-    assert resolve_run_dir("20250101-120000", reports_dir=tmp_path) == tmp_path / "20250101-120000"
-    with pytest.raises(ReportError, match="20250101-120000"):
-        resolve_run_dir("other", reports_dir=tmp_path)
 
 
 def test_a_run_without_results_is_an_error(tmp_path: Path, apps_dir: Path) -> None:
