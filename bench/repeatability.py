@@ -5,8 +5,8 @@ variation of those values across the runs. CPU per request counts every trial th
 generator-bound trial still measured what each request cost the server); requests/s counts only trials that
 are neither generator-bound nor failed, since a generator-bound figure is a lower bound, not a measurement.
 
-The machine itself drifts: on a shared host a whole run can come out 5-13% cheaper or dearer than the one
-before, for every app alike. What the report compares is apps measured side by side in one run, so the spread
+The machine itself drifts: on a shared host a whole run can come out 10-20% dearer than the one before, for
+every app alike (README, "Repeatability of the quick profile"). What the report compares is apps measured side by side in one run, so the spread
 of that comparison is given too: each cell's CPU per request relative to the geometric mean of the same
 scenario's cells (every app, same user count) in the same run, whose drift cancels in the ratio.
 """
