@@ -6,9 +6,10 @@ generator-bound trial still measured what each request cost the server); request
 are neither generator-bound nor failed, since a generator-bound figure is a lower bound, not a measurement.
 
 The machine itself drifts: on a shared host a whole run can come out 10-20% dearer than the one before, for
-every app alike (README, "Repeatability of the quick profile"). What the report compares is apps measured side by side in one run, so the spread
-of that comparison is given too: each cell's CPU per request relative to the geometric mean of the same
-scenario's cells (every app, same user count) in the same run, whose drift cancels in the ratio.
+every app alike (README, "Repeatability of the quick profile"). What the report compares is apps measured side
+by side in one run, so the spread of that comparison is given too: each cell's CPU per request relative to the
+geometric mean of the same scenario's cells (every app, same user count) in the same run, in which the drift
+cancels.
 """
 
 from __future__ import annotations
