@@ -16,6 +16,7 @@ from bench.config import REPORTS_DIR
 RESULTS_FILE = "results.jsonl"
 METADATA_FILE = "metadata.json"
 LATEST_LINK = "latest"
+SAVED_RUNS_LISTED = 8  # in the error for a run that does not exist
 
 # The keys that identify a cell of the matrix (trials of one cell share them).
 CELL_KEYS = ("app", "server", "scenario", "users")
@@ -100,11 +101,16 @@ def find_run_dir(run: str | None, *, reports_dir: Path = REPORTS_DIR) -> Path:
     for candidate in candidates:
         if (candidate / RESULTS_FILE).is_file():
             return candidate.resolve()
-    saved = sorted(path.parent.name for path in reports_dir.glob(f"*/{RESULTS_FILE}"))
+    saved = sorted(
+        path.parent.name for path in reports_dir.glob(f"*/{RESULTS_FILE}") if path.parent.name != LATEST_LINK
+    )
+    listed = ", ".join(saved[-SAVED_RUNS_LISTED:]) or "none"
+    if len(saved) > SAVED_RUNS_LISTED:
+        listed = f"{len(saved) - SAVED_RUNS_LISTED} older ones and {listed}"
     wanted = candidates[0] if run is None else run
     raise RunNotFoundError(
         f"no run folder with results at {wanted}: run `make bench` (or `python -m bench run`) first, or "
-        f"name a saved run (runs under {reports_dir}: {', '.join(saved) or 'none'})"
+        f"name a saved run (runs under {reports_dir}: {listed})"
     )
 
 

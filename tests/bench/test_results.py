@@ -28,6 +28,17 @@ def test_find_run_dir_explains_what_is_missing(tmp_path: Path) -> None:
         find_run_dir("other", reports_dir=tmp_path)
 
 
+def test_the_error_lists_the_newest_runs_only_and_not_the_latest_link(tmp_path: Path) -> None:
+    for day in range(1, 13):
+        write_run(tmp_path / f"202501{day:02d}-120000", synthetic_rows(scenarios=("json",)))
+    (tmp_path / "latest").symlink_to(tmp_path / "20250112-120000")
+    with pytest.raises(RunNotFoundError) as caught:
+        find_run_dir("other", reports_dir=tmp_path)
+    message = str(caught.value)
+    assert "4 older ones and 20250105-120000" in message and message.endswith("20250112-120000)")
+    assert "latest," not in message and ", latest" not in message
+
+
 def test_a_folder_without_results_is_not_a_run(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(RunNotFoundError, match="empty"):
