@@ -232,6 +232,10 @@ served.</li>
 <li><strong>Generator-bound</strong>: the load generator (Locust) ran out of CPU before the app did, so the
 figure measures Locust, not the app; it is shown as "≥" and left out of medians and rankings.
 <strong>Failed</strong>: the server did not start, died, or answered too many requests wrongly.</li>
+<li><strong>Compare apps within one run.</strong> Apps measured side by side share the machine's slow spells;
+two runs made at different times do not: on a shared host a whole run can come out 10–20% dearer than another
+for every app alike (README, "Repeatability of the quick profile"). To compare two versions, use
+<code>make check</code>, which interleaves them in one run.</li>
 <li>The <strong>comparison table</strong> quotes each app on its default server at the largest user count of
 each scenario. "contract" says whether the contract tests of that feature passed; "lines of code" counts the
 non-blank lines of the modules the app maps to the row in its app.toml, without comments and

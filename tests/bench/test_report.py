@@ -54,6 +54,7 @@ def test_report_files_of_a_run_with_flagged_and_missing_cells(tmp_path: Path, ap
     assert "missing: results.jsonl has no row" in text
     assert "Synthetic CPU @ 2.0GHz" in text and "0123456789ab" in text, "the environment box shows metadata"
     assert "contract: not run" in text and "bench.contract_status" in text
+    assert "Compare apps within one run." in text, "the reader is told runs at different times drift"
     assert page.count("<svg ") == 4, "throughput, latency, CPU and memory (no user sweep, no history)"
     assert "<script" not in page
     assert re.findall(r'(?<!xmlns=")(?<!xmlns:xlink=")https?://', page) == [], (
