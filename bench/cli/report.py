@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 from bench.cli.arguments import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, SubParsers, console
-from bench.repeatability import GOAL_CV
 
 
 def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -61,11 +60,11 @@ def add_repeatability_parser(subparsers: SubParsers[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=command_repeatability)
 
 
-def _cv_text(value: float) -> str:
+def _cv_text(value: float, *, goal: float) -> str:
     if math.isnan(value):
         return "-"
     text = f"{value:.1%}"
-    return text if value <= GOAL_CV else f"[red]{text}[/]"
+    return text if value <= goal else f"[red]{text}[/]"
 
 
 def command_repeatability(args: argparse.Namespace) -> int:
@@ -77,6 +76,7 @@ def command_repeatability(args: argparse.Namespace) -> int:
         CPU_RELATIVE,
         ERROR_RUNS,
         GENERATOR_BOUND_RUNS,
+        GOAL_CV,
         RUNS,
         SPREAD_METRICS,
         spread_across_runs,
@@ -108,10 +108,10 @@ def command_repeatability(args: argparse.Namespace) -> int:
             str(cell[a.USERS]),
             str(cell[RUNS]),
             "-" if math.isnan(cell[a.median_of(a.RPS)]) else f"{cell[a.median_of(a.RPS)]:,.0f}",
-            _cv_text(cell[a.cv_of(a.RPS)]),
+            _cv_text(cell[a.cv_of(a.RPS)], goal=GOAL_CV),
             f"{cell[a.median_of(a.CPU_MS_PER_REQUEST)]:.3f}",
-            _cv_text(cell[a.cv_of(a.CPU_MS_PER_REQUEST)]),
-            _cv_text(cell[a.cv_of(CPU_RELATIVE)]),
+            _cv_text(cell[a.cv_of(a.CPU_MS_PER_REQUEST)], goal=GOAL_CV),
+            _cv_text(cell[a.cv_of(CPU_RELATIVE)], goal=GOAL_CV),
             str(cell[GENERATOR_BOUND_RUNS]),
             str(cell[ERROR_RUNS]),
         )
