@@ -79,3 +79,27 @@ def clamp_queries(raw: str | None) -> int:
     except ValueError:
         return 1
     return max(1, min(count, 500))
+
+
+def random_world_id() -> int:
+    """Return one random World id, for /db."""
+    return random.randint(1, WORLD_ROWS)
+
+
+def random_world_ids(count: int) -> list[int]:
+    """Return count distinct random World ids, for /queries and /updates.
+
+    Distinct, so that every row costs its own query (an ORM's identity map answers a repeated id from
+    memory) and every updated row appears once in the response.
+    """
+    return random.sample(range(1, WORLD_ROWS + 1), count)
+
+
+def new_random_number(old: int) -> int:
+    """Return a random randomNumber in 1..RANDOM_MAX other than old, for /updates.
+
+    Never the old value: an ORM that tracks changes sends no UPDATE for a row whose value did not change,
+    and the rule is that every selected row is written.
+    """
+    number = random.randint(1, RANDOM_MAX - 1)
+    return number + 1 if number >= old else number

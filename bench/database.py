@@ -22,6 +22,7 @@ POSTGRES_USER = "bench"
 # initdb and postgres refuse to run as root; when we are root they run as this system user.
 POSTGRES_OS_USER = "postgres"
 DB_KINDS = ("sqlite", "postgres")
+STATEMENTS_EXTENSION = "pg_stat_statements"
 
 
 def scratch_directory(prefix: str) -> tempfile.TemporaryDirectory[str]:
@@ -105,8 +106,14 @@ class PostgresCluster:
 
 
 @contextlib.contextmanager
-def postgres_cluster(*, host: str = "127.0.0.1", cpus: set[int] | None = None) -> Iterator[PostgresCluster]:
-    """Yield a private PostgreSQL cluster on a free port of host; stop and remove it on exit."""
+def postgres_cluster(
+    *, host: str = "127.0.0.1", cpus: set[int] | None = None, count_statements: bool = False
+) -> Iterator[PostgresCluster]:
+    """Yield a private PostgreSQL cluster on a free port of host; stop and remove it on exit.
+
+    count_statements loads pg_stat_statements (the contract suite counts the queries of a request with it;
+    benchmark runs leave it out, as it costs every statement a little).
+    """
     _require_binaries()
     demote = _demote_user()
     root = scratch_root()
@@ -141,6 +148,8 @@ def postgres_cluster(*, host: str = "127.0.0.1", cpus: set[int] | None = None) -
             f"-h {host} -p {port} -k {socket_dir} -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB"
         )
+        if count_statements:
+            options += f" -c shared_preload_libraries={STATEMENTS_EXTENSION}"
         _run(
             ["pg_ctl", "-D", str(data_dir), "-l", str(log_file), "-o", options, "-w", "-t", "60", "start"],
             demote=demote,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from operator import attrgetter
 
 from fastapi import APIRouter, Request
@@ -16,20 +15,6 @@ from apps.fastapi_app.schemas import Message, WorldOut
 from apps.fastapi_app.templating import templates
 
 router = APIRouter(tags=["performance"])
-
-_WORLD_IDS = range(1, seed_data.WORLD_ROWS + 1)
-
-
-def random_world_ids(count: int) -> list[int]:
-    """Return count distinct random World ids."""
-    # Distinct ids: each row is read by its own query (the session's identity map would answer
-    # a repeated id without one), and each updated row appears once in the response.
-    return random.sample(_WORLD_IDS, count)
-
-
-def random_number() -> int:
-    """Return a new random randomNumber, 1..10000."""
-    return random.randint(1, seed_data.RANDOM_MAX)
 
 
 @router.get("/plaintext", response_class=PlainTextResponse)
@@ -47,7 +32,7 @@ async def read_json() -> Message:
 @router.get("/db")
 async def read_random_world(session: DbSession) -> WorldOut:
     """Return one random World row."""
-    world = await session.get_one(World, random.randint(1, seed_data.WORLD_ROWS))
+    world = await session.get_one(World, seed_data.random_world_id())
     return WorldOut.model_validate(world)
 
 
@@ -57,7 +42,7 @@ async def read_random_worlds(session: DbSession, queries: str | None = None) -> 
     count = seed_data.clamp_queries(queries)
     return [
         WorldOut.model_validate(await session.get_one(World, world_id))
-        for world_id in random_world_ids(count)
+        for world_id in seed_data.random_world_ids(count)
     ]
 
 
@@ -65,9 +50,9 @@ async def read_random_worlds(session: DbSession, queries: str | None = None) -> 
 async def update_random_worlds(session: DbSession, queries: str | None = None) -> list[WorldOut]:
     """Give N random World rows a new random number, persisted in one transaction."""
     count = seed_data.clamp_queries(queries)
-    worlds = [await session.get_one(World, world_id) for world_id in random_world_ids(count)]
+    worlds = [await session.get_one(World, world_id) for world_id in seed_data.random_world_ids(count)]
     for world in worlds:
-        world.random_number = random_number()
+        world.random_number = seed_data.new_random_number(world.random_number)
     # The unit of work sends the UPDATEs in primary-key order, so concurrent requests take the
     # row locks in the same order and cannot deadlock each other on PostgreSQL.
     await session.commit()

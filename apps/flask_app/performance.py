@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
@@ -12,10 +10,6 @@ from apps.flask_app.extensions import db
 from apps.flask_app.models import Fortune, World
 
 blp = Blueprint("performance", __name__)
-
-
-def _random_world_id() -> int:
-    return random.randint(1, seed_data.WORLD_ROWS)
 
 
 @blp.get("/plaintext")
@@ -30,23 +24,23 @@ def read_json() -> Response:
 
 @blp.get("/db")
 def read_db() -> Response:
-    world = db.session.get_one(World, _random_world_id())
+    world = db.session.get_one(World, seed_data.random_world_id())
     return jsonify(world.to_json())
 
 
 @blp.get("/queries")
 def read_queries() -> Response:
     count = seed_data.clamp_queries(request.args.get("queries"))
-    worlds = [db.session.get_one(World, _random_world_id()) for _ in range(count)]
+    worlds = [db.session.get_one(World, world_id) for world_id in seed_data.random_world_ids(count)]
     return jsonify([world.to_json() for world in worlds])
 
 
 @blp.get("/updates")
 def update_worlds() -> Response:
     count = seed_data.clamp_queries(request.args.get("queries"))
-    worlds = [db.session.get_one(World, _random_world_id()) for _ in range(count)]
+    worlds = [db.session.get_one(World, world_id) for world_id in seed_data.random_world_ids(count)]
     for world in worlds:
-        world.random_number = random.randint(1, seed_data.RANDOM_MAX)
+        world.random_number = seed_data.new_random_number(world.random_number)
     # The unit of work writes the rows in primary-key order, so that concurrent requests
     # lock them in the same order and never deadlock.
     db.session.commit()

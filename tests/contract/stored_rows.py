@@ -86,6 +86,12 @@ def read_random_numbers(database_url: str, ids: Collection[int] | None = None) -
     return {int(row_id): int(number) for row_id, number in rows if wanted is None or row_id in wanted}
 
 
+def world_table(database_url: str) -> str:
+    """Return the name of the World table."""
+    with _open(database_url) as database:
+        return database.world()[0]
+
+
 def read_password_hashes(database_url: str) -> dict[str, str]:
     """Return {username: stored password hash}."""
     with _open(database_url) as database:

@@ -3,12 +3,15 @@ carries. Fortunes, the template test, has its own module."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 import pytest
-from stored_rows import read_random_numbers
+import statements
+from stored_rows import read_random_numbers, world_table
 from targets import AppServer
 
 from apps.seed_data import RANDOM_MAX, WORLD_ROWS
@@ -63,20 +66,66 @@ def test_queries_count_is_clamped(
         assert_world_row(row)
 
 
-def test_updates_persist_the_values_they_answer(client: httpx.Client, app_server: AppServer) -> None:
-    response = client.get("/updates", params={"queries": 20})
+def test_queries_reads_distinct_rows_as_stored(client: httpx.Client, app_server: AppServer) -> None:
+    rows = client.get("/queries", params={"queries": 500}).json()
+    ids = [row["id"] for row in rows]
+    # Drawn with repetition, 500 of 10,000 ids would repeat one with a probability of 1 - 4e-6.
+    assert len(set(ids)) == len(ids) == 500, "ids drawn twice in one request"
+    stored = read_random_numbers(app_server.database_url, ids)
+    assert {row["id"]: row["randomNumber"] for row in rows} == stored
+
+
+def test_updates_write_every_row_they_answer(client: httpx.Client, app_server: AppServer) -> None:
+    before = read_random_numbers(app_server.database_url)
+    response = client.get("/updates", params={"queries": 500})
     assert response.status_code == 200
     rows = response.json()
-    # A row drawn twice in one request is updated twice; only rows drawn once have one expected value.
-    drawn = [row["id"] for row in rows]
-    answered = {row["id"]: row["randomNumber"] for row in rows if drawn.count(row["id"]) == 1}
+    answered = {row["id"]: row["randomNumber"] for row in rows}
+    assert len(answered) == len(rows) == 500, "ids drawn twice in one request"
     assert read_random_numbers(app_server.database_url, answered) == answered
+    unchanged = sorted(row_id for row_id, number in answered.items() if before[row_id] == number)
+    assert not unchanged, f"rows given their old number, so not written: {unchanged}"
 
 
-def test_queries_reads_rows_as_stored(client: httpx.Client, app_server: AppServer) -> None:
-    rows = client.get("/queries", params={"queries": 10}).json()
-    stored = read_random_numbers(app_server.database_url, [row["id"] for row in rows])
-    assert {row["id"]: row["randomNumber"] for row in rows} == stored
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("count", [1, 20])
+def test_queries_sends_one_query_per_row(client: httpx.Client, app_server: AppServer, count: int) -> None:
+    postgres_url = app_server.database_url
+    table = world_table(postgres_url)
+    statements.reset(postgres_url)
+    response = client.get("/queries", params={"queries": count})
+    assert response.status_code == 200
+    assert statements.count(postgres_url, table=table) == statements.TableStatements(
+        selects=count, selected_rows=count, updates=0, updated_rows=0
+    )
+
+
+@pytest.mark.postgres_only
+def test_db_sends_one_query(client: httpx.Client, app_server: AppServer) -> None:
+    postgres_url = app_server.database_url
+    table = world_table(postgres_url)
+    statements.reset(postgres_url)
+    assert client.get("/db").status_code == 200
+    assert statements.count(postgres_url, table=table) == statements.TableStatements(
+        selects=1, selected_rows=1, updates=0, updated_rows=0
+    )
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("count", [1, 20])
+def test_updates_reads_each_row_and_writes_every_one(
+    client: httpx.Client, app_server: AppServer, count: int
+) -> None:
+    postgres_url = app_server.database_url
+    table = world_table(postgres_url)
+    statements.reset(postgres_url)
+    response = client.get("/updates", params={"queries": count})
+    assert response.status_code == 200
+    counted = statements.count(postgres_url, table=table)
+    assert (counted.selects, counted.selected_rows) == (count, count), counted
+    # One UPDATE per row or one for them all (a batch is allowed); either way every row is written.
+    assert counted.updated_rows == count, counted
+    assert 1 <= counted.updates <= count, counted
 
 
 def test_health(client: httpx.Client, app_server: AppServer) -> None:
@@ -120,3 +169,23 @@ def test_every_response_has_date_server_and_content_type(
     assert parsedate_to_datetime(response.headers["date"]) is not None, response.headers
     if response.content:
         assert response.headers.get("content-type"), response.headers
+    # The body's end is framed: a length, or chunks (204 and 304 carry neither: they have no body).
+    if response.status_code not in (204, 304):
+        framed = "content-length" in response.headers
+        chunked = "chunked" in response.headers.get("transfer-encoding", "").lower()
+        assert framed or chunked, response.headers
+
+
+DATE_CHANGE_WAIT_S = 10.0
+
+
+def test_the_date_header_is_the_time_of_each_response(client: httpx.Client) -> None:
+    first = parsedate_to_datetime(client.get("/plaintext").headers["date"])
+    assert abs(first - datetime.now(UTC)) < timedelta(minutes=1), first
+    # Date has a resolution of a second; a server may cache it for that long, not longer.
+    deadline = time.monotonic() + DATE_CHANGE_WAIT_S
+    later = first
+    while later == first and time.monotonic() < deadline:
+        time.sleep(0.25)
+        later = parsedate_to_datetime(client.get("/plaintext").headers["date"])
+    assert later > first, f"Date stayed {first} for {DATE_CHANGE_WAIT_S} s"

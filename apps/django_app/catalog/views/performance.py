@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import random
-
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from apps import seed_data
 from apps.django_app.catalog.models import Fortune, World
-
-
-def random_world_id() -> int:
-    return random.randint(1, seed_data.WORLD_ROWS)
-
-
-def random_number() -> int:
-    return random.randint(1, seed_data.RANDOM_MAX)
 
 
 def world_json(world: World) -> dict[str, int]:
@@ -34,22 +24,22 @@ def read_json(request: HttpRequest) -> JsonResponse:
 
 
 def read_db(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(world_json(World.objects.get(id=random_world_id())))
+    return JsonResponse(world_json(World.objects.get(id=seed_data.random_world_id())))
 
 
 def read_queries(request: HttpRequest) -> JsonResponse:
     count = seed_data.clamp_queries(request.GET.get("queries"))
-    worlds = [world_json(World.objects.get(id=random_world_id())) for _ in range(count)]
+    worlds = [world_json(World.objects.get(id=world_id)) for world_id in seed_data.random_world_ids(count)]
     return JsonResponse(worlds, safe=False)
 
 
 def update_worlds(request: HttpRequest) -> JsonResponse:
     count = seed_data.clamp_queries(request.GET.get("queries"))
     # Distinct ids, in order: one new value per row, and concurrent updates lock rows alike.
-    world_ids = sorted(random.sample(range(1, seed_data.WORLD_ROWS + 1), count))
+    world_ids = sorted(seed_data.random_world_ids(count))
     worlds = [World.objects.get(id=world_id) for world_id in world_ids]
     for world in worlds:
-        world.random_number = random_number()
+        world.random_number = seed_data.new_random_number(world.random_number)
     with transaction.atomic():
         World.objects.bulk_update(worlds, ["random_number"])
     return JsonResponse([world_json(world) for world in worlds], safe=False)
