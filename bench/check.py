@@ -23,6 +23,7 @@ from bench.cells import coefficient_of_variation, collect_pairs, collect_samples
 from bench.config import ConfigError, read_tool_config
 from bench.gate_settings import METRICS, GateSettings, gate_settings_from_config
 from bench.regression import GateReport, MetricComparison, Verdict, compare_pairs, compare_samples
+from bench.terminal import make_console
 
 CHECK_SECTION = "check"  # [tool.bench.check] in pyproject.toml: defaults of the decision and of A/B runs
 AB_KEYS = ("ab_profile", "ab_pairs")
@@ -60,8 +61,7 @@ class CheckOutcome:
 
 def output_console() -> Console:
     """Return the console the verdicts go to: stdout, wide enough for the table when it is not a terminal."""
-    console = Console()
-    return console if console.is_terminal else Console(width=200)
+    return make_console(stderr=False)
 
 
 def check_config() -> dict[str, Any]:

@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.table import Table
 
 from bench.results import RESULTS_FILE, ResultRow, read_rows
+from bench.terminal import make_console
 
 
 class ProgressReporter:
@@ -48,7 +49,7 @@ class ProgressReporter:
 
 class RunDisplay:
     def __init__(self, console: Console | None = None, *, quiet: bool = False) -> None:
-        self.console = console or Console(stderr=True)
+        self.console = console or make_console(stderr=True)
         self.quiet = quiet
 
     @contextlib.contextmanager

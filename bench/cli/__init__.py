@@ -11,8 +11,6 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from rich.logging import RichHandler
-
 from bench.cli.arguments import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Stop, console, raise_stop
 from bench.cli.check import add_baseline_parser, add_check_parser
 from bench.cli.gate_rates import add_gate_rates_parser
@@ -22,6 +20,7 @@ from bench.cli.serve import add_serve_parser, add_ui_parser
 from bench.config import ConfigError
 from bench.database import DatabaseError
 from bench.servers import ServerError
+from bench.terminal import log_handler
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -46,13 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command in ("serve", "check", "baseline"):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args = parser.parse_args(argv)  # a mistyped option is an error naming it, for every command
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False)],
+        handlers=[log_handler(console)],
     )
     # One line per HTTP request (readiness polls) would drown the progress display.
     for chatty in ("httpx", "httpcore"):

@@ -7,11 +7,10 @@ import logging
 import signal
 from types import FrameType
 
-from rich.console import Console
-
 from bench.config import discover_apps
+from bench.terminal import make_console
 
-console = Console(stderr=True)
+console = make_console(stderr=True)
 log = logging.getLogger("bench")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2

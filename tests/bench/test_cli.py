@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -120,3 +121,43 @@ def test_ui_serves_locusts_web_ui_until_interrupted() -> None:
             assert alive == []
         finally:
             ui.kill()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run"],
+        ["report"],
+        ["serve", "--app", "flask"],
+        ["ui", "--app", "flask"],
+        ["check"],
+        ["baseline", "save"],
+        ["baseline", "show", "some-file"],
+        ["gate-rates", "some-run"],
+        ["repeatability", "some-run"],
+    ],
+    ids=" ".join,
+)
+def test_a_mistyped_option_is_an_error_naming_it(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main([*command, "--trails=5"])
+    assert stopped.value.code == 2
+    assert "unrecognized arguments: --trails=5" in capsys.readouterr().err
+
+
+def test_errors_into_a_pipe_are_never_wrapped(tmp_path: Path) -> None:
+    missing = tmp_path / ("a-folder-name-long-enough-to-pass-any-terminal-width-" * 3) / "no-such-run"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "report", str(missing)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "40"},
+    )
+    assert result.returncode != 0, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert str(missing) in line
+    assert "(or `python -m bench run`)" in line
