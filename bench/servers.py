@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 from bench.config import DEFAULT_HOST, HEALTH_PATH, ROOT, AppSpec, credentials_from_env
 from bench.database import free_port
@@ -183,6 +184,26 @@ def stop_process_group(process: subprocess.Popen[bytes], *, timeout_s: float = S
         os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=timeout_s)
+    # A signal is delivered when its process next runs, which on a busy machine takes a while: return when
+    # the group is gone, so that "stopped" means no process of it runs any more.
+    deadline = time.monotonic() + timeout_s
+    while group_is_running(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def group_is_running(pgid: int) -> bool:
+    """Return True while a process of group pgid runs (a zombie waiting to be reaped does not count)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    for member in psutil.process_iter(["status"]):
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getpgid(member.pid) == pgid and member.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
+    return False
 
 
 @contextlib.contextmanager
