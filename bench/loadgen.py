@@ -36,6 +36,7 @@ from bench.loadgen_distributed import (
     emit_marker,
     run_distributed_cell,
     serve_as_worker,
+    wait_for_requests,
 )
 from bench.loadgen_protocol import DONE, STOP_TIMEOUT_S, WINDOW_END, WINDOW_START, LoadSpec, LoadSummary
 from bench.metrics import LatencyRecorder
@@ -88,6 +89,7 @@ def run_local_cell(spec: LoadSpec) -> LoadSummary:
     emit_marker(WINDOW_START)
     started = time.perf_counter()
     gevent.sleep(spec.duration_s)
+    wait_for_requests(lambda: recorder.requests, spec=spec, started=started)
     window_s = time.perf_counter() - started
     measured = recorder.to_message()
     emit_marker(WINDOW_END)

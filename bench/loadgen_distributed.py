@@ -20,6 +20,7 @@ import logging
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -37,6 +38,7 @@ WINDOW_MESSAGE = "bench_window"
 REPORT_MESSAGE = "bench_report"
 WORKERS_TIMEOUT_S = 60.0
 REPORT_TIMEOUT_S = 15.0
+REQUEST_COUNT_POLL_S = 0.05
 
 
 class ReportCollector:
@@ -102,7 +104,15 @@ class MasterSession:
         runner.send_message(WINDOW_MESSAGE, {"action": "start", "cell": cell})
         emit_marker(WINDOW_START)
         started = time.perf_counter()
+        counted_before = runner.stats.total.num_requests
         gevent.sleep(spec.duration_s)
+        # The master's totals lag the workers' by one report interval (a few seconds); the window only
+        # grows by waiting on them.
+        wait_for_requests(
+            lambda: runner.stats.total.num_requests - counted_before,
+            spec=spec,
+            started=started,
+        )
         runner.send_message(WINDOW_MESSAGE, {"action": "end", "cell": cell})
         window_s = time.perf_counter() - started
         emit_marker(WINDOW_END)
@@ -139,6 +149,14 @@ class MasterSession:
 def emit_marker(marker: str) -> None:
     sys.stdout.write(marker + "\n")
     sys.stdout.flush()
+
+
+def wait_for_requests(completed: Callable[[], int], *, spec: LoadSpec, started: float) -> None:
+    """Sleep until completed() reaches the cell's min_requests, or its window reaches max_window_s."""
+    if not spec.min_requests:
+        return
+    while completed() < spec.min_requests and time.perf_counter() - started < spec.longest_window_s:
+        gevent.sleep(REQUEST_COUNT_POLL_S)
 
 
 def session_key(spec: LoadSpec) -> tuple[str, int, int, int]:

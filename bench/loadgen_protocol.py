@@ -34,6 +34,16 @@ class LoadSpec:
     master_bind_host: str = "127.0.0.1"
     master_port: int = 5557
     stop_timeout_s: float = STOP_TIMEOUT_S
+    # The window lasts duration_s, and then on until min_requests requests have completed in it, but at most
+    # max_window_s: a count of requests rather than a time, for runs that must not depend on the machine's
+    # speed (the tests). 0: the window is duration_s.
+    min_requests: int = 0
+    max_window_s: float = 0.0
+
+    @property
+    def longest_window_s(self) -> float:
+        """Return the most the measured window may last."""
+        return max(self.duration_s, self.max_window_s) if self.min_requests else self.duration_s
 
 
 @dataclass

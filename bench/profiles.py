@@ -25,6 +25,7 @@ SCENARIO_USERS_SECTION = "scenario_users"
 DEFAULT_PROFILE = "default"
 ALL = "all"  # in `servers`: every variant of every app; in `apps` or `scenarios`, like an empty list
 DEFAULT_SERVER = "default"  # in `servers`: each app's default_server
+DEFAULT_MAX_WINDOW_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Profile:
         False  # False: a server is reused by read-only cells, restarted for writing ones
     )
     seed: int | None = None  # of the shuffled cell order; None: a new one per run (recorded in metadata)
+    # A window lasts duration_s and then on until min_requests requests completed in it, at most max_window_s
+    # (0: duration_s alone). Tests use it, so that no check depends on how fast the machine is.
+    min_requests: int = 0
+    max_window_s: float = DEFAULT_MAX_WINDOW_S
 
     def users_for(self, scenario: str) -> tuple[int, ...]:
         """Return the user counts a scenario runs at in this profile."""
@@ -131,6 +136,8 @@ def validate(profile: Profile) -> None:
         raise ConfigError(f"{where}: user counts must be at least 1")
     if profile.db not in DB_KINDS and "://" not in profile.db:
         raise ConfigError(f"{where}: db must be sqlite, postgres or a DATABASE_URL, not {profile.db!r}")
+    if profile.min_requests < 0 or profile.max_window_s < profile.duration_s:
+        raise ConfigError(f"{where}: min_requests must be >= 0 and max_window_s at least duration_s")
     if not 0 <= profile.max_failure_ratio < 1:
         raise ConfigError(f"{where}: max_failure_ratio must be in [0, 1)")
 

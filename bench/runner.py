@@ -201,6 +201,8 @@ class CellRunner:
             users=cell.users,
             warmup_s=profile.warmup_s,
             duration_s=profile.duration_s,
+            min_requests=profile.min_requests,
+            max_window_s=profile.max_window_s,
             summary_path=str(self.workdir / f"summary-{self._cells_started}.json"),
             workers=0 if settings.master else settings.locust_workers,
             expect_workers=settings.locust_workers if settings.master else 0,

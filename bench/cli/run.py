@@ -44,6 +44,14 @@ def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     matrix.add_argument("--duration", type=positive_float, help="measured seconds per cell")
     matrix.add_argument("--warmup", type=float, help="seconds of load before the measured window")
     matrix.add_argument("--trials", type=positive_int, help="measurements of each cell")
+    matrix.add_argument(
+        "--min-requests",
+        type=positive_int,
+        help="a window also lasts until this many requests completed in it (at most --max-window s)",
+    )
+    matrix.add_argument(
+        "--max-window", type=positive_float, help="the longest a window waits for --min-requests (s)"
+    )
     matrix.add_argument("--db", help="sqlite, postgres (a throw-away local cluster) or a DATABASE_URL")
     matrix.add_argument(
         "--workers", type=positive_int, help="server worker processes, the same for every app"
@@ -106,6 +114,8 @@ def command_run(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         warmup_s=args.warmup,
         trials=args.trials,
+        min_requests=args.min_requests,
+        max_window_s=args.max_window,
         db=args.db,
         workers=args.workers,
         threads=args.threads,

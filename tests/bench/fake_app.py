@@ -2,7 +2,8 @@
 
 `python fake_app.py setup` creates and seeds the World table in DATABASE_URL (SQLite); `python fake_app.py
 serve --host H --port P` serves /health, /plaintext, /json, /db, /queries, /updates and /io with keep-alive.
-`--die-after S` makes the server exit S seconds after it started (a server that dies mid-run);
+`--die-after-requests N` makes the server exit once it has answered N requests besides /health (a server that
+dies mid-run, at the same point however fast the machine is);
 `--refuse-to-start` makes it exit at once (a server that will not start).
 """
 
@@ -48,6 +49,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     local = threading.local()
+    die_after_requests: int | None = None
+    answered = 0
+    answered_lock = threading.Lock()
 
     def log_message(self, format: str, *args: object) -> None:  # no access log
         pass
@@ -64,6 +68,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+        if self.die_after_requests is not None and self.path != "/health":
+            with self.answered_lock:
+                Handler.answered += 1
+                if Handler.answered >= self.die_after_requests:
+                    self.wfile.flush()
+                    os._exit(3)
 
     def send_json(self, value: object) -> None:
         self.send(200, json.dumps(value).encode(), "application/json")
@@ -106,11 +116,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send(404, b"not found", "text/plain")
 
 
-def serve(*, host: str, port: int, die_after_s: float | None) -> None:
+def serve(*, host: str, port: int, die_after_requests: int | None) -> None:
+    Handler.die_after_requests = die_after_requests
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
-    if die_after_s is not None:
-        threading.Timer(die_after_s, lambda: os._exit(3)).start()
     server.serve_forever()
 
 
@@ -119,7 +128,7 @@ def main() -> None:
     parser.add_argument("command", choices=["setup", "serve"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--die-after", type=float)
+    parser.add_argument("--die-after-requests", type=int)
     parser.add_argument("--refuse-to-start", action="store_true")
     args = parser.parse_args()
     if args.command == "setup":
@@ -128,7 +137,7 @@ def main() -> None:
         sys.stderr.write("fake app: refusing to start, as asked\n")
         sys.exit(4)
     else:
-        serve(host=args.host, port=args.port, die_after_s=args.die_after)
+        serve(host=args.host, port=args.port, die_after_requests=args.die_after_requests)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -65,6 +66,7 @@ def test_run_against_a_target(tmp_path: Path) -> None:
                     "run", "--target", f"http://127.0.0.1:{port}", "--apps", "elsewhere",
                     "--scenarios", "json",
                     "--users", "2", "--warmup", "0.3", "--duration", "1", "--trials", "1",
+                    "--min-requests", "20",
                     "--out", str(tmp_path / "reports"), "--quiet",
                 ]
             )  # fmt: skip
@@ -75,8 +77,19 @@ def test_run_against_a_target(tmp_path: Path) -> None:
         json.loads(line) for line in (tmp_path / "reports/latest/results.jsonl").read_text().splitlines()
     ]
     assert (row["app"], row["server"], row["error"]) == ("elsewhere", "external", "")
-    assert row["requests"] > 0
+    assert row["requests"] >= 20
     assert row["cpu_ms_per_request"] is None  # the server's CPU is not ours to measure
+
+
+def _ui_stats_of(name: str, *, web_port: int, at_least: int) -> dict[str, Any]:
+    """Return the web UI's statistics of one request name once it counts at_least requests (or after 90 s)."""
+    deadline = time.monotonic() + 90
+    while True:
+        stats = httpx.get(f"http://127.0.0.1:{web_port}/stats/requests").json()
+        entry: dict[str, Any] = next((e for e in stats["stats"] if e["name"] == name), {"num_requests": 0})
+        if entry["num_requests"] >= at_least or time.monotonic() > deadline:
+            return entry
+        time.sleep(0.3)
 
 
 def _answers(url: str) -> bool:
@@ -111,10 +124,8 @@ def test_ui_serves_locusts_web_ui_until_interrupted() -> None:
             children = psutil.Process(ui.pid).children(recursive=True)
             swarm = httpx.post(f"http://127.0.0.1:{web_port}/swarm", data={"user_count": 1, "spawn_rate": 1})
             assert swarm.json()["success"]
-            time.sleep(2)
-            stats = httpx.get(f"http://127.0.0.1:{web_port}/stats/requests").json()
-            json_stats = next(entry for entry in stats["stats"] if entry["name"] == "/json")
-            assert json_stats["num_requests"] > 0 and json_stats["num_failures"] == 0
+            json_stats = _ui_stats_of("/json", web_port=web_port, at_least=5)
+            assert json_stats["num_requests"] >= 5 and json_stats["num_failures"] == 0
             ui.send_signal(signal.SIGINT)
             assert ui.wait(timeout=60) != 0
             _, alive = psutil.wait_procs(children, timeout=10)

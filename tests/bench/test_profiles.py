@@ -94,3 +94,10 @@ def test_bad_scenario_trials_are_refused(tmp_path: Path, table: str) -> None:
     bad.write_text(f"[tool.bench.profiles.p]\nscenario_trials = {table}\n")
     with pytest.raises(ConfigError, match="scenario_trials"):
         load_profile("p", bad)
+
+
+def test_a_window_that_waits_for_requests_must_be_allowed_to_last(pyproject: Path) -> None:
+    profile = load_profile("small", pyproject).with_overrides(min_requests=50, duration_s=2)
+    assert (profile.min_requests, profile.max_window_s) == (50, 120.0)
+    with pytest.raises(ConfigError, match="max_window_s"):
+        profile.with_overrides(max_window_s=1)
