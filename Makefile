@@ -38,7 +38,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 setup: $(VENV)/.synced ## create .venv with the locked dependencies
 
 test: setup ## run the whole test suite (contract suite on SQLite and PostgreSQL included)
-	$(PY) -m pytest -p bench.contract_status $(ARGS)
+	$(PY) -m pytest -p tests.contract.recorder $(ARGS)
 
 lint: setup ## ruff check, ruff format --check, mypy on bench/
 	$(VENV)/bin/ruff check .

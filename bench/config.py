@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.errors import ConfigError
+
 ROOT = Path(__file__).resolve().parent.parent
 APPS_DIR = ROOT / "apps"
 REPORTS_DIR = ROOT / "reports"
@@ -22,10 +24,6 @@ DEFAULT_HOST = "127.0.0.1"
 HEALTH_PATH = "/health"
 DEFAULT_ADMIN_PASSWORD = "admin-password"
 DEFAULT_USER_PASSWORD = "user-password"
-
-
-class ConfigError(Exception):
-    """A configuration file or option is wrong; the message says what to change."""
 
 
 @dataclass(frozen=True)

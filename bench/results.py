@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import REPORTS_DIR
+from bench.errors import RunNotFoundError
 
 RESULTS_FILE = "results.jsonl"
 METADATA_FILE = "metadata.json"
@@ -89,10 +90,6 @@ def read_rows(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
             except json.JSONDecodeError:
                 continue
-
-
-class RunNotFoundError(LookupError):
-    """No saved run (a folder holding results.jsonl) at the path or id given."""
 
 
 def find_run_dir(run: str | None, *, reports_dir: Path = REPORTS_DIR) -> Path:

@@ -11,15 +11,13 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bench.cli.arguments import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Stop, console, raise_stop
+from bench.cli.arguments import Stop, console, raise_stop
 from bench.cli.check import add_baseline_parser, add_check_parser
 from bench.cli.gate_rates import add_gate_rates_parser
 from bench.cli.report import add_repeatability_parser, add_report_parser
 from bench.cli.run import add_run_parser
 from bench.cli.serve import add_serve_parser, add_ui_parser
-from bench.config import ConfigError
-from bench.database import DatabaseError
-from bench.servers import ServerError
+from bench.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, DatabaseError, ServerError
 from bench.terminal import log_handler
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -55,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for chatty in ("httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, raise_stop)
+    # Ctrl-C or SIGINT stops every command cleanly, also when a shell started it in the background with
+    # SIGINT ignored (a script's `&`), which the interpreter would otherwise inherit and keep.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         result: int = args.handler(args)
         return result

@@ -13,7 +13,6 @@ from bench.terminal import make_console
 console = make_console(stderr=True)
 log = logging.getLogger("bench")
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 SubParsers = argparse._SubParsersAction
 
 

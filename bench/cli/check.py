@@ -7,16 +7,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from bench.cli.arguments import (
-    EXIT_FAILURE,
-    EXIT_OK,
-    EXIT_USAGE,
-    SubParsers,
-    console,
-    cpu_set,
-    fraction,
-    positive_int,
-)
+from bench.cli.arguments import SubParsers, console, cpu_set, fraction, positive_int
+from bench.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 
 def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -77,15 +69,9 @@ def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    from bench.check import (
-        CheckInputError,
-        check_run,
-        gate_settings,
-        output_console,
-        print_outcome,
-        write_json,
-    )
-    from bench.results import RunNotFoundError, find_run_dir
+    from bench.errors import CheckInputError, RunNotFoundError
+    from bench.gate.check import check_run, gate_settings, output_console, print_outcome, write_json
+    from bench.results import find_run_dir
 
     settings = gate_settings(
         min_effect=args.min_effect,
@@ -114,7 +100,7 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def run_ab_from_args(args: argparse.Namespace) -> Path:
-    from bench.ab import AbSettings, run_ab
+    from bench.gate.ab import AbSettings, run_ab
 
     settings = AbSettings.from_config(
         ref=args.ab,
@@ -166,8 +152,9 @@ def add_baseline_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None
 
 
 def command_baseline_save(args: argparse.Namespace) -> int:
-    from bench.baseline import BaselineError, build_baseline, default_baseline_path, read_run, save_baseline
-    from bench.results import RunNotFoundError, find_run_dir
+    from bench.errors import BaselineError, RunNotFoundError
+    from bench.gate.baseline import build_baseline, default_baseline_path, read_run, save_baseline
+    from bench.results import find_run_dir
 
     try:
         run_dirs = [find_run_dir(run) for run in args.runs or [None]]
@@ -183,8 +170,9 @@ def command_baseline_save(args: argparse.Namespace) -> int:
 
 
 def command_baseline_show(args: argparse.Namespace) -> int:
-    from bench.baseline import BaselineError, load_baseline
-    from bench.check import output_console, print_baseline
+    from bench.errors import BaselineError
+    from bench.gate.baseline import load_baseline
+    from bench.gate.check import output_console, print_baseline
 
     try:
         print_baseline(load_baseline(args.file), output_console())

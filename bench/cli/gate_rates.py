@@ -9,7 +9,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from bench.cli.arguments import EXIT_OK, EXIT_USAGE, SubParsers, console
+from bench.cli.arguments import SubParsers, console
+from bench.errors import EXIT_OK, EXIT_USAGE
 
 
 def add_gate_rates_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -39,11 +40,12 @@ def _share(count: int, total: int) -> str:
 
 
 def command_gate_rates(args: argparse.Namespace) -> int:
-    from bench.baseline import BaselineError, read_run
-    from bench.cells import is_ab_run
-    from bench.check import CheckInputError, gate_settings, output_console
-    from bench.gate_eval import SeriesRun, gate_rates, judge_series
-    from bench.results import RunNotFoundError, find_run_dir
+    from bench.errors import BaselineError, CheckInputError, RunNotFoundError
+    from bench.gate.baseline import read_run
+    from bench.gate.check import gate_settings, output_console
+    from bench.gate.rates import SeriesRun, gate_rates, judge_series
+    from bench.gate.samples import is_ab_run
+    from bench.results import find_run_dir
 
     try:
         run_dirs = sorted({find_run_dir(run) for run in args.runs}, key=lambda path: path.name)

@@ -6,7 +6,8 @@ import argparse
 import math
 from pathlib import Path
 
-from bench.cli.arguments import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, SubParsers, console
+from bench.cli.arguments import SubParsers, console
+from bench.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 
 def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -28,8 +29,9 @@ def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 def command_report(args: argparse.Namespace) -> int:
     # Imported here: pandas and matplotlib take a second to load, and the other commands do not need them.
-    from bench.report import ReportError, write_report
-    from bench.results import RunNotFoundError, find_run_dir
+    from bench.errors import ReportError, RunNotFoundError
+    from bench.report.build import write_report
+    from bench.results import find_run_dir
 
     try:
         files = write_report(find_run_dir(args.run))
@@ -70,9 +72,12 @@ def _cv_text(value: float, *, goal: float) -> str:
 def command_repeatability(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from bench import analysis as a
-    from bench.check import output_console
-    from bench.repeatability import (
+    from bench import columns as c
+    from bench.errors import ReportError, RunNotFoundError
+    from bench.gate.check import output_console
+    from bench.report import aggregate as a
+    from bench.report.build import load_run
+    from bench.report.repeatability import (
         CPU_RELATIVE,
         ERROR_RUNS,
         GENERATOR_BOUND_RUNS,
@@ -82,8 +87,7 @@ def command_repeatability(args: argparse.Namespace) -> int:
         spread_across_runs,
         within_goal,
     )
-    from bench.report import ReportError, load_run
-    from bench.results import RunNotFoundError, find_run_dir
+    from bench.results import find_run_dir
 
     if len(args.runs) < 2:
         console.print("[red]error:[/] give two runs or more: a spread needs repeats")
@@ -102,15 +106,15 @@ def command_repeatability(args: argparse.Namespace) -> int:
         table.add_column(name, justify="right")
     for _, cell in spread.iterrows():
         table.add_row(
-            str(cell[a.APP]),
-            str(cell[a.SERVER]),
-            str(cell[a.SCENARIO]),
-            str(cell[a.USERS]),
+            str(cell[c.APP]),
+            str(cell[c.SERVER]),
+            str(cell[c.SCENARIO]),
+            str(cell[c.USERS]),
             str(cell[RUNS]),
-            "-" if math.isnan(cell[a.median_of(a.RPS)]) else f"{cell[a.median_of(a.RPS)]:,.0f}",
-            _cv_text(cell[a.cv_of(a.RPS)], goal=GOAL_CV),
-            f"{cell[a.median_of(a.CPU_MS_PER_REQUEST)]:.3f}",
-            _cv_text(cell[a.cv_of(a.CPU_MS_PER_REQUEST)], goal=GOAL_CV),
+            "-" if math.isnan(cell[a.median_of(c.RPS)]) else f"{cell[a.median_of(c.RPS)]:,.0f}",
+            _cv_text(cell[a.cv_of(c.RPS)], goal=GOAL_CV),
+            f"{cell[a.median_of(c.CPU_MS_PER_REQUEST)]:.3f}",
+            _cv_text(cell[a.cv_of(c.CPU_MS_PER_REQUEST)], goal=GOAL_CV),
             _cv_text(cell[a.cv_of(CPU_RELATIVE)], goal=GOAL_CV),
             str(cell[GENERATOR_BOUND_RUNS]),
             str(cell[ERROR_RUNS]),

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.cli.arguments import (
-    EXIT_OK,
     SubParsers,
     comma_list,
     console,
@@ -21,8 +20,9 @@ from bench.cli.arguments import (
     positive_int,
     positive_ints,
 )
-from bench.config import ROOT, ConfigError
-from bench.servers import stop_process_group
+from bench.config import ROOT
+from bench.errors import EXIT_OK, ConfigError
+from bench.processes import stop_process_group
 
 
 def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -97,9 +97,9 @@ def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from bench.profiles import load_profile
-    from bench.run_display import RunDisplay
-    from bench.runner import RunSettings, default_cpu_split, run_benchmark
+    from bench.run.display import RunDisplay
+    from bench.run.profiles import load_profile
+    from bench.run.runner import RunSettings, default_cpu_split, run_benchmark
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per readiness poll is noise here
     if args.worker:
@@ -155,7 +155,7 @@ def command_run(args: argparse.Namespace) -> int:
 def run_remote_worker(args: argparse.Namespace) -> int:
     """Serve as a Locust worker of every cell a remote `bench run --master` measures, until interrupted."""
     command = [
-        sys.executable, "-m", "bench.loadgen", "worker", "--forever",
+        sys.executable, "-m", "bench.run.loadgen", "worker", "--forever",
         "--master-host", args.master_host, "--master-port", str(args.master_port),
     ]  # fmt: skip
     console.print(f"Locust worker for the master at {args.master_host}:{args.master_port}; Ctrl-C to stop")

@@ -9,18 +9,12 @@ import sys
 import threading
 from pathlib import Path
 
-from bench.cli.arguments import (
-    EXIT_FAILURE,
-    EXIT_OK,
-    SubParsers,
-    add_app_server_arguments,
-    console,
-    cpu_set,
-    positive_int,
-)
-from bench.config import DEFAULT_HOST, ROOT, ConfigError, load_app
-from bench.database import prepared_database, scratch_directory
-from bench.servers import port_in_use, serve_app, stop_process_group
+from bench.cli.arguments import SubParsers, add_app_server_arguments, console, cpu_set, positive_int
+from bench.config import DEFAULT_HOST, ROOT, load_app
+from bench.errors import EXIT_FAILURE, EXIT_OK, ConfigError
+from bench.processes import port_in_use, stop_process_group
+from bench.run.database import prepared_database, scratch_directory
+from bench.run.servers import serve_app
 
 
 def add_serve_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -94,7 +88,7 @@ def add_ui_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 
 def command_ui(args: argparse.Namespace) -> int:
-    from bench.runner import default_cpu_split
+    from bench.run.runner import default_cpu_split
     from bench.scenarios import scenario_info
 
     app = load_app(args.app)
@@ -119,7 +113,7 @@ def command_ui(args: argparse.Namespace) -> int:
         ) as running,
     ):
         command = [
-            sys.executable, "-m", "bench.loadgen", "ui", "--scenario", args.scenario,
+            sys.executable, "-m", "bench.run.loadgen", "ui", "--scenario", args.scenario,
             "--host", running.base_url, "--web-host", args.web_host, "--web-port", str(args.web_port),
         ]  # fmt: skip
         process = subprocess.Popen(

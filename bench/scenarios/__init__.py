@@ -16,16 +16,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from bench.config import ConfigError
+from bench.errors import UnknownScenarioError
 
 SCENARIOS_DIR = Path(__file__).resolve().parent
 PACKAGE = __name__
 # Modules of this package that are not scenarios.
 HELPER_MODULES = frozenset({"__init__", "common"})
-
-
-class UnknownScenarioError(ConfigError):
-    """No scenario of that name; the message lists the known ones."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from locust import FastHttpUser, constant, task
 
 from apps.seed_data import ADMIN_USERNAME
 from bench.config import HEALTH_PATH, load_app
-from bench.scenarios.common import LOGINS, ScenarioError, fail, html_body, shared_session
+from bench.errors import ScenarioError
+from bench.scenarios.common import LOGINS, fail, html_body, shared_session
 
 NAME = "admin"
 TABLE_ROW = "admin"

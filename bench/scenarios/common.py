@@ -21,6 +21,7 @@ from gevent.lock import Semaphore
 
 from apps.seed_data import ADMIN_USERNAME, ITEM_ROWS, RANDOM_MAX, WORLD_ROWS
 from bench.config import credentials_from_env
+from bench.errors import ScenarioError
 
 if TYPE_CHECKING:
     from locust import FastHttpUser
@@ -32,10 +33,6 @@ TOKEN_PATH = "/api/auth/token"
 SEEDED_ITEMS = ITEM_ROWS
 
 T = TypeVar("T")
-
-
-class ScenarioError(Exception):
-    """The app answered a scenario's set-up step (a login) wrongly: the scenario cannot go on."""
 
 
 # --- response checks ----------------------------------------------------------------------------------------

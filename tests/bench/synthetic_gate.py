@@ -1,6 +1,6 @@
 """Synthetic trials for the regression gate's tests: rows with chosen metric values, run folders, metadata.
 
-Imported by tests/bench/test_regression.py, test_baseline.py, test_check.py and test_ab.py.
+Imported by tests/bench/gate/test_decisions.py, test_baseline.py, test_check.py and test_ab.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from bench.results import METADATA_FILE, RESULTS_FILE, ResultRow, append_row, write_metadata
 
-# Shaped like bench/metadata.py's collect_metadata() plus what the runner adds.
+# Shaped like bench/run/metadata.py's collect_metadata() plus what the runner adds.
 METADATA: dict[str, Any] = {
     "run_id": "20250101-120000-quick",
     "profile": "quick",

@@ -1,6 +1,6 @@
 """Synthetic runs for the report's tests: plausible results.jsonl rows, metadata.json and small app folders.
 
-Imported by tests/bench/test_analysis.py, test_table.py, test_charts.py, test_report.py and
+Imported by tests/bench/report/test_aggregate.py, test_table.py, test_charts.py, test_report.py and
 test_report_browser.py as `tests.bench.synthetic_run`.
 """
 
@@ -43,7 +43,7 @@ BASE_RPS: Mapping[str, Mapping[str, float]] = {
 }
 SERVERS = {"fastapi": "uvicorn", "flask": "gunicorn", "django": "gunicorn"}
 
-# The layout bench/metadata.py writes.
+# The layout bench/run/metadata.py writes.
 METADATA: dict[str, Any] = {
     "run_id": "20250101-120000",
     "status": "complete",

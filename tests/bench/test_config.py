@@ -9,7 +9,6 @@ import pytest
 
 from bench.config import (
     APPS_DIR,
-    ConfigError,
     ServerVariant,
     credentials_from_env,
     discover_apps,
@@ -18,6 +17,7 @@ from bench.config import (
     read_tool_config,
     scratch_root,
 )
+from bench.errors import ConfigError
 
 
 def app_config(**changes: Any) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.results import RESULTS_FILE, RunNotFoundError, find_run_dir
+from bench.errors import RunNotFoundError
+from bench.results import RESULTS_FILE, find_run_dir
 from tests.bench.synthetic_run import synthetic_rows, write_run
 
 

@@ -18,8 +18,8 @@ from stored_rows import read_random_numbers
 from targets import ADMIN, CONTRACT_WORKERS, USER, AppServer, Target, selected_targets
 
 from bench.config import load_app
-from bench.database import PostgresCluster, postgres_cluster, sqlite_url
-from bench.servers import serve_app
+from bench.run.database import PostgresCluster, postgres_cluster, sqlite_url
+from bench.run.servers import serve_app
 
 TARGETS = selected_targets()
 

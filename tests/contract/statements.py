@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bench.database import STATEMENTS_EXTENSION
+from bench.run.database import STATEMENTS_EXTENSION
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator
 from contextlib import closing, contextmanager
 from typing import Any
 
-from bench.database import kind_of
+from bench.run.database import kind_of
 
 
 def _normalized(name: str) -> str:

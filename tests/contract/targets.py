@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from bench.config import AppSpec, discover_apps, env_value, load_app
-from bench.database import DB_KINDS
-from bench.servers import RunningServer
+from bench.run.database import DB_KINDS
+from bench.run.servers import RunningServer
 
 # Two workers, so that every request may land on another process: state must live in the database and in
 # signed cookies, as in a benchmark run.

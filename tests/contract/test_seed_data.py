@@ -17,7 +17,7 @@ from apps.seed_data import (
     items,
     world_rows,
 )
-from bench.servers import run_setup
+from bench.run.servers import run_setup
 
 ARGON2_PARAMETERS = f"argon2id$v=19$m={ARGON2_MEMORY_COST},t={ARGON2_TIME_COST},p={ARGON2_PARALLELISM}$"
 

@@ -1,0 +1,16 @@
+"""The measure of noise that the report and the gate share: the coefficient of variation of a sample."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def coefficient_of_variation(values: Sequence[float]) -> float:
+    """Return the sample standard deviation over the mean (NaN below two values)."""
+    if len(values) < 2:
+        return math.nan
+    mean = float(np.mean(values))
+    return float(np.std(values, ddof=1)) / mean if mean > 0 else math.nan

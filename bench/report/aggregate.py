@@ -1,0 +1,389 @@
+"""Aggregation of a run's results: pure functions of data frames, tested without processes or files.
+
+One row of results.jsonl is one trial of one cell (app, server, scenario, user count). A trial is valid
+when it has no error and the load generator was not the limit (ResultRow.valid). Medians, confidence intervals
+and coefficients of variation use valid trials only; flagged trials are counted and listed, never averaged in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.columns import (
+    APP,
+    CPU_MS_PER_REQUEST,
+    DATA_CHECK,
+    DB,
+    ERROR,
+    FAILURES,
+    FAILURES_BY_KIND,
+    GENERATOR_BOUND,
+    GENERATOR_CPU_UTIL,
+    LATENCY_P50,
+    LATENCY_P99,
+    REQUESTS,
+    RPS,
+    SCENARIO,
+    SERVER,
+    SERVER_CPU_UTIL,
+    SERVER_PSS,
+    SERVER_RSS,
+    STARTED_AT,
+    TRIAL,
+    USERS,
+    VARIANT,
+    WORKERS,
+)
+from bench.noise import coefficient_of_variation
+from bench.results import CELL_KEYS, ROW_FIELDS, ResultRow
+
+# Columns this module adds to each row.
+STATUS = "status"
+MEMORY_PER_WORKER = "memory_per_worker_mb"
+
+STATUS_OK = "ok"
+STATUS_PARTIAL = "partial"  # some trials valid, some flagged: the figures use the valid ones
+STATUS_GENERATOR_BOUND = "generator_bound"
+STATUS_ERROR = "error"
+
+# The metrics summarised per cell; throughput first, it is the headline.
+METRICS: tuple[str, ...] = (RPS, LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, MEMORY_PER_WORKER)
+
+CONFIDENCE = 0.95
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20240101
+NOISY_CV = 0.10  # a cell whose throughput or CPU cost varies more than this between trials is flagged
+DATA_CHECK_FINE = frozenset({"", "ok", "skipped"})
+
+
+def median_of(metric: str) -> str:
+    return f"{metric}_median"
+
+
+def ci_low_of(metric: str) -> str:
+    return f"{metric}_ci_low"
+
+
+def ci_high_of(metric: str) -> str:
+    return f"{metric}_ci_high"
+
+
+def cv_of(metric: str) -> str:
+    return f"{metric}_cv"
+
+
+RATIO_TO_BEST = "ratio_to_best"
+BOUND_RPS = "generator_bound_rps"  # what a generator-bound cell reached: a lower bound, not a measurement
+TRIALS = "trials"
+VALID_TRIALS = "valid_trials"
+GENERATOR_BOUND_TRIALS = "generator_bound_trials"
+ERROR_TRIALS = "error_trials"
+ERRORS = "errors"
+TRIAL_RPS = "trial_rps"
+
+
+def _row_defaults() -> dict[str, Any]:
+    return asdict(ResultRow(app="", server="", scenario="", users=0, trial=0))
+
+
+def frame_from_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Return the rows as a typed data frame with every ResultRow column, a status and memory per process."""
+    defaults = _row_defaults()
+    records = [{name: row.get(name, defaults[name]) for name in ROW_FIELDS} for row in rows]
+    frame = pd.DataFrame.from_records(records, columns=list(ROW_FIELDS))
+    for name in (APP, SERVER, SCENARIO, DB, VARIANT, ERROR, DATA_CHECK, STARTED_AT):
+        frame[name] = frame[name].fillna("").astype(str)
+    for name in (USERS, TRIAL, REQUESTS, FAILURES, WORKERS):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0).astype(int)
+    for name in (RPS, LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, SERVER_RSS, SERVER_PSS, SERVER_CPU_UTIL):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    frame[GENERATOR_BOUND] = frame[GENERATOR_BOUND].fillna(False).astype(bool)
+    frame[STATUS] = [
+        STATUS_ERROR if error else STATUS_GENERATOR_BOUND if bound else STATUS_OK
+        for error, bound in zip(frame[ERROR], frame[GENERATOR_BOUND], strict=True)
+    ]
+    # Memory per worker: the whole server tree (a process manager included: it is part of the cost of serving)
+    # divided by the workers. PSS counts pages shared between workers once; RSS, where PSS is unknown, counts
+    # them in every process. Zero means not measured.
+    memory = frame[SERVER_PSS].where(frame[SERVER_PSS] > 0, frame[SERVER_RSS])
+    workers = frame[WORKERS].where(frame[WORKERS] > 0)
+    frame[MEMORY_PER_WORKER] = memory.where(memory > 0) / workers
+    return frame
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    median: float
+    ci_low: float
+    ci_high: float
+    cv: float
+
+
+def summarize_trials(
+    values: Sequence[float], *, seed: int = BOOTSTRAP_SEED, resamples: int = BOOTSTRAP_RESAMPLES
+) -> MetricSummary:
+    """Return the median, its bootstrap confidence interval and the coefficient of variation of values.
+
+    NaN values are dropped. With one value there is no interval and no CV (NaN); the bootstrap uses its own
+    generator seeded with seed, so a report is the same every time it is rebuilt.
+    """
+    data = np.asarray([value for value in values if not math.isnan(value)], dtype=float)
+    if data.size == 0:
+        return MetricSummary(math.nan, math.nan, math.nan, math.nan)
+    median = float(np.median(data))
+    if data.size == 1:
+        return MetricSummary(median, math.nan, math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, data.size, size=(resamples, data.size))
+    medians = np.median(data[picks], axis=1)
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(medians, [tail, 100 - tail])
+    return MetricSummary(median, float(low), float(high), coefficient_of_variation(data.tolist()))
+
+
+def _cell_status(valid: int, bound: int, errors: int) -> str:
+    if valid and not (bound or errors):
+        return STATUS_OK
+    if valid:
+        return STATUS_PARTIAL
+    return STATUS_ERROR if errors else STATUS_GENERATOR_BOUND
+
+
+def _trial_label(trial: int, rps: float, status: str) -> str:
+    figure = "n/a" if math.isnan(rps) else f"{rps:.1f}"
+    return f"#{trial}={figure}" + ("" if status == STATUS_OK else f" ({status})")
+
+
+def aggregate_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per cell: trial counts, status, and each metric's median, CI and CV (valid trials)."""
+    records: list[dict[str, Any]] = []
+    for keys, trials in frame.groupby(list(CELL_KEYS), sort=True):
+        valid = trials[trials[STATUS] == STATUS_OK]
+        bound = trials[trials[STATUS] == STATUS_GENERATOR_BOUND]
+        record: dict[str, Any] = dict(zip(CELL_KEYS, keys, strict=True))
+        record[DB] = ",".join(sorted(set(trials[DB])))
+        record[VARIANT] = ",".join(sorted(set(trials[VARIANT])))
+        record[TRIALS] = len(trials)
+        record[VALID_TRIALS] = len(valid)
+        record[GENERATOR_BOUND_TRIALS] = len(bound)
+        record[ERROR_TRIALS] = int((trials[STATUS] == STATUS_ERROR).sum())
+        record[STATUS] = _cell_status(len(valid), len(bound), record[ERROR_TRIALS])
+        for metric in METRICS:
+            summary = summarize_trials(valid[metric].tolist())
+            record[median_of(metric)] = summary.median
+            record[ci_low_of(metric)] = summary.ci_low
+            record[ci_high_of(metric)] = summary.ci_high
+            record[cv_of(metric)] = summary.cv
+        record[BOUND_RPS] = float(bound[RPS].median()) if len(bound) else math.nan
+        record[REQUESTS] = int(valid[REQUESTS].sum())
+        record[FAILURES] = int(valid[FAILURES].sum())
+        record[ERRORS] = "; ".join(sorted({error for error in trials[ERROR] if error}))
+        ordered = trials.sort_values(TRIAL)
+        record[TRIAL_RPS] = ", ".join(
+            _trial_label(int(trial), float(rps), str(status))
+            for trial, rps, status in zip(ordered[TRIAL], ordered[RPS], ordered[STATUS], strict=True)
+        )
+        records.append(record)
+    cells = pd.DataFrame.from_records(records)
+    if cells.empty:
+        return cells
+    best = cells.groupby([SCENARIO, USERS])[median_of(RPS)].transform("max")
+    cells[RATIO_TO_BEST] = cells[median_of(RPS)] / best
+    return cells
+
+
+@dataclass(frozen=True)
+class CellWarning:
+    """Something a reader must know about one cell (or the whole run when app is "")."""
+
+    app: str
+    server: str
+    scenario: str
+    users: int
+    kind: str
+    message: str
+
+    @property
+    def cell(self) -> str:
+        if not self.app:
+            return "whole run"
+        parts = [self.app, self.server, self.scenario, f"{self.users} users"]
+        return " / ".join(part for part in parts if part)
+
+
+def _shorten(text: str, limit: int = 240) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _trials_text(trials: pd.DataFrame) -> str:
+    numbers = ", ".join(str(int(trial)) for trial in trials[TRIAL])
+    return f"trial {numbers}" if len(trials) == 1 else f"trials {numbers}"
+
+
+def _range_text(values: pd.Series, unit: str = "") -> str:
+    low, high = float(values.min()), float(values.max())
+    text = f"{low:,.0f}" if low == high else f"{low:,.0f}–{high:,.0f}"
+    return text + unit
+
+
+def _trial_warnings(frame: pd.DataFrame) -> list[CellWarning]:
+    """Return one warning per cell and kind of trouble, naming the trials it concerns."""
+    found: list[CellWarning] = []
+    for keys, trials in frame.sort_values(TRIAL).groupby(list(CELL_KEYS), sort=True):
+        where = (str(keys[0]), str(keys[1]), str(keys[2]), int(str(keys[3])))
+        failed = trials[trials[STATUS] == STATUS_ERROR]
+        if len(failed):
+            errors = "; ".join(sorted({_shorten(error) for error in failed[ERROR]}))
+            message = (
+                f"{_trials_text(failed)} failed and {'is' if len(failed) == 1 else 'are'} excluded: {errors}"
+            )
+            found.append(CellWarning(*where, STATUS_ERROR, message))
+        bound = trials[trials[STATUS] == STATUS_GENERATOR_BOUND]
+        if len(bound):
+            message = (
+                f"{_trials_text(bound)} excluded: the load generator was the limit (it used up to "
+                f"{bound[GENERATOR_CPU_UTIL].max():.0%} of its CPU, the server at most "
+                f"{bound[SERVER_CPU_UTIL].max():.0%} of its own); the {_range_text(bound[RPS], ' req/s')} "
+                "measured is only a lower bound of what the app can do"
+            )
+            found.append(CellWarning(*where, STATUS_GENERATOR_BOUND, message))
+        checked = trials[~trials[DATA_CHECK].isin(DATA_CHECK_FINE)]
+        if len(checked):
+            problems = "; ".join(sorted({_shorten(problem) for problem in checked[DATA_CHECK]}))
+            message = f"{_trials_text(checked)}: the data check after the run failed: {problems}"
+            found.append(CellWarning(*where, "data_check", message))
+        with_failures = trials[(trials[STATUS] == STATUS_OK) & (trials[FAILURES] > 0)]
+        if len(with_failures):
+            share = with_failures[FAILURES].sum() / max(int(with_failures[REQUESTS].sum()), 1)
+            kinds: dict[str, int] = {}
+            for by_kind in with_failures[FAILURES_BY_KIND]:
+                for kind, count in (by_kind or {}).items():
+                    kinds[kind] = kinds.get(kind, 0) + int(count)
+            detail = ", ".join(f"{kind}: {count}" for kind, count in sorted(kinds.items()))
+            message = (
+                f"{_trials_text(with_failures)}: {int(with_failures[FAILURES].sum())} failed requests "
+                f"({share:.2%} of theirs)" + (f"; {detail}" if detail else "")
+            )
+            found.append(CellWarning(*where, "failures", message))
+    return found
+
+
+def _cell_warnings(cells: pd.DataFrame) -> list[CellWarning]:
+    found: list[CellWarning] = []
+    single_trial_everywhere = bool((cells[VALID_TRIALS] <= 1).all())
+    for record in cells.to_dict(orient="records"):
+        where = (record[APP], record[SERVER], record[SCENARIO], int(record[USERS]))
+        if "," in record[DB]:
+            message = f"trials ran on different databases ({record[DB]}): the median mixes them"
+            found.append(CellWarning(*where, "mixed", message))
+        if "," in record[VARIANT]:
+            message = f"trials of different A/B variants ({record[VARIANT]}): the median mixes them"
+            found.append(CellWarning(*where, "mixed", message))
+        for metric, label in ((RPS, "throughput"), (CPU_MS_PER_REQUEST, "CPU per request")):
+            cv = record[cv_of(metric)]
+            if not math.isnan(cv) and cv > NOISY_CV:
+                message = (
+                    f"too noisy: the {label} varies by {cv:.1%} between trials (CV above {NOISY_CV:.0%}); "
+                    "treat differences smaller than that as unknown"
+                )
+                found.append(CellWarning(*where, "noisy", message))
+        if record[VALID_TRIALS] == 1 and not single_trial_everywhere:
+            message = "only one valid trial: no confidence interval and no CV"
+            found.append(CellWarning(*where, "few_trials", message))
+    if single_trial_everywhere and (cells[VALID_TRIALS] == 1).any():
+        message = "every cell has at most one valid trial: no confidence intervals, noise is unknown"
+        found.append(CellWarning("", "", "", 0, "few_trials", message))
+    return found
+
+
+def _missing_warnings(cells: pd.DataFrame) -> list[CellWarning]:
+    found: list[CellWarning] = []
+    apps = sorted(set(cells[APP]))
+    present = set(zip(cells[APP], cells[SCENARIO], cells[USERS], strict=True))
+    for scenario, users in sorted(set(zip(cells[SCENARIO], cells[USERS], strict=True))):
+        for app in apps:
+            if (app, scenario, users) not in present:
+                message = (
+                    "missing: results.jsonl has no row for this cell (the run was cut short or skipped it)"
+                )
+                found.append(CellWarning(app, "", scenario, int(users), "missing", message))
+    return found
+
+
+def collect_warnings(frame: pd.DataFrame, cells: pd.DataFrame) -> list[CellWarning]:
+    """Return every reason to distrust a figure: flagged trials, failures, noise, mixed and missing cells."""
+    if frame.empty:
+        return []
+    return [*_trial_warnings(frame), *_cell_warnings(cells), *_missing_warnings(cells)]
+
+
+def headline_cells(cells: pd.DataFrame, *, preferred_servers: Mapping[str, str]) -> pd.DataFrame:
+    """Return one cell per app and scenario: the app's preferred server, at the largest user count measured.
+
+    An app measured without its preferred server falls back to the server listed first. These are the cells
+    the comparison table quotes and the ranking uses.
+    """
+    if cells.empty:
+        return cells
+    chosen: list[Hashable] = []
+    for (app, _scenario), group in cells.groupby([APP, SCENARIO], sort=True):
+        servers = sorted(set(group[SERVER]))
+        preferred = preferred_servers.get(str(app))
+        server = preferred if preferred in servers else servers[0]
+        on_server = group[group[SERVER] == server]
+        chosen.append(on_server[USERS].astype(int).idxmax())
+    return cells.loc[chosen].reset_index(drop=True)
+
+
+RANK = "rank"
+SCORE = "score"
+SCORED_SCENARIOS = "scored_scenarios"
+
+
+def rank_by_throughput(headline: pd.DataFrame) -> pd.DataFrame:
+    """Return app, rank, score and the scenarios scored: the geometric mean of each app's throughput relative
+    to the fastest app, over the scenarios where every app has a valid median (so no app is judged on a
+    workload another one skipped or failed)."""
+    columns = [APP, RANK, SCORE, SCORED_SCENARIOS]
+    if headline.empty:
+        return pd.DataFrame(columns=columns)
+    table = headline.pivot_table(index=SCENARIO, columns=APP, values=median_of(RPS), aggfunc="first")
+    apps = sorted(set(headline[APP]))
+    table = table.reindex(columns=apps).dropna()
+    table = table[(table > 0).all(axis=1)]
+    if table.empty:
+        return pd.DataFrame({APP: apps, RANK: math.nan, SCORE: math.nan, SCORED_SCENARIOS: ""})[columns]
+    relative = table.div(table.max(axis=1), axis=0)
+    scores = np.exp(np.log(relative).mean(axis=0))
+    ranking = pd.DataFrame({APP: scores.index, SCORE: scores.to_numpy()})
+    ranking[RANK] = ranking[SCORE].rank(ascending=False, method="min").astype(int)
+    ranking[SCORED_SCENARIOS] = ", ".join(str(name) for name in table.index)
+    return ranking.sort_values([RANK, APP]).reset_index(drop=True)[columns]
+
+
+RUN = "run"
+
+
+def headline_history(
+    runs: Sequence[tuple[str, pd.DataFrame]], *, preferred_servers: Mapping[str, str]
+) -> pd.DataFrame:
+    """Return run, app, scenario and median throughput for each run in order, from each run's raw rows."""
+    parts: list[pd.DataFrame] = []
+    for run, frame in runs:
+        cells = aggregate_cells(frame)
+        if cells.empty:
+            continue
+        headline = headline_cells(cells, preferred_servers=preferred_servers)
+        part = headline[[APP, SCENARIO, USERS, median_of(RPS)]].copy()
+        part.insert(0, RUN, run)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=[RUN, APP, SCENARIO, USERS, median_of(RPS)])
+    return pd.concat(parts, ignore_index=True)

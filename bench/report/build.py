@@ -1,0 +1,224 @@
+"""The report of a saved run: reports/<run-id>/index.html (self-contained), comparison.md and summary.csv.
+
+Everything is rendered from the run's results.jsonl and metadata.json, never from memory, so `make report`
+rebuilds the same report from any saved run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from packaging.utils import canonicalize_name
+
+from bench import columns as c
+from bench.config import APPS_DIR, AppSpec, load_app
+from bench.errors import ConfigError, ReportError
+from bench.report import aggregate as a
+from bench.report.app_facts import installed_version, versions_in_metadata
+from bench.report.charts import Chart, history_chart, run_charts
+from bench.report.contract import CONTRACT_FILE, read_contract_evidence
+from bench.report.html import render_html
+from bench.report.rows import ordered_scenarios, scenario_rows
+from bench.report.table import ComparisonTable, build_comparison_table, render_markdown
+from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "index.html"
+COMPARISON_FILE = "comparison.md"
+SUMMARY_FILE = "summary.csv"
+
+# summary.csv: the aggregated numbers, one line per cell, in this column order.
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    c.APP,
+    c.SERVER,
+    c.SCENARIO,
+    c.USERS,
+    c.DB,
+    c.VARIANT,
+    a.STATUS,
+    a.TRIALS,
+    a.VALID_TRIALS,
+    a.GENERATOR_BOUND_TRIALS,
+    a.ERROR_TRIALS,
+    *(
+        column
+        for metric in a.METRICS
+        for column in (a.median_of(metric), a.ci_low_of(metric), a.ci_high_of(metric), a.cv_of(metric))
+    ),
+    a.RATIO_TO_BEST,
+    a.BOUND_RPS,
+    c.REQUESTS,
+    c.FAILURES,
+    a.ERRORS,
+    a.TRIAL_RPS,
+)
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Everything index.html shows, computed from the run's files."""
+
+    run_id: str
+    metadata: Mapping[str, Any]
+    frame: pd.DataFrame
+    cells: pd.DataFrame
+    warnings: Sequence[a.CellWarning]
+    ranking: pd.DataFrame
+    table: ComparisonTable
+    charts: Sequence[Chart]
+    notes: Sequence[str]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    markdown: Path
+    csv: Path
+
+
+def load_run(run_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return the run's rows as a frame and its metadata (empty when metadata.json is missing)."""
+    results = run_dir / RESULTS_FILE
+    if not results.is_file():
+        raise ReportError(f"{results} does not exist: the run wrote no results (did it start?)")
+    frame = a.frame_from_rows(read_rows(results))
+    if frame.empty:
+        raise ReportError(f"{results} has no complete row: the run ended before its first cell finished")
+    metadata_path = run_dir / METADATA_FILE
+    metadata = read_metadata(metadata_path) if metadata_path.is_file() else {}
+    return frame, metadata
+
+
+def _run_sort_key(run_dir: Path) -> tuple[str, str]:
+    metadata_path = run_dir / METADATA_FILE
+    started = ""
+    if metadata_path.is_file():
+        try:
+            started = str(read_metadata(metadata_path).get("started_at", ""))
+        except ValueError:
+            started = ""
+    return (started, run_dir.name)
+
+
+def saved_runs(reports_dir: Path, *, up_to: Path) -> list[tuple[str, pd.DataFrame]]:
+    """Return (run id, rows) of every run saved under reports_dir that has rows, oldest first, up to the
+    given run (later runs are not history of this one)."""
+    folders = {path.parent.resolve() for path in reports_dir.glob(f"*/{RESULTS_FILE}")}
+    ordered = sorted(folders, key=_run_sort_key)
+    if up_to.resolve() in ordered:
+        ordered = ordered[: ordered.index(up_to.resolve()) + 1]
+    runs = []
+    for folder in ordered:
+        frame = a.frame_from_rows(read_rows(folder / RESULTS_FILE))
+        if not frame.empty:
+            runs.append((folder.name, frame))
+    return runs
+
+
+def _load_apps(names: Sequence[str], *, apps_dir: Path) -> tuple[list[AppSpec], list[str]]:
+    specs, notes = [], []
+    for name in names:
+        try:
+            specs.append(load_app(name, apps_dir))
+        except ConfigError as exc:
+            notes.append(
+                f"app {name!r} is in the results but has no app.toml any more ({exc}); not in the table"
+            )
+    return specs, notes
+
+
+def version_lookup(metadata: Mapping[str, Any]) -> Callable[[str], str | None]:
+    """Return name -> version: as recorded in the run's metadata.json, else as installed now."""
+    recorded = versions_in_metadata(metadata)
+
+    def version_of(name: str) -> str | None:
+        return recorded.get(canonicalize_name(name)) or installed_version(name)
+
+    return version_of
+
+
+RUN_COMPLETE = "complete"
+
+
+def run_warnings(metadata: Mapping[str, Any]) -> list[a.CellWarning]:
+    """Return warnings about the run as a whole: one that did not complete, or left no metadata."""
+    if not metadata:
+        message = "metadata.json is missing: the machine, versions and settings of this run are unknown"
+        return [a.CellWarning("", "", "", 0, "incomplete", message)]
+    status = metadata.get("status")
+    if status is not None and status != RUN_COMPLETE:
+        message = f"the run did not complete (status: {status}): cells it did not reach are missing"
+        return [a.CellWarning("", "", "", 0, "incomplete", message)]
+    return []
+
+
+def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
+    """Return what the report of the run in run_dir shows (reads the run's files, the apps' app.toml,
+    the contract evidence and the earlier runs saved beside it; writes nothing)."""
+    reports_dir = run_dir.parent
+    frame, metadata = load_run(run_dir)
+    cells = a.aggregate_cells(frame)
+    warnings = [*run_warnings(metadata), *a.collect_warnings(frame, cells)]
+    specs, notes = _load_apps(sorted(set(frame[c.APP])), apps_dir=apps_dir)
+    preferred = {spec.name: spec.default_server for spec in specs}
+    headline = a.headline_cells(cells, preferred_servers=preferred)
+    ranking = a.rank_by_throughput(headline)
+    contract = read_contract_evidence(run_dir / CONTRACT_FILE, reports_dir / CONTRACT_FILE)
+    if contract is None:
+        notes.append(
+            "no contract evidence (contract.json): the table says 'not run'. Write it with "
+            "`python -m pytest tests/contract -p tests.contract.recorder`."
+        )
+    table = build_comparison_table(
+        apps=specs,
+        headline=headline,
+        ranking=ranking,
+        rows_of=scenario_rows(),
+        version_of=version_lookup(metadata),
+        contract=contract,
+    )
+    charts = run_charts(cells)
+    history = a.headline_history(saved_runs(reports_dir, up_to=run_dir), preferred_servers=preferred)
+    scenarios = ordered_scenarios(cells[c.SCENARIO])
+    history_figure = history_chart(history, scenarios=scenarios)
+    if history_figure is not None:
+        charts.append(history_figure)
+    return ReportContent(
+        run_id=run_dir.name,
+        metadata=metadata,
+        frame=frame,
+        cells=cells,
+        warnings=warnings,
+        ranking=ranking,
+        table=table,
+        charts=charts,
+        notes=notes,
+    )
+
+
+def summary_frame(cells: pd.DataFrame) -> pd.DataFrame:
+    """Return the aggregated cells as summary.csv holds them."""
+    return cells.reindex(columns=list(SUMMARY_COLUMNS))
+
+
+def write_report(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportFiles:
+    """Write index.html, comparison.md and summary.csv into run_dir and return their paths."""
+    content = build_content(run_dir, apps_dir=apps_dir)
+    files = ReportFiles(
+        html=run_dir / INDEX_FILE, markdown=run_dir / COMPARISON_FILE, csv=run_dir / SUMMARY_FILE
+    )
+    files.html.write_text(render_html(content), encoding="utf-8")
+    files.markdown.write_text(
+        f"<!-- generated by `python -m bench report` from {content.run_id}/{RESULTS_FILE} -->\n"
+        + render_markdown(content.table),
+        encoding="utf-8",
+    )
+    summary_frame(content.cells).to_csv(files.csv, index=False)
+    log.debug("report of %s written to %s", content.run_id, files.html)
+    return files

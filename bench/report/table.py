@@ -1,0 +1,243 @@
+"""The comparison table, built from evidence: app.toml, installed package metadata, contract results, a run.
+
+Each cell says how an app provides a feature (built in, or which packages at which versions), whether the
+contract tests of that feature passed, the measured figure of the scenarios that exercise it, and how many
+lines of code the app needed for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from bench.columns import APP, LATENCY_P99, RPS, SCENARIO
+from bench.config import AppSpec
+from bench.report.aggregate import (
+    BOUND_RPS,
+    ERRORS,
+    RANK,
+    SCORE,
+    SCORED_SCENARIOS,
+    STATUS,
+    STATUS_ERROR,
+    STATUS_GENERATOR_BOUND,
+    STATUS_PARTIAL,
+    TRIALS,
+    VALID_TRIALS,
+    median_of,
+)
+from bench.report.app_facts import RequiresLookup, dependency_closure, feature_lines, installed_requirements
+from bench.report.contract import ContractEvidence
+from bench.report.rows import (
+    DEPENDENCIES_ROW,
+    OTHER_ROW,
+    PERFORMANCE_ROW,
+    TABLE_ROWS,
+    USE_CASE_ROW,
+    RowSpec,
+    ordered_scenarios,
+)
+
+# ---- the table ---------------------------------------------------------------------------------------------
+
+CONTRACT_PASSED, CONTRACT_FAILED, CONTRACT_NOT_RUN, NOT_APPLICABLE = "passed", "failed", "not run", "n/a"
+
+
+@dataclass(frozen=True)
+class TableCell:
+    provided: str
+    contract: str = NOT_APPLICABLE
+    contract_state: str = NOT_APPLICABLE
+    figures: tuple[str, ...] = ()
+    lines_of_code: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ComparisonTable:
+    apps: tuple[str, ...]
+    rows: tuple[tuple[RowSpec, dict[str, TableCell]], ...]
+    contract_source: str = ""
+
+
+def format_rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def format_ms(value: float) -> str:
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def describe_cell(cell: Mapping[str, Any]) -> str:
+    """Return a headline cell's figure in words: req/s and p99, or why there is none."""
+    scenario = cell[SCENARIO]
+    if cell[STATUS] == STATUS_ERROR:
+        return f"{scenario}: failed ({str(cell[ERRORS])[:80] or 'error'})"
+    if cell[STATUS] == STATUS_GENERATOR_BOUND:
+        return f"{scenario}: ≥ {format_rate(cell[BOUND_RPS])} req/s (the load generator was the limit)"
+    p99 = cell[median_of(LATENCY_P99)]
+    latency = "" if math.isnan(p99) else f", p99 {format_ms(p99)} ms"
+    partial = (
+        f" ({cell[VALID_TRIALS]} of {cell[TRIALS]} trials valid)" if cell[STATUS] == STATUS_PARTIAL else ""
+    )
+    return f"{scenario}: {format_rate(cell[median_of(RPS)])} req/s{latency}{partial}"
+
+
+def _figures(app: str, row: str, *, headline: pd.DataFrame, rows_of: Mapping[str, str]) -> tuple[str, ...]:
+    scenarios = ordered_scenarios(str(name) for name in headline[SCENARIO]) if not headline.empty else []
+    figures = []
+    for scenario in scenarios:
+        if rows_of.get(scenario, OTHER_ROW) != row:
+            continue
+        match = headline[(headline[APP] == app) & (headline[SCENARIO] == scenario)]
+        if match.empty:
+            figures.append(f"{scenario}: missing from this run")
+        else:
+            figures.append(describe_cell({str(k): v for k, v in match.iloc[0].items()}))
+    return tuple(figures)
+
+
+def _contract(evidence: ContractEvidence | None, app: str, rows: tuple[str, ...] | None) -> tuple[str, str]:
+    if evidence is None:
+        return "contract: not run (no contract.json)", CONTRACT_NOT_RUN
+    outcome = evidence.outcome(app, rows)
+    if not outcome.ran:
+        return "contract: no test ran for this", CONTRACT_NOT_RUN
+    where = ", ".join(outcome.databases)
+    if outcome.failed:
+        return f"contract: {outcome.failed} of {outcome.ran} tests failed ({where})", CONTRACT_FAILED
+    return f"contract: {outcome.passed} tests passed ({where})", CONTRACT_PASSED
+
+
+def _provided(spec: AppSpec, row: str, version_of: Callable[[str], str | None]) -> str:
+    packages = spec.packages.get(row, ())
+    if not packages:
+        return f"built into {spec.framework} {version_of(spec.framework) or '(not installed)'}"
+    return ", ".join(f"{name} {version_of(name) or '(not installed)'}" for name in packages)
+
+
+def _rank_text(app: str, ranking: pd.DataFrame) -> str:
+    match = ranking[ranking[APP] == app]
+    if match.empty or math.isnan(float(match.iloc[0][SCORE])):
+        return "not ranked: no workload has a valid figure for every app"
+    record = match.iloc[0]
+    return (
+        f"rank {int(record[RANK])} of {len(ranking)}: {float(record[SCORE]):.0%} of the fastest "
+        f"(geometric mean over {record[SCORED_SCENARIOS]})"
+    )
+
+
+def build_comparison_table(
+    *,
+    apps: Sequence[AppSpec],
+    headline: pd.DataFrame,
+    ranking: pd.DataFrame,
+    rows_of: Mapping[str, str],
+    version_of: Callable[[str], str | None],
+    contract: ContractEvidence | None,
+    requires: RequiresLookup = installed_requirements,
+) -> ComparisonTable:
+    """Return the table: one column per app, the rows of TABLE_ROWS, every cell from evidence."""
+    table_rows: list[tuple[RowSpec, dict[str, TableCell]]] = []
+    for row in TABLE_ROWS:
+        cells: dict[str, TableCell] = {}
+        for spec in apps:
+            figures = _figures(spec.name, row.key, headline=headline, rows_of=rows_of)
+            if row.key == DEPENDENCIES_ROW:
+                cells[spec.name] = _dependencies_cell(spec, requires=requires)
+            elif row.key == USE_CASE_ROW:
+                cells[spec.name] = _use_case_cell(
+                    spec, figures=figures, version_of=version_of, contract=contract
+                )
+            else:
+                if row.key == PERFORMANCE_ROW:
+                    figures = (_rank_text(spec.name, ranking), *figures)
+                cells[spec.name] = _feature_cell(
+                    spec, row.key, figures=figures, version_of=version_of, contract=contract
+                )
+        table_rows.append((row, cells))
+    source = str(contract.path) if contract else ""
+    return ComparisonTable(
+        apps=tuple(spec.name for spec in apps), rows=tuple(table_rows), contract_source=source
+    )
+
+
+def _dependencies_cell(spec: AppSpec, *, requires: RequiresLookup) -> TableCell:
+    server = spec.servers[spec.default_server]
+    feature_packages = [name for names in spec.packages.values() for name in names]
+    own = dependency_closure([spec.framework, *feature_packages], requires=requires)
+    for_server = dependency_closure(server.packages, requires=requires) - own
+    return TableCell(
+        provided=f"{len(own)} distributions for the framework and its feature packages",
+        figures=(f"+{len(for_server)} more for the server {server.name}",),
+        notes=(
+            f"app: {', '.join(sorted(own))}",
+            f"server: {', '.join(sorted(for_server)) or 'nothing more'}",
+        ),
+    )
+
+
+def _use_case_cell(
+    spec: AppSpec,
+    *,
+    figures: tuple[str, ...],
+    version_of: Callable[[str], str | None],
+    contract: ContractEvidence | None,
+) -> TableCell:
+    server = spec.servers[spec.default_server]
+    versions = ", ".join(f"{name} {version_of(name) or '?'}" for name in server.packages)
+    provided = f"{spec.framework} {version_of(spec.framework) or '(not installed)'} on {server.name}"
+    provided += f" ({versions})" if versions else ""
+    all_paths = sorted({path for paths in spec.features.values() for path in paths})
+    lines, missing = feature_lines(spec.directory, all_paths)
+    text, state = _contract(contract, spec.name, None)
+    notes = tuple(f"missing file: {path}" for path in missing)
+    return TableCell(provided, text, state, figures, lines, notes)
+
+
+def _feature_cell(
+    spec: AppSpec,
+    row: str,
+    *,
+    figures: tuple[str, ...],
+    version_of: Callable[[str], str | None],
+    contract: ContractEvidence | None,
+) -> TableCell:
+    lines, missing = feature_lines(spec.directory, spec.features.get(row, ()))
+    text, state = _contract(contract, spec.name, (row,))
+    notes = [f"missing file: {path}" for path in missing]
+    if row not in spec.features:
+        notes.append("app.toml maps no module to this row")
+    return TableCell(_provided(spec, row, version_of), text, state, figures, lines, tuple(notes))
+
+
+def cell_lines(cell: TableCell) -> list[str]:
+    """Return the cell's content as short lines of text (what comparison.md and the HTML show)."""
+    lines = [cell.provided]
+    if cell.contract_state != NOT_APPLICABLE:
+        lines.append(cell.contract)
+    lines.extend(cell.figures)
+    if cell.lines_of_code is not None:
+        lines.append(f"{cell.lines_of_code} lines of code")
+    lines.extend(cell.notes)
+    return lines
+
+
+def render_markdown(table: ComparisonTable) -> str:
+    """Return the table in GitHub Markdown (one line per cell, <br> between its parts)."""
+
+    def escape(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    header = "| | " + " | ".join(table.apps) + " |"
+    rule = "|---|" + "---|" * len(table.apps)
+    lines = [header, rule]
+    for row, cells in table.rows:
+        parts = [f"**{row.title}**<br>{escape(row.question)}"]
+        parts.extend("<br>".join(escape(line) for line in cell_lines(cells[app])) for app in table.apps)
+        lines.append("| " + " | ".join(parts) + " |")
+    return "\n".join(lines) + "\n"

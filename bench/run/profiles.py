@@ -1,0 +1,161 @@
+"""Named benchmark profiles: the matrix a run measures, from pyproject.toml's [tool.bench.profiles.*].
+
+A profile names apps, server variants, scenarios, user counts, window lengths and trials; command-line
+options override single fields. [tool.bench.scenario_users] gives the user counts of scenarios whose
+workload needs other ones than the profile's (io runs at a high user count; auth's requests each hash a
+password for tens of milliseconds); a profile may override that table with its own `scenario_users`. A
+profile's `scenario_trials` gives some scenarios more trials than its `trials` (the quick profile measures its
+writing scenario three times: one short window of it varies too much from run to run).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.config import PYPROJECT, read_tool_config
+from bench.errors import ConfigError
+from bench.run.database import DB_KINDS
+from bench.run.validity import MAX_FAILURE_RATIO
+
+PROFILES_SECTION = "profiles"
+SCENARIO_USERS_SECTION = "scenario_users"
+DEFAULT_PROFILE = "default"
+ALL = "all"  # in `servers`: every variant of every app; in `apps` or `scenarios`, like an empty list
+DEFAULT_SERVER = "default"  # in `servers`: each app's default_server
+DEFAULT_MAX_WINDOW_S = 120.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One benchmark matrix and how long each of its cells is measured."""
+
+    name: str
+    description: str = ""
+    apps: tuple[str, ...] = ()  # empty: every app with an app.toml
+    servers: tuple[str, ...] = (DEFAULT_SERVER,)  # variant names, "default" or "all"
+    scenarios: tuple[str, ...] = ()  # empty: every scenario
+    users: tuple[int, ...] = (32,)
+    scenario_users: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    warmup_s: float = 2.0
+    duration_s: float = 5.0
+    trials: int = 3
+    scenario_trials: Mapping[str, int] = field(default_factory=dict)  # scenarios measured more (or less)
+    workers: int = 1  # server worker processes, the same for every app
+    threads: int = 8  # threads per worker, for servers that use {threads}
+    db: str = "sqlite"  # sqlite, postgres or a DATABASE_URL
+    max_failure_ratio: float = MAX_FAILURE_RATIO
+    restart_every_cell: bool = (
+        False  # False: a server is reused by read-only cells, restarted for writing ones
+    )
+    seed: int | None = None  # of the shuffled cell order; None: a new one per run (recorded in metadata)
+    # A window lasts duration_s and then on until min_requests requests completed in it, at most max_window_s
+    # (0: duration_s alone). Tests use it, so that no check depends on how fast the machine is.
+    min_requests: int = 0
+    max_window_s: float = DEFAULT_MAX_WINDOW_S
+
+    def users_for(self, scenario: str) -> tuple[int, ...]:
+        """Return the user counts a scenario runs at in this profile."""
+        return tuple(self.scenario_users.get(scenario, self.users))
+
+    def trials_for(self, scenario: str) -> int:
+        """Return how many trials of a scenario's cells this profile measures."""
+        return self.scenario_trials.get(scenario, self.trials)
+
+    def with_overrides(self, **overrides: Any) -> Profile:
+        """Return a copy with the given fields replaced; None values leave a field as it is.
+
+        Overriding `users` also overrides `scenario_users`, and `trials` overrides `scenario_trials`: a count
+        given on the command line means every scenario.
+        """
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if "users" in given:
+            given.setdefault("scenario_users", {})
+        if "trials" in given:
+            given.setdefault("scenario_trials", {})
+        for key in ("apps", "servers", "scenarios", "users"):
+            if key in given:
+                given[key] = tuple(given[key])
+        profile = dataclasses.replace(self, **given)
+        validate(profile)
+        return profile
+
+
+def _tuple_of(value: Any, *, kind: type, where: str) -> tuple[Any, ...]:
+    items = [value] if isinstance(value, kind) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(item, kind) for item in items):
+        raise ConfigError(f"{where}: expected a list of {kind.__name__}")
+    return tuple(items)
+
+
+def parse_profile(name: str, table: Mapping[str, Any], *, scenario_users: Mapping[str, Any]) -> Profile:
+    """Return the Profile described by one [tool.bench.profiles.NAME] table."""
+    where = f"[tool.bench.{PROFILES_SECTION}.{name}]"
+    known = {f.name for f in dataclasses.fields(Profile)} - {"name"}
+    unknown = set(table) - known
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})"
+        )
+    values: dict[str, Any] = dict(table)
+    for key in ("apps", "servers", "scenarios"):
+        if key in values:
+            values[key] = tuple(
+                v for v in _tuple_of(values[key], kind=str, where=f"{where} {key}") if v != ALL
+            )
+    if values.get("servers") == ():
+        values["servers"] = (ALL,)  # servers = ["all"] was given
+    if "users" in values:
+        values["users"] = _tuple_of(values["users"], kind=int, where=f"{where} users")
+    users_table = values.pop("scenario_users", scenario_users)
+    values["scenario_users"] = {
+        scenario: _tuple_of(counts, kind=int, where=f"{where} scenario_users.{scenario}")
+        for scenario, counts in users_table.items()
+    }
+    trials_table = values.pop("scenario_trials", {})
+    if not isinstance(trials_table, Mapping) or not all(isinstance(v, int) for v in trials_table.values()):
+        raise ConfigError(f"{where} scenario_trials: expected a table of scenario = whole number")
+    values["scenario_trials"] = dict(trials_table)
+    profile = Profile(name=name, **values)
+    validate(profile)
+    return profile
+
+
+def validate(profile: Profile) -> None:
+    """Raise ConfigError when a profile cannot run."""
+    where = f"profile {profile.name!r}"
+    if profile.duration_s <= 0 or profile.warmup_s < 0:
+        raise ConfigError(f"{where}: duration_s must be > 0 and warmup_s >= 0")
+    if min(profile.trials, *profile.scenario_trials.values(), profile.workers, profile.threads) < 1:
+        raise ConfigError(f"{where}: trials, scenario_trials, workers and threads must be at least 1")
+    if not profile.users or any(
+        count < 1 for counts in (profile.users, *profile.scenario_users.values()) for count in counts
+    ):
+        raise ConfigError(f"{where}: user counts must be at least 1")
+    if profile.db not in DB_KINDS and "://" not in profile.db:
+        raise ConfigError(f"{where}: db must be sqlite, postgres or a DATABASE_URL, not {profile.db!r}")
+    if profile.min_requests < 0 or profile.max_window_s < profile.duration_s:
+        raise ConfigError(f"{where}: min_requests must be >= 0 and max_window_s at least duration_s")
+    if not 0 <= profile.max_failure_ratio < 1:
+        raise ConfigError(f"{where}: max_failure_ratio must be in [0, 1)")
+
+
+def available_profiles(pyproject: Path = PYPROJECT) -> dict[str, Profile]:
+    """Return every profile declared in pyproject.toml, by name."""
+    tables = read_tool_config(PROFILES_SECTION, pyproject)
+    scenario_users = read_tool_config(SCENARIO_USERS_SECTION, pyproject)
+    return {name: parse_profile(name, table, scenario_users=scenario_users) for name, table in tables.items()}
+
+
+def load_profile(name: str = DEFAULT_PROFILE, pyproject: Path = PYPROJECT) -> Profile:
+    """Return the named profile."""
+    profiles = available_profiles(pyproject)
+    if name not in profiles:
+        known = ", ".join(profiles) or "none"
+        raise ConfigError(
+            f"no profile {name!r} in [tool.bench.{PROFILES_SECTION}] of {pyproject} (known: {known})"
+        )
+    return profiles[name]

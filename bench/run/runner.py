@@ -1,0 +1,418 @@
+"""`python -m bench run`: measure a matrix of apps x server variants x scenarios x user counts x trials.
+
+bench/run/schedule.py lays the cells out; this module measures them one by one. Each cell's row is appended to
+reports/<run-id>/results.jsonl the moment it ends; metadata.json records what the numbers depend on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.config import APPS_DIR, DEFAULT_HOST, REPORTS_DIR, AppSpec
+from bench.errors import ServerError
+from bench.processes import free_port
+from bench.results import LATEST_LINK, METADATA_FILE, RESULTS_FILE, ResultRow, append_row, write_metadata
+from bench.run.database import kind_of, scratch_directory
+from bench.run.datacheck import SKIPPED, check_database, merge_write_logs
+from bench.run.display import RunDisplay
+from bench.run.loadgen.protocol import LoadSpec
+from bench.run.measure import CellMeasurement, LoadGenerator
+from bench.run.metadata import collect_metadata
+from bench.run.pool import ServerPool
+from bench.run.profiles import Profile
+from bench.run.schedule import (
+    Cell,
+    build_schedule,
+    cell_label,
+    resolve_apps,
+    resolve_scenarios,
+    resolve_targets,
+)
+from bench.run.validity import (
+    cell_error,
+    cpu_utilization,
+    generator_cores,
+    is_generator_bound,
+    server_cores,
+    server_saturated,
+)
+from bench.scenarios import ScenarioInfo
+
+log = logging.getLogger(__name__)
+
+EXTERNAL_SERVER = "external"  # the server label of an app measured with --target
+TARGET_APP = "target"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """A profile plus how this run is laid out on the machine (or machines)."""
+
+    profile: Profile
+    apps_dir: Path = APPS_DIR
+    reports_dir: Path = REPORTS_DIR
+    run_id: str | None = None
+    server_cpus: frozenset[int] = frozenset({0})
+    load_cpus: frozenset[int] = frozenset({1})
+    locust_workers: int = 0  # local Locust worker processes (0: a single Locust process)
+    master: bool = False  # the load generator is a Locust master waiting for `locust_workers` remote workers
+    master_bind_host: str = "*"
+    master_port: int = 5557
+    target: str | None = None  # base URL of an app that runs elsewhere: measured as it is, not started
+    variant: str = ""  # label of the rows (A/B comparisons)
+    extra_env: Mapping[str, str] = field(default_factory=dict)  # given to every app server
+    pin_runner: bool = True  # keep this process on the load CPUs, away from the server's
+    command_line: str = ""
+
+
+def default_cpu_split(cpus: Sequence[int] | None = None) -> tuple[frozenset[int], frozenset[int]]:
+    """Return (server CPUs, load CPUs): the first usable CPU for server and database, the rest for load."""
+    usable = sorted(cpus if cpus is not None else os.sched_getaffinity(0))
+    if len(usable) == 1:
+        return frozenset(usable), frozenset(usable)
+    return frozenset(usable[:1]), frozenset(usable[1:])
+
+
+# --- one cell -----------------------------------------------------------------------------------------------
+
+
+def row_from_measurement(
+    row: ResultRow,
+    measurement: CellMeasurement,
+    *,
+    workers: int,
+    server_cpus: int,
+    generator_processes: int,
+    load_cpus: int,
+) -> None:
+    """Fill a row's figures and validity flags from what was measured (pure: no processes, no files)."""
+    summary = measurement.summary
+    latency = summary.get("latency_ms", {})
+    row.duration_s = float(summary.get("window_s") or measurement.wall_s)
+    row.requests = int(summary.get("requests", 0))
+    row.failures = int(summary.get("failures", 0))
+    row.failures_by_kind = dict(summary.get("failures_by_kind", {}))
+    row.requests_by_name = dict(summary.get("requests_by_name", {}))
+    row.rps = row.requests / row.duration_s if row.duration_s > 0 else 0.0
+    for key in ("p50", "p90", "p99", "p999", "max", "mean"):
+        setattr(row, f"latency_{key}_ms", latency.get(key))
+    wall_s = measurement.wall_s or row.duration_s
+    server_util: float | None = None
+    if measurement.server is not None:
+        row.server_cpu_s = measurement.server.cpu_s
+        row.server_cpu_util = cpu_utilization(
+            cpu_s=measurement.server.cpu_s, wall_s=wall_s, cores=server_cpus
+        )
+        server_util = cpu_utilization(
+            cpu_s=measurement.server.cpu_s,
+            wall_s=wall_s,
+            cores=server_cores(workers=workers, server_cpus=server_cpus),
+        )
+        row.cpu_ms_per_request = 1000 * measurement.server.cpu_s / row.requests if row.requests else None
+        row.server_rss_mb = measurement.server.peak_rss_mb
+        row.server_pss_mb = measurement.server.pss_mb
+        row.server_processes = measurement.server.processes
+    row.server_cpus_busy = measurement.server_cpus_busy
+    row.load_cpus_busy = measurement.load_cpus_busy
+    if measurement.generator is not None:
+        row.generator_cpu_s = measurement.generator.cpu_s
+        row.generator_cpu_util = cpu_utilization(
+            cpu_s=measurement.generator.cpu_s,
+            wall_s=wall_s,
+            cores=generator_cores(processes=generator_processes, load_cpus=load_cpus),
+        )
+    saturated = server_saturated(server_util=server_util, server_cpus_busy=measurement.server_cpus_busy)
+    row.generator_bound = is_generator_bound(
+        generator_util=row.generator_cpu_util if measurement.generator is not None else None,
+        server_saturated=saturated,
+    )
+
+
+class CellRunner:
+    """Runs the cells of one run: servers from the pool, one load generator process, the data checks."""
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        *,
+        scenarios: Mapping[str, ScenarioInfo],
+        pool: ServerPool | None,
+        workdir: Path,
+        logs_dir: Path,
+    ) -> None:
+        self.settings = settings
+        self.profile = settings.profile
+        self.scenarios = scenarios
+        self.pool = pool
+        self.workdir = workdir
+        self.logs_dir = logs_dir
+        self.local_master_port = free_port()
+        self._loadgen: LoadGenerator | None = None
+        self._loadgens_started = 0
+        self._cells_started = 0
+
+    def close(self) -> None:
+        if self._loadgen is not None:
+            self._loadgen.close()
+            self._loadgen = None
+
+    def loadgen(self) -> LoadGenerator:
+        """Return the run's load generator process, starting a new one if there is none or it went wrong."""
+        if self._loadgen is not None and not self._loadgen.healthy:
+            self.close()
+        if self._loadgen is None:
+            self._loadgens_started += 1
+            log_path = self.logs_dir / f"loadgen-{self._loadgens_started}.log"
+            self._loadgen = LoadGenerator(cpus=set(self.settings.load_cpus), log_path=log_path)
+        return self._loadgen
+
+    def run(self, cell: Cell) -> ResultRow:
+        """Measure one cell and return its row (errors included: a cell never raises ServerError)."""
+        settings, profile = self.settings, self.profile
+        info = self.scenarios[cell.scenario]
+        row = ResultRow(
+            app=cell.app,
+            server=cell.server,
+            scenario=cell.scenario,
+            users=cell.users,
+            trial=cell.trial,
+            db=self.db_kind,
+            workers=profile.workers,
+            variant=settings.variant,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        self._cells_started += 1
+        loadgen = self.loadgen()  # started before the server, so that their start-ups overlap
+        server_pid: int | None = None
+        host = settings.target
+        if self.pool is not None:
+            try:
+                fresh = info.writes or profile.restart_every_cell
+                running = self.pool.get(cell.app, cell.server, fresh=fresh)
+            except ServerError as exc:
+                row.error = cell_error(start_error=str(exc).splitlines()[0])
+                row.log_tail = exc.log_tail
+                return row
+            server_pid, host = running.pid, running.base_url
+        assert host is not None
+        spec = LoadSpec(
+            scenario=cell.scenario,
+            host=host,
+            users=cell.users,
+            warmup_s=profile.warmup_s,
+            duration_s=profile.duration_s,
+            min_requests=profile.min_requests,
+            max_window_s=profile.max_window_s,
+            summary_path=str(self.workdir / f"summary-{self._cells_started}.json"),
+            workers=0 if settings.master else settings.locust_workers,
+            expect_workers=settings.locust_workers if settings.master else 0,
+            # Local workers talk to their master on loopback, on a port of the run's own.
+            master_bind_host=settings.master_bind_host if settings.master else DEFAULT_HOST,
+            master_port=settings.master_port if settings.master else self.local_master_port,
+        )
+        measurement = loadgen.measure(
+            spec,
+            server_pid=server_pid,
+            server_cpus=set(settings.server_cpus),
+            load_cpus=set(settings.load_cpus),
+        )
+        self._finish_row(row, cell, info=info, measurement=measurement)
+        return row
+
+    @property
+    def db_kind(self) -> str:
+        if self.settings.target is not None:
+            return EXTERNAL_SERVER
+        db = self.profile.db
+        return db if db in ("sqlite", "postgres") else kind_of(db)
+
+    def _finish_row(
+        self, row: ResultRow, cell: Cell, *, info: ScenarioInfo, measurement: CellMeasurement
+    ) -> None:
+        settings = self.settings
+        generator_processes = settings.locust_workers or 1
+        row_from_measurement(
+            row,
+            measurement,
+            workers=self.profile.workers,
+            server_cpus=len(settings.server_cpus),
+            generator_processes=generator_processes,
+            load_cpus=len(settings.load_cpus),
+        )
+        exit_code = None
+        server_log = ""
+        if self.pool is not None:
+            running = self.pool.get_running(cell.app, cell.server)
+            if running is not None and not running.alive():
+                exit_code = running.process.returncode
+                server_log = running.log_tail()
+                self.pool.stop(cell.app, cell.server)
+        summary = measurement.summary
+        if info.writes:
+            row.data_check = self._check_data(
+                cell, summary.get("writes", []), server_died=exit_code is not None
+            )
+        row.error = cell_error(
+            loadgen_error=measurement.error,
+            server_exit_code=exit_code,
+            requests=row.requests,
+            failures=row.failures,
+            failures_by_kind=row.failures_by_kind,
+            user_errors=int(summary.get("user_errors", 0)),
+            user_error_samples=list(summary.get("user_error_samples", [])),
+            data_check=row.data_check,
+            max_failure_ratio=self.profile.max_failure_ratio,
+        )
+        if row.error:
+            row.log_tail = server_log or measurement.log_tail
+
+    def _check_data(self, cell: Cell, writes: list[dict[str, Any]], *, server_died: bool) -> str:
+        if self.pool is None or not self.pool.fresh_copies:
+            return f"{SKIPPED} (not a fresh database)"
+        if server_died:
+            return f"{SKIPPED} (the server died)"
+        try:
+            return check_database(self.pool.database_url(cell.app, cell.server), merge_write_logs(writes))
+        except Exception as exc:  # a check that cannot run says so in the row; the run goes on
+            log.warning("data check of %s/%s failed to run: %s", cell.app, cell.scenario, exc)
+            return f"could not run: {type(exc).__name__}: {exc}"
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+def new_run_dir(reports_dir: Path, run_id: str) -> Path:
+    """Create reports/<run-id>/ (with a suffix when it exists) and point reports/latest at it."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = reports_dir / run_id
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = reports_dir / f"{run_id}-{suffix}"
+    run_dir.mkdir()
+    latest = reports_dir / LATEST_LINK
+    temporary = reports_dir / f".{LATEST_LINK}.{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(run_dir.name)
+    os.replace(temporary, latest)
+    return run_dir
+
+
+@contextlib.contextmanager
+def pinned_to(cpus: frozenset[int], *, enabled: bool) -> Iterator[None]:
+    """Keep this process (the runner) on cpus while the block runs."""
+    if not enabled:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -> Path:
+    """Run the settings' matrix; return the run's directory (results.jsonl and metadata.json)."""
+    profile = settings.profile
+    scenarios = resolve_scenarios(profile)
+    if settings.target is not None:
+        apps: dict[str, AppSpec] = {}
+        targets = [(profile.apps[0] if profile.apps else TARGET_APP, EXTERNAL_SERVER)]
+    else:
+        apps = resolve_apps(profile, settings.apps_dir)
+        targets = resolve_targets(profile, apps)
+    seed = profile.seed if profile.seed is not None else random.SystemRandom().randrange(2**31)
+    schedule = build_schedule(
+        targets=targets,
+        scenarios=list(scenarios),
+        users_for={name: profile.users_for(name) for name in scenarios},
+        trials=profile.trials,
+        trials_for={name: profile.trials_for(name) for name in scenarios},
+        seed=seed,
+    )
+    run_id = settings.run_id or f"{datetime.now():%Y%m%d-%H%M%S}-{profile.name}"
+    run_dir = new_run_dir(settings.reports_dir, run_id)
+    logs_dir = run_dir / "logs"
+    logs_dir.mkdir()
+    metadata = collect_metadata(
+        apps=[(apps[name], [s for a, s in targets if a == name]) for name in apps],
+        db_kind=EXTERNAL_SERVER
+        if settings.target
+        else (profile.db if profile.db in ("sqlite", "postgres") else kind_of(profile.db)),
+        settings=run_settings_metadata(settings, seed=seed, cells=len(schedule)),
+        command_line=settings.command_line,
+    )
+    metadata.update(run_id=run_dir.name, profile=profile.name, started_at=_now(), status="running")
+    write_metadata(run_dir / METADATA_FILE, metadata)
+    display = display or RunDisplay(quiet=True)
+    status = "interrupted"
+    try:
+        with (
+            pinned_to(settings.load_cpus, enabled=settings.pin_runner),
+            scratch_directory(prefix="bench-run-") as workdir,
+            contextlib.ExitStack() as stack,
+            display.progress(total=len(schedule)) as progress,
+        ):
+            pool = None
+            if settings.target is None:
+                pool = stack.enter_context(
+                    ServerPool(
+                        apps=apps,
+                        db=profile.db,
+                        workdir=Path(workdir),
+                        logs_dir=logs_dir,
+                        workers=profile.workers,
+                        threads=profile.threads,
+                        server_cpus=set(settings.server_cpus),
+                        extra_env=settings.extra_env,
+                    )
+                )
+            runner = CellRunner(
+                settings, scenarios=scenarios, pool=pool, workdir=Path(workdir), logs_dir=logs_dir
+            )
+            stack.callback(runner.close)
+            for cell in schedule:
+                progress.cell_started(cell_label(cell))
+                row = runner.run(cell)
+                append_row(run_dir / RESULTS_FILE, row)
+                progress.cell_done(row)
+        status = "complete"
+    except Exception as exc:
+        status = f"failed: {type(exc).__name__}: {exc}"
+        raise
+    finally:
+        metadata.update(finished_at=_now(), status=status)
+        write_metadata(run_dir / METADATA_FILE, metadata)
+    display.summary(run_dir)
+    return run_dir
+
+
+def run_settings_metadata(settings: RunSettings, *, seed: int, cells: int) -> dict[str, Any]:
+    profile = asdict(settings.profile)
+    profile["scenario_users"] = {key: list(value) for key, value in settings.profile.scenario_users.items()}
+    profile["scenario_trials"] = dict(settings.profile.scenario_trials)
+    return {
+        "profile": profile,
+        "seed": seed,
+        "cells": cells,
+        "server_cpus": sorted(settings.server_cpus),
+        "load_cpus": sorted(settings.load_cpus),
+        "locust_workers": settings.locust_workers,
+        "master": settings.master,
+        "target": settings.target,
+        "variant": settings.variant,
+        "extra_env": dict(settings.extra_env),
+    }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

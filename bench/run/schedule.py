@@ -1,0 +1,101 @@
+"""The matrix of a run: which apps, server variants and scenarios a profile names, and the cells in run order.
+
+The cells of a trial run scenario by scenario in a shuffled order, and within a scenario the apps in a
+shuffled order, so that slow drift of the machine hits every app alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.config import AppSpec, discover_apps, load_app
+from bench.errors import ConfigError
+from bench.run.profiles import ALL, DEFAULT_SERVER, Profile
+from bench.scenarios import ScenarioInfo, discover_scenarios
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One measurement of the matrix."""
+
+    app: str
+    server: str
+    scenario: str
+    users: int
+    trial: int
+
+
+def resolve_apps(profile: Profile, apps_dir: Path) -> dict[str, AppSpec]:
+    names = list(profile.apps) or discover_apps(apps_dir)
+    if not names:
+        raise ConfigError(f"no app to measure: no app.toml under {apps_dir}")
+    return {name: load_app(name, apps_dir) for name in names}
+
+
+def resolve_targets(profile: Profile, apps: Mapping[str, AppSpec]) -> list[tuple[str, str]]:
+    """Return the (app, server variant) pairs the profile measures."""
+    targets: list[tuple[str, str]] = []
+    for app in apps.values():
+        if ALL in profile.servers:
+            chosen = list(app.servers)
+        else:
+            chosen = [
+                app.default_server if name == DEFAULT_SERVER else name
+                for name in profile.servers
+                if name == DEFAULT_SERVER or name in app.servers
+            ]
+        if not chosen:
+            log.warning("%s has none of the servers %s: skipped", app.name, ", ".join(profile.servers))
+        targets.extend((app.name, server) for server in dict.fromkeys(chosen))
+    if not targets:
+        raise ConfigError(f"no app has any of the servers {', '.join(profile.servers)}")
+    return targets
+
+
+def resolve_scenarios(profile: Profile) -> dict[str, ScenarioInfo]:
+    known = discover_scenarios()
+    names = list(profile.scenarios) or list(known)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ConfigError(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    return {name: known[name] for name in names}
+
+
+def build_schedule(
+    *,
+    targets: Sequence[tuple[str, str]],
+    scenarios: Sequence[str],
+    users_for: Mapping[str, Sequence[int]],
+    trials: int,
+    seed: int,
+    trials_for: Mapping[str, int] | None = None,
+) -> list[Cell]:
+    """Return every cell in run order: trial by trial; within a trial, (scenario, users) blocks in a shuffled
+    order; within a block, the apps and servers in a shuffled order. trials_for gives some scenarios another
+    number of trials than `trials`; their extra trials spread over the run like the others."""
+    rng = random.Random(seed)
+    counts = {scenario: (trials_for or {}).get(scenario, trials) for scenario in scenarios}
+    cells: list[Cell] = []
+    for trial in range(1, max(counts.values(), default=0) + 1):
+        blocks = [
+            (scenario, users)
+            for scenario in scenarios
+            if counts[scenario] >= trial
+            for users in users_for[scenario]
+        ]
+        rng.shuffle(blocks)
+        for scenario, users in blocks:
+            order = list(targets)
+            rng.shuffle(order)
+            cells.extend(Cell(app, server, scenario, users, trial) for app, server in order)
+    return cells
+
+
+def cell_label(cell: Cell) -> str:
+    return f"{cell.app}/{cell.server} {cell.scenario} u={cell.users} t={cell.trial}"

@@ -1,0 +1,174 @@
+"""bench/cli.py: the `run` and `ui` commands from the outside."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from bench.cli import build_parser, main
+from bench.config import ROOT, discover_apps
+from bench.processes import free_port
+
+
+def test_run_options_reach_the_profile() -> None:
+    args = build_parser().parse_args(
+        ["run", "--profile", "quick", "--apps", "fastapi,flask", "--users", "8,32", "--duration", "2.5"]
+    )
+    assert (args.profile, args.apps, args.users, args.duration) == (
+        "quick",
+        ["fastapi", "flask"],
+        [8, 32],
+        2.5,
+    )
+
+
+def test_master_needs_the_number_of_workers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--master"]) == 2
+    assert "--locust-workers" in capsys.readouterr().err
+
+
+def test_an_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--profile", "nope"]) == 2
+    assert "no profile 'nope'" in capsys.readouterr().err
+
+
+def test_an_unknown_scenario_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--scenarios", "plaintext,nope"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_run_against_a_target(tmp_path: Path) -> None:
+    """--target measures an app that runs elsewhere (here: a stand-in started by the test) as it is."""
+    database = tmp_path / "db.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{database}", "PYTHONPATH": str(ROOT)}
+    fake_app = [sys.executable, str(Path(__file__).parents[1] / "fake_app.py")]
+    subprocess.run([*fake_app, "setup"], env=env, check=True, timeout=60)
+    port = free_port()
+    with subprocess.Popen([*fake_app, "serve", "--port", str(port)], env=env) as server:
+        try:
+            for _ in range(100):
+                if server.poll() is None and _answers(f"http://127.0.0.1:{port}/health"):
+                    break
+                time.sleep(0.1)
+            code = main(
+                [
+                    "run", "--target", f"http://127.0.0.1:{port}", "--apps", "elsewhere",
+                    "--scenarios", "json",
+                    "--users", "2", "--warmup", "0.3", "--duration", "1", "--trials", "1",
+                    "--min-requests", "20",
+                    "--out", str(tmp_path / "reports"), "--quiet",
+                ]
+            )  # fmt: skip
+        finally:
+            server.terminate()
+    assert code == 0
+    (row,) = [
+        json.loads(line) for line in (tmp_path / "reports/latest/results.jsonl").read_text().splitlines()
+    ]
+    assert (row["app"], row["server"], row["error"]) == ("elsewhere", "external", "")
+    assert row["requests"] >= 20
+    assert row["cpu_ms_per_request"] is None  # the server's CPU is not ours to measure
+
+
+def _ui_stats_of(name: str, *, web_port: int, at_least: int) -> dict[str, Any]:
+    """Return the web UI's statistics of one request name once it counts at_least requests (or after 90 s)."""
+    deadline = time.monotonic() + 90
+    while True:
+        stats = httpx.get(f"http://127.0.0.1:{web_port}/stats/requests").json()
+        entry: dict[str, Any] = next((e for e in stats["stats"] if e["name"] == name), {"num_requests": 0})
+        if entry["num_requests"] >= at_least or time.monotonic() > deadline:
+            return entry
+        time.sleep(0.3)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif("fastapi" not in discover_apps(), reason="the FastAPI app is not there")
+def test_ui_serves_locusts_web_ui_until_interrupted() -> None:
+    web_port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "bench",
+        "ui",
+        "--app",
+        "fastapi",
+        "--scenario",
+        "json",
+        "--web-port",
+        str(web_port),
+    ]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as ui:
+        try:
+            deadline = time.monotonic() + 90
+            while not _answers(f"http://127.0.0.1:{web_port}/") and time.monotonic() < deadline:
+                assert ui.poll() is None, "bench ui exited"
+                time.sleep(0.3)
+            children = psutil.Process(ui.pid).children(recursive=True)
+            swarm = httpx.post(f"http://127.0.0.1:{web_port}/swarm", data={"user_count": 1, "spawn_rate": 1})
+            assert swarm.json()["success"]
+            json_stats = _ui_stats_of("/json", web_port=web_port, at_least=5)
+            assert json_stats["num_requests"] >= 5 and json_stats["num_failures"] == 0
+            ui.send_signal(signal.SIGINT)
+            assert ui.wait(timeout=60) != 0
+            _, alive = psutil.wait_procs(children, timeout=10)
+            assert alive == []
+        finally:
+            ui.kill()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run"],
+        ["report"],
+        ["serve", "--app", "flask"],
+        ["ui", "--app", "flask"],
+        ["check"],
+        ["baseline", "save"],
+        ["baseline", "show", "some-file"],
+        ["gate-rates", "some-run"],
+        ["repeatability", "some-run"],
+    ],
+    ids=" ".join,
+)
+def test_a_mistyped_option_is_an_error_naming_it(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main([*command, "--trails=5"])
+    assert stopped.value.code == 2
+    assert "unrecognized arguments: --trails=5" in capsys.readouterr().err
+
+
+def test_errors_into_a_pipe_are_never_wrapped(tmp_path: Path) -> None:
+    missing = tmp_path / ("a-folder-name-long-enough-to-pass-any-terminal-width-" * 3) / "no-such-run"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "report", str(missing)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "40"},
+    )
+    assert result.returncode != 0, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert str(missing) in line
+    assert "(or `python -m bench run`)" in line

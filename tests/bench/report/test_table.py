@@ -1,0 +1,165 @@
+"""bench/report/table.py: the comparison table from synthetic evidence (flagged and missing cells, contract
+results present or absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench import columns as c
+from bench.config import load_app
+from bench.report import aggregate as a
+from bench.report.contract import merge_contract_file, read_contract_evidence
+from bench.report.rows import (
+    DEFAULT_SCENARIO_ROWS,
+    ROW_KEYS,
+    TABLE_ROWS,
+    normalize_row_key,
+    ordered_scenarios,
+    scenario_rows,
+)
+from bench.report.table import (
+    CONTRACT_FAILED,
+    CONTRACT_NOT_RUN,
+    CONTRACT_PASSED,
+    ComparisonTable,
+    build_comparison_table,
+    describe_cell,
+    render_markdown,
+)
+from bench.results import rows_to_dicts
+from tests.bench.synthetic_run import flag, synthetic_rows, write_apps
+
+
+def test_row_names_normalize() -> None:
+    assert normalize_row_key("Data validation") == "validation"
+    assert normalize_row_key("use case") == "use_case"
+    assert normalize_row_key("ORM") == "orm"
+
+
+def test_every_scenario_maps_to_a_row_of_the_table() -> None:
+    rows = scenario_rows()
+    assert set(DEFAULT_SCENARIO_ROWS) <= set(rows)
+    unknown = {scenario: row for scenario, row in rows.items() if row not in ROW_KEYS}
+    assert unknown == {}, "a scenario's TABLE_ROW names no row of bench.table.TABLE_ROWS"
+
+
+def test_scenarios_are_ordered_cheapest_first() -> None:
+    assert ordered_scenarios(["io", "zeta", "json", "plaintext"]) == ["plaintext", "json", "io", "zeta"]
+
+
+@pytest.fixture
+def table_inputs(tmp_path: Path) -> tuple[list, pd.DataFrame, pd.DataFrame]:
+    apps_dir = write_apps(tmp_path / "apps")
+    specs = [load_app(name, apps_dir) for name in ("django", "fastapi", "flask")]
+    rows = synthetic_rows(scenarios=("plaintext", "json", "db", "io"))
+    rows = flag(rows, app="fastapi", scenario="plaintext", generator_bound=True, rps=12_500.0)
+    rows = flag(rows, app="flask", scenario="io", error="server died")
+    rows = [row for row in rows if not (row.app == "django" and row.scenario == "db")]
+    cells = a.aggregate_cells(a.frame_from_rows(rows_to_dicts(rows)))
+    headline = a.headline_cells(cells, preferred_servers={})
+    return specs, headline, a.rank_by_throughput(headline)
+
+
+def build(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame], contract_path: Path | None
+) -> ComparisonTable:
+    specs, headline, ranking = table_inputs
+    return build_comparison_table(
+        apps=specs,
+        headline=headline,
+        ranking=ranking,
+        rows_of=dict(DEFAULT_SCENARIO_ROWS),
+        version_of=lambda name: {"django": "5.2.0", "fastapi": "0.120.0", "flask": "3.1.0"}.get(name, "9.9"),
+        contract=read_contract_evidence(contract_path) if contract_path else None,
+        requires=lambda name: [],
+    )
+
+
+def row(table: ComparisonTable, key: str) -> dict:
+    return next(cells for spec, cells in table.rows if spec.key == key)
+
+
+def test_table_has_every_row_and_column(table_inputs: tuple[list, pd.DataFrame, pd.DataFrame]) -> None:
+    table = build(table_inputs, None)
+    assert table.apps == ("django", "fastapi", "flask")
+    assert [spec.key for spec, _ in table.rows] == [spec.key for spec in TABLE_ROWS]
+
+
+def test_table_cells_say_how_a_feature_is_provided(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame],
+) -> None:
+    table = build(table_inputs, None)
+    orm = row(table, "orm")
+    assert orm["django"].provided == "built into django 5.2.0"
+    assert orm["fastapi"].provided == "sqlalchemy 9.9"
+    assert orm["fastapi"].lines_of_code == 3
+    assert "missing file: missing.py" in orm["fastapi"].notes
+    assert orm["fastapi"].contract_state == CONTRACT_NOT_RUN
+    assert "app.toml maps no module to this row" in row(table, "admin")["django"].notes
+
+
+def test_table_quotes_measured_flagged_and_missing_figures(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame],
+) -> None:
+    table = build(table_inputs, None)
+    assert row(table, "orm")["django"].figures == ("db: missing from this run",)
+    assert row(table, "async")["flask"].figures[0].startswith("io: failed (server died")
+    performance = row(table, "performance")
+    assert performance["fastapi"].figures[0].startswith("rank 1 of 3")
+    assert "plaintext: ≥ 12,500 req/s (the load generator was the limit)" in performance["fastapi"].figures
+    assert performance["django"].figures[0].startswith("rank 3 of 3")
+
+
+def test_dependencies_row_counts_the_closure(table_inputs: tuple[list, pd.DataFrame, pd.DataFrame]) -> None:
+    cells = row(build(table_inputs, None), "dependencies")
+    assert cells["django"].provided.startswith("1 distributions")
+    assert cells["fastapi"].provided.startswith("3 distributions"), "fastapi, sqlalchemy, sqladmin"
+    assert cells["fastapi"].figures == ("+1 more for the server uvicorn",)
+
+
+def test_table_reads_contract_evidence(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame], tmp_path: Path
+) -> None:
+    path = tmp_path / "contract.json"
+    merge_contract_file(
+        path,
+        {
+            ("flask", "sqlite"): {"orm": {"passed": 5, "failed": 0, "skipped": 0, "failed_tests": []}},
+            ("flask", "postgres"): {
+                "orm": {"passed": 4, "failed": 1, "skipped": 0, "failed_tests": ["t::x"]}
+            },
+            ("django", "sqlite"): {"orm": {"passed": 5, "failed": 0, "skipped": 1, "failed_tests": []}},
+        },
+        commit="abc",
+    )
+    table = build(table_inputs, path)
+    orm = row(table, "orm")
+    assert orm["flask"].contract_state == CONTRACT_FAILED
+    assert orm["flask"].contract == "contract: 1 of 10 tests failed (postgres, sqlite)"
+    assert orm["django"].contract_state == CONTRACT_PASSED
+    assert orm["fastapi"].contract_state == CONTRACT_NOT_RUN, "no test of fastapi in the file"
+    assert row(table, "use_case")["flask"].contract_state == CONTRACT_FAILED
+    assert table.contract_source == str(path)
+
+
+def test_describe_cell_of_a_partial_cell() -> None:
+    record = {
+        c.SCENARIO: "json",
+        a.STATUS: a.STATUS_PARTIAL,
+        a.median_of(c.RPS): 4321.0,
+        a.median_of(c.LATENCY_P99): 4.567,
+        a.VALID_TRIALS: 2,
+        a.TRIALS: 3,
+    }
+    assert describe_cell(record) == "json: 4,321 req/s, p99 4.57 ms (2 of 3 trials valid)"
+
+
+def test_markdown_has_a_line_per_row(table_inputs: tuple[list, pd.DataFrame, pd.DataFrame]) -> None:
+    markdown = render_markdown(build(table_inputs, None))
+    lines = markdown.splitlines()
+    assert lines[0] == "| | django | fastapi | flask |"
+    assert len(lines) == 2 + len(TABLE_ROWS)
+    assert all(line.count(" | ") >= 3 for line in lines[2:])

@@ -1,0 +1,103 @@
+"""bench/run/profiles.py: the profiles of pyproject.toml and command-line overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.errors import ConfigError
+from bench.run.profiles import ALL, available_profiles, load_profile
+
+PYPROJECT = """
+[tool.bench.scenario_users]
+io = [256]
+
+[tool.bench.profiles.small]
+scenarios = ["plaintext", "io"]
+users = [8, 16]
+duration_s = 3
+warmup_s = 1
+trials = 2
+scenario_trials = { io = 4 }
+
+[tool.bench.profiles.everything]
+servers = ["all"]
+scenario_users = {}
+"""
+
+
+@pytest.fixture
+def pyproject(tmp_path: Path) -> Path:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(PYPROJECT)
+    return path
+
+
+def test_the_repository_declares_quick_default_and_full() -> None:
+    profiles = available_profiles()
+    assert {"quick", "default", "full"} <= profiles.keys()
+    assert profiles["default"].trials >= 3
+    assert profiles["default"].scenarios == ()  # every scenario
+    assert profiles["full"].servers == (ALL,)
+
+
+def test_a_profile_reads_its_table_and_the_shared_scenario_users(pyproject: Path) -> None:
+    profile = load_profile("small", pyproject)
+    assert profile.scenarios == ("plaintext", "io")
+    assert profile.users_for("plaintext") == (8, 16)
+    assert profile.users_for("io") == (256,)
+    assert (profile.duration_s, profile.warmup_s, profile.trials) == (3, 1, 2)
+
+
+def test_a_profile_may_override_the_scenario_users(pyproject: Path) -> None:
+    profile = load_profile("everything", pyproject)
+    assert profile.users_for("io") == (32,)
+    assert profile.servers == (ALL,)
+
+
+def test_users_on_the_command_line_mean_every_scenario(pyproject: Path) -> None:
+    profile = load_profile("small", pyproject).with_overrides(users=[4], trials=None, duration_s=1.5)
+    assert profile.users_for("io") == (4,)
+    assert profile.trials == 2  # None leaves a field as it is
+    assert profile.duration_s == 1.5
+
+
+def test_unknown_profiles_and_keys_are_refused(pyproject: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"no profile 'nope'.*small"):
+        load_profile("nope", pyproject)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[tool.bench.profiles.typo]\ndurations = 3\n")
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_profile("typo", bad)
+
+
+@pytest.mark.parametrize(
+    "override",
+    [{"trials": 0}, {"duration_s": 0}, {"users": [0]}, {"db": "mysql"}, {"workers": 0}],
+)
+def test_impossible_overrides_are_refused(pyproject: Path, override: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        load_profile("small", pyproject).with_overrides(**override)
+
+
+def test_some_scenarios_may_have_more_trials(pyproject: Path) -> None:
+    profile = load_profile("small", pyproject)
+    assert (profile.trials_for("io"), profile.trials_for("plaintext")) == (4, 2)
+    every = profile.with_overrides(trials=5)  # --trials means every scenario
+    assert (every.trials_for("io"), every.trials_for("plaintext")) == (5, 5)
+
+
+@pytest.mark.parametrize("table", ["{ io = 0 }", '{ io = "many" }', "[3]"])
+def test_bad_scenario_trials_are_refused(tmp_path: Path, table: str) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f"[tool.bench.profiles.p]\nscenario_trials = {table}\n")
+    with pytest.raises(ConfigError, match="scenario_trials"):
+        load_profile("p", bad)
+
+
+def test_a_window_that_waits_for_requests_must_be_allowed_to_last(pyproject: Path) -> None:
+    profile = load_profile("small", pyproject).with_overrides(min_requests=50, duration_s=2)
+    assert (profile.min_requests, profile.max_window_s) == (50, 120.0)
+    with pytest.raises(ConfigError, match="max_window_s"):
+        profile.with_overrides(max_window_s=1)
