@@ -33,11 +33,7 @@ class UnknownScenarioError(ConfigError):
 
 
 class RunNotFoundError(UsageError):
-    """No saved run (a folder holding results.jsonl) at the path or id given."""
-
-
-class ReportError(UsageError):
-    """The run cannot be reported (no such folder, no results); the message says what to do."""
+    """No saved run at the path or id given: no folder with a results.jsonl, or one without a complete row."""
 
 
 class CheckInputError(UsageError):

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench.config import REPORTS_DIR
 from bench.errors import RunNotFoundError
@@ -109,6 +109,25 @@ def find_run_dir(run: str | None, *, reports_dir: Path = REPORTS_DIR) -> Path:
         f"no run folder with results at {wanted}: run `make bench` (or `python -m bench run`) first, or "
         f"name a saved run (runs under {reports_dir}: {listed})"
     )
+
+
+class SavedRun(NamedTuple):
+    """A saved run as its files hold it: every row of results.jsonl, and metadata.json (None when missing)."""
+
+    rows: list[dict[str, Any]]
+    metadata: dict[str, Any] | None
+
+
+def read_run(run_dir: Path) -> SavedRun:
+    """Return a run folder's rows and metadata: the one reader of saved runs (the report's, the gate's)."""
+    results = run_dir / RESULTS_FILE
+    if not results.is_file():
+        raise RunNotFoundError(f"{results} does not exist: is {run_dir} a run folder (did the run start)?")
+    rows = list(read_rows(results))
+    if not rows:
+        raise RunNotFoundError(f"{results} has no complete row: the run ended before its first cell finished")
+    metadata_path = run_dir / METADATA_FILE
+    return SavedRun(rows, read_metadata(metadata_path) if metadata_path.is_file() else None)
 
 
 def write_metadata(path: Path, metadata: dict[str, Any]) -> None:

@@ -17,10 +17,10 @@ from bench.cli.gate_rates import add_gate_rates_parser
 from bench.cli.report import add_repeatability_parser, add_report_parser
 from bench.cli.run import add_run_parser
 from bench.cli.serve import add_serve_parser, add_ui_parser
-from bench.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, ConfigError, DatabaseError, ServerError
+from bench.errors import EXIT_INTERRUPTED, BenchError
 from bench.terminal import log_handler
 
-__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,12 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
         return result
-    except (ConfigError, DatabaseError, ServerError) as exc:
+    except BenchError as exc:  # every error of the bench, caught once: its message, then its exit code
         console.print(f"[red]error:[/] {exc}")
-        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILURE
+        return exc.exit_code
     except (KeyboardInterrupt, Stop):
         console.print("stopped; every process it started is stopped too")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -69,7 +69,6 @@ def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    from bench.errors import CheckInputError, RunNotFoundError
     from bench.gate.check import check_run, gate_settings, output_console, print_outcome, write_json
     from bench.results import find_run_dir
 
@@ -85,12 +84,8 @@ def command_check(args: argparse.Namespace) -> int:
         gate_metrics=args.metric,
         fail_on_inconclusive=args.strict or None,
     )
-    try:
-        run_dir = run_ab_from_args(args) if args.ab else find_run_dir(args.run)
-        outcome = check_run(run_dir, settings=settings, baseline_path=args.baseline, force=args.force)
-    except (CheckInputError, RunNotFoundError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return EXIT_USAGE
+    run_dir = run_ab_from_args(args) if args.ab else find_run_dir(args.run)
+    outcome = check_run(run_dir, settings=settings, baseline_path=args.baseline, force=args.force)
     print_outcome(outcome, output_console())
     if args.json:
         write_json(outcome, args.json)
@@ -152,31 +147,21 @@ def add_baseline_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None
 
 
 def command_baseline_save(args: argparse.Namespace) -> int:
-    from bench.errors import BaselineError, RunNotFoundError
-    from bench.gate.baseline import build_baseline, default_baseline_path, read_run, save_baseline
-    from bench.results import find_run_dir
+    from bench.gate.baseline import build_baseline, default_baseline_path, save_baseline
+    from bench.results import find_run_dir, read_run
 
-    try:
-        run_dirs = [find_run_dir(run) for run in args.runs or [None]]
-        runs = [(run_dir, *read_run(run_dir)) for run_dir in run_dirs]
-        path = args.out or default_baseline_path(runs[0][2])
-        document = build_baseline(runs, name=path.stem, force=args.force)
-        save_baseline(document, path)
-    except (BaselineError, RunNotFoundError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return EXIT_USAGE
+    run_dirs = [find_run_dir(run) for run in args.runs or [None]]
+    runs = [(run_dir, *read_run(run_dir)) for run_dir in run_dirs]
+    path = args.out or default_baseline_path(runs[0][2])
+    document = build_baseline(runs, name=path.stem, force=args.force)
+    save_baseline(document, path)
     console.print(f"baseline: {path} ({len(document['cells'])} cells from {len(runs)} run(s))")
     return EXIT_OK
 
 
 def command_baseline_show(args: argparse.Namespace) -> int:
-    from bench.errors import BaselineError
     from bench.gate.baseline import load_baseline
     from bench.gate.check import output_console, print_baseline
 
-    try:
-        print_baseline(load_baseline(args.file), output_console())
-    except BaselineError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return EXIT_USAGE
+    print_baseline(load_baseline(args.file), output_console())
     return EXIT_OK

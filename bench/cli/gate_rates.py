@@ -9,8 +9,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from bench.cli.arguments import SubParsers, console
-from bench.errors import EXIT_OK, EXIT_USAGE
+from bench.cli.arguments import SubParsers
+from bench.errors import EXIT_OK
 
 
 def add_gate_rates_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -40,24 +40,19 @@ def _share(count: int, total: int) -> str:
 
 
 def command_gate_rates(args: argparse.Namespace) -> int:
-    from bench.errors import BaselineError, CheckInputError, RunNotFoundError
-    from bench.gate.baseline import read_run
+    from bench.errors import CheckInputError
     from bench.gate.check import gate_settings, output_console
     from bench.gate.rates import SeriesRun, gate_rates, judge_series
     from bench.gate.samples import is_ab_run
-    from bench.results import find_run_dir
+    from bench.results import find_run_dir, read_run
 
-    try:
-        run_dirs = sorted({find_run_dir(run) for run in args.runs}, key=lambda path: path.name)
-        series = []
-        for run_dir in run_dirs:
-            rows, metadata = read_run(run_dir)
-            if not is_ab_run(rows):
-                raise CheckInputError(f"{run_dir} is not an A/B run (made by `bench check --ab REF`)")
-            series.append(SeriesRun.from_run(run_dir.name, rows, metadata))
-    except (BaselineError, CheckInputError, RunNotFoundError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return EXIT_USAGE
+    run_dirs = sorted({find_run_dir(run) for run in args.runs}, key=lambda path: path.name)
+    series = []
+    for run_dir in run_dirs:
+        rows, metadata = read_run(run_dir)
+        if not is_ab_run(rows):
+            raise CheckInputError(f"{run_dir} is not an A/B run (made by `bench check --ab REF`)")
+        series.append(SeriesRun.from_run(run_dir.name, rows, metadata))
     judgements = judge_series(series, settings=gate_settings(), baseline_from=args.baseline_from)
     out = output_console()
     table = Table(title="each run, judged by each mechanism", title_justify="left")

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from bench.cli.arguments import SubParsers, console
-from bench.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from bench.errors import EXIT_OK, UsageError
 
 
 def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -29,15 +29,10 @@ def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 def command_report(args: argparse.Namespace) -> int:
     # Imported here: pandas and matplotlib take a second to load, and the other commands do not need them.
-    from bench.errors import ReportError, RunNotFoundError
     from bench.report.build import write_report
     from bench.results import find_run_dir
 
-    try:
-        files = write_report(find_run_dir(args.run))
-    except (ReportError, RunNotFoundError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return EXIT_FAILURE
+    files = write_report(find_run_dir(args.run))
     console.print(
         f"report: [link=file://{files.html}]{files.html}[/]\n  also {files.markdown.name}, {files.csv.name}"
     )
@@ -73,7 +68,6 @@ def command_repeatability(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from bench import columns as c
-    from bench.errors import ReportError, RunNotFoundError
     from bench.gate.check import output_console
     from bench.report import aggregate as a
     from bench.report.build import load_run
@@ -90,13 +84,8 @@ def command_repeatability(args: argparse.Namespace) -> int:
     from bench.results import find_run_dir
 
     if len(args.runs) < 2:
-        console.print("[red]error:[/] give two runs or more: a spread needs repeats")
-        return EXIT_USAGE
-    try:
-        frames = [load_run(find_run_dir(run))[0] for run in args.runs]
-    except (ReportError, RunNotFoundError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return EXIT_USAGE
+        raise UsageError("give two runs or more: a spread needs repeats")
+    frames = [load_run(find_run_dir(run))[0] for run in args.runs]
     spread = spread_across_runs(frames)
     title = f"spread across {len(frames)} runs (CV above {GOAL_CV:.0%} in red)"
     table = Table(title=title, title_justify="left")

@@ -25,7 +25,6 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,7 +35,7 @@ from bench.config import APP_CONFIG_NAME, APPS_DIR, REPORTS_DIR, ROOT, discover_
 from bench.errors import CheckInputError, ConfigError
 from bench.gate.check import check_config
 from bench.gate.samples import VARIANT_A, VARIANT_B
-from bench.results import METADATA_FILE, RESULTS_FILE, ResultRow, append_row, write_metadata
+from bench.results import RESULTS_FILE, ResultRow, append_row
 from bench.run.database import scratch_directory
 from bench.run.display import RunDisplay
 from bench.run.metadata import collect_metadata
@@ -386,7 +385,8 @@ def ab_cells(profile: Profile, apps: Sequence[str]) -> list[AbCell]:
 
 def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool = False) -> Path:
     """Measure REF's apps and this tree's, interleaved; return the run folder (rows labelled A and B)."""
-    from bench.run.runner import RunSettings, new_run_dir, pinned_to, run_settings_metadata
+    from bench.run.lifecycle import default_run_id, recorded_run
+    from bench.run.runner import RunSettings, pinned_to, run_settings_metadata
 
     profile = settings.profile
     server_cpus, load_cpus = settings.cpu_split()
@@ -396,9 +396,6 @@ def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool 
         apps = apps_in_both(profile, a_apps_dir=a_root / "apps")
         cells = ab_cells(profile, apps)
         schedule = ab_schedule(cells, pairs=settings.pairs, seed=seed)
-        run_dir = new_run_dir(settings.reports_dir, f"{datetime.now():%Y%m%d-%H%M%S}-ab-{profile.name}")
-        logs_dir = run_dir / "logs"
-        logs_dir.mkdir()
         metadata = collect_metadata(
             apps=[(load_app(app), sorted({c.server for c in cells if c.app == app})) for app in apps],
             db_kind=profile.db,
@@ -410,10 +407,7 @@ def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool 
             command_line=settings.command_line,
         )
         metadata.update(
-            run_id=run_dir.name,
             profile=profile.name,
-            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            status="running",
             ab={
                 "ref": settings.ref,
                 "commit": commit,
@@ -427,29 +421,24 @@ def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool 
                 },
             },
         )
-        write_metadata(run_dir / METADATA_FILE, metadata)
-        status = "interrupted"
         display = RunDisplay(console, quiet=quiet)
-        try:
-            with (
-                scratch_directory(prefix="bench-ab-run-") as workdir,
-                runner_measurer(
-                    settings,
-                    trees={VARIANT_A: a_root, VARIANT_B: ROOT},
-                    pythons={VARIANT_A: a_python},
-                    apps=apps,
-                    workdir=Path(workdir),
-                    logs_dir=logs_dir,
-                ) as measure,
-                pinned_to(load_cpus, enabled=True),
-                display.progress(total=len(schedule)) as progress,
-            ):
-                run_schedule(schedule, measure, results_path=run_dir / RESULTS_FILE, progress=progress)
-            status = "complete"
-        except Exception as exc:
-            status = f"failed: {type(exc).__name__}: {exc}"
-            raise
-        finally:
-            metadata.update(finished_at=datetime.now(UTC).isoformat(timespec="seconds"), status=status)
-            write_metadata(run_dir / METADATA_FILE, metadata)
-    return run_dir
+        with (
+            recorded_run(
+                reports_dir=settings.reports_dir,
+                run_id=default_run_id(f"ab-{profile.name}"),
+                metadata=metadata,
+            ) as run,
+            scratch_directory(prefix="bench-ab-run-") as workdir,
+            runner_measurer(
+                settings,
+                trees={VARIANT_A: a_root, VARIANT_B: ROOT},
+                pythons={VARIANT_A: a_python},
+                apps=apps,
+                workdir=Path(workdir),
+                logs_dir=run.logs_dir,
+            ) as measure,
+            pinned_to(load_cpus, enabled=True),
+            display.progress(total=len(schedule)) as progress,
+        ):
+            run_schedule(schedule, measure, results_path=run.run_dir / RESULTS_FILE, progress=progress)
+    return run.run_dir

@@ -20,7 +20,6 @@ from bench.config import ROOT
 from bench.errors import BaselineError, EnvironmentMismatch
 from bench.gate.samples import Cell, CellSamples, collect_samples
 from bench.gate.settings import METRICS
-from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -92,18 +91,6 @@ class Baseline:
         for difference in differences:
             log.warning("FORCED: comparing with a baseline from another environment: %s", difference)
         return differences
-
-
-def read_run(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Return a run folder's rows and its metadata (None when metadata.json is missing)."""
-    results = run_dir / RESULTS_FILE
-    if not results.is_file():
-        raise BaselineError(f"{results} does not exist: is {run_dir} a run folder?")
-    rows = list(read_rows(results))
-    if not rows:
-        raise BaselineError(f"{results} holds no rows: the run measured nothing")
-    metadata_path = run_dir / METADATA_FILE
-    return rows, read_metadata(metadata_path) if metadata_path.is_file() else None
 
 
 def _merge(parts: Iterable[Mapping[Cell, CellSamples]]) -> dict[Cell, CellSamples]:

@@ -20,11 +20,12 @@ from rich.table import Table
 
 from bench.config import read_tool_config
 from bench.errors import BaselineError, CheckInputError, ConfigError
-from bench.gate.baseline import Baseline, default_baseline_path, load_baseline, read_run
+from bench.gate.baseline import Baseline, default_baseline_path, load_baseline
 from bench.gate.decisions import GateReport, MetricComparison, Verdict, compare_pairs, compare_samples
 from bench.gate.samples import collect_pairs, collect_samples, is_ab_run
 from bench.gate.settings import METRICS, GateSettings, gate_settings_from_config
 from bench.noise import coefficient_of_variation
+from bench.results import read_run
 from bench.terminal import make_console
 
 CHECK_SECTION = "check"  # [tool.bench.check] in pyproject.toml: defaults of the decision and of A/B runs
@@ -85,10 +86,7 @@ def check_run(
     run_dir: Path, *, settings: GateSettings, baseline_path: Path | None = None, force: bool = False
 ) -> CheckOutcome:
     """Return the verdicts on a saved run: pair by pair for an A/B run, else against the baseline."""
-    try:
-        rows, metadata = read_run(run_dir)
-    except BaselineError as exc:
-        raise CheckInputError(str(exc)) from None
+    rows, metadata = read_run(run_dir)
     if is_ab_run(rows):
         report = compare_pairs(collect_pairs(rows, metrics=METRICS), settings=settings)
         outcome = CheckOutcome(report=report, run_dir=run_dir, ab=(metadata or {}).get("ab"))

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from bench import columns as c
 from bench.config import APPS_DIR, AppSpec, load_app
-from bench.errors import ConfigError, ReportError
+from bench.errors import ConfigError
 from bench.report import aggregate as a
 from bench.report.app_facts import installed_version, versions_in_metadata
 from bench.report.charts import Chart, history_chart, run_charts
@@ -25,7 +25,7 @@ from bench.report.contract import CONTRACT_FILE, read_contract_evidence
 from bench.report.html import render_html
 from bench.report.rows import ordered_scenarios, scenario_rows
 from bench.report.table import ComparisonTable, build_comparison_table, render_markdown
-from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows
+from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows, read_run
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +84,8 @@ class ReportFiles:
 
 def load_run(run_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Return the run's rows as a frame and its metadata (empty when metadata.json is missing)."""
-    results = run_dir / RESULTS_FILE
-    if not results.is_file():
-        raise ReportError(f"{results} does not exist: the run wrote no results (did it start?)")
-    frame = a.frame_from_rows(read_rows(results))
-    if frame.empty:
-        raise ReportError(f"{results} has no complete row: the run ended before its first cell finished")
-    metadata_path = run_dir / METADATA_FILE
-    metadata = read_metadata(metadata_path) if metadata_path.is_file() else {}
-    return frame, metadata
+    rows, metadata = read_run(run_dir)
+    return a.frame_from_rows(rows), metadata or {}
 
 
 def _run_sort_key(run_dir: Path) -> tuple[str, str]:

@@ -12,17 +12,17 @@ import os
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.config import APPS_DIR, DEFAULT_HOST, REPORTS_DIR, AppSpec
 from bench.errors import ServerError
 from bench.processes import free_port
-from bench.results import LATEST_LINK, METADATA_FILE, RESULTS_FILE, ResultRow, append_row, write_metadata
+from bench.results import ResultRow
 from bench.run.database import kind_of, scratch_directory
 from bench.run.datacheck import SKIPPED, check_database, merge_write_logs
 from bench.run.display import RunDisplay
+from bench.run.lifecycle import default_run_id, now_iso, recorded_run
 from bench.run.loadgen.protocol import LoadSpec
 from bench.run.measure import CellMeasurement, LoadGenerator
 from bench.run.metadata import collect_metadata
@@ -187,7 +187,7 @@ class CellRunner:
             db=self.db_kind,
             workers=profile.workers,
             variant=settings.variant,
-            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            started_at=now_iso(),
         )
         self._cells_started += 1
         loadgen = self.loadgen()  # started before the server, so that their start-ups overlap
@@ -289,23 +289,6 @@ class CellRunner:
 # --- the run ------------------------------------------------------------------------------------------------
 
 
-def new_run_dir(reports_dir: Path, run_id: str) -> Path:
-    """Create reports/<run-id>/ (with a suffix when it exists) and point reports/latest at it."""
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    run_dir = reports_dir / run_id
-    suffix = 1
-    while run_dir.exists():
-        suffix += 1
-        run_dir = reports_dir / f"{run_id}-{suffix}"
-    run_dir.mkdir()
-    latest = reports_dir / LATEST_LINK
-    temporary = reports_dir / f".{LATEST_LINK}.{os.getpid()}"
-    temporary.unlink(missing_ok=True)
-    temporary.symlink_to(run_dir.name)
-    os.replace(temporary, latest)
-    return run_dir
-
-
 @contextlib.contextmanager
 def pinned_to(cpus: frozenset[int], *, enabled: bool) -> Iterator[None]:
     """Keep this process (the runner) on cpus while the block runs."""
@@ -339,10 +322,6 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
         trials_for={name: profile.trials_for(name) for name in scenarios},
         seed=seed,
     )
-    run_id = settings.run_id or f"{datetime.now():%Y%m%d-%H%M%S}-{profile.name}"
-    run_dir = new_run_dir(settings.reports_dir, run_id)
-    logs_dir = run_dir / "logs"
-    logs_dir.mkdir()
     metadata = collect_metadata(
         apps=[(apps[name], [s for a, s in targets if a == name]) for name in apps],
         db_kind=EXTERNAL_SERVER
@@ -351,47 +330,43 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
         settings=run_settings_metadata(settings, seed=seed, cells=len(schedule)),
         command_line=settings.command_line,
     )
-    metadata.update(run_id=run_dir.name, profile=profile.name, started_at=_now(), status="running")
-    write_metadata(run_dir / METADATA_FILE, metadata)
+    metadata["profile"] = profile.name
     display = display or RunDisplay(quiet=True)
-    status = "interrupted"
-    try:
-        with (
-            pinned_to(settings.load_cpus, enabled=settings.pin_runner),
-            scratch_directory(prefix="bench-run-") as workdir,
-            contextlib.ExitStack() as stack,
-            display.progress(total=len(schedule)) as progress,
-        ):
-            pool = None
-            if settings.target is None:
-                pool = stack.enter_context(
-                    ServerPool(
-                        apps=apps,
-                        db=profile.db,
-                        workdir=Path(workdir),
-                        logs_dir=logs_dir,
-                        workers=profile.workers,
-                        threads=profile.threads,
-                        server_cpus=set(settings.server_cpus),
-                        extra_env=settings.extra_env,
-                    )
+    with (
+        recorded_run(
+            reports_dir=settings.reports_dir,
+            run_id=settings.run_id or default_run_id(profile.name),
+            metadata=metadata,
+        ) as run,
+        pinned_to(settings.load_cpus, enabled=settings.pin_runner),
+        scratch_directory(prefix="bench-run-") as workdir,
+        contextlib.ExitStack() as stack,
+        display.progress(total=len(schedule)) as progress,
+    ):
+        pool = None
+        if settings.target is None:
+            pool = stack.enter_context(
+                ServerPool(
+                    apps=apps,
+                    db=profile.db,
+                    workdir=Path(workdir),
+                    logs_dir=run.logs_dir,
+                    workers=profile.workers,
+                    threads=profile.threads,
+                    server_cpus=set(settings.server_cpus),
+                    extra_env=settings.extra_env,
                 )
-            runner = CellRunner(
-                settings, scenarios=scenarios, pool=pool, workdir=Path(workdir), logs_dir=logs_dir
             )
-            stack.callback(runner.close)
-            for cell in schedule:
-                progress.cell_started(cell_label(cell))
-                row = runner.run(cell)
-                append_row(run_dir / RESULTS_FILE, row)
-                progress.cell_done(row)
-        status = "complete"
-    except Exception as exc:
-        status = f"failed: {type(exc).__name__}: {exc}"
-        raise
-    finally:
-        metadata.update(finished_at=_now(), status=status)
-        write_metadata(run_dir / METADATA_FILE, metadata)
+        runner = CellRunner(
+            settings, scenarios=scenarios, pool=pool, workdir=Path(workdir), logs_dir=run.logs_dir
+        )
+        stack.callback(runner.close)
+        for cell in schedule:
+            progress.cell_started(cell_label(cell))
+            row = runner.run(cell)
+            run.append(row)
+            progress.cell_done(row)
+    run_dir = run.run_dir
     display.summary(run_dir)
     return run_dir
 
@@ -412,7 +387,3 @@ def run_settings_metadata(settings: RunSettings, *, seed: int, cells: int) -> di
         "variant": settings.variant,
         "extra_env": dict(settings.extra_env),
     }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.columns import CPU_MS_PER_REQUEST, RPS
-from bench.errors import BaselineError, EnvironmentMismatch
+from bench.errors import BaselineError, EnvironmentMismatch, RunNotFoundError
 from bench.gate.baseline import (
     BASELINE_FORMAT,
     BASELINES_DIR,
@@ -19,11 +19,11 @@ from bench.gate.baseline import (
     environment_differences,
     environment_fingerprint,
     load_baseline,
-    read_run,
     save_baseline,
 )
 from bench.gate.samples import Cell, collect_samples
 from bench.gate.settings import METRICS
+from bench.results import read_run
 from tests.bench.synthetic_gate import METADATA, dicts, metadata, noisy, trial_rows, write_run
 
 CELL = Cell(app="fastapi", server="uvicorn", scenario="json", users=32)
@@ -133,7 +133,7 @@ def test_missing_and_foreign_files_are_clear_errors(tmp_path: Path) -> None:
     foreign.write_text('{"cells": []}')
     with pytest.raises(BaselineError, match="not a baseline"):
         load_baseline(foreign)
-    with pytest.raises(BaselineError, match=r"results\.jsonl"):
+    with pytest.raises(RunNotFoundError, match=r"results\.jsonl"):
         read_run(tmp_path)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from bench import columns as c
 from bench.cli import main
-from bench.errors import EXIT_FAILURE, EXIT_OK, ReportError
+from bench.errors import EXIT_OK, EXIT_USAGE, RunNotFoundError
 from bench.report import aggregate as a
 from bench.report.build import SUMMARY_COLUMNS, build_content, write_report
 from bench.results import RESULTS_FILE
@@ -28,10 +28,10 @@ def apps_dir(tmp_path: Path) -> Path:
 def test_a_run_without_results_is_an_error(tmp_path: Path, apps_dir: Path) -> None:
     run_dir = tmp_path / "reports" / "run"
     run_dir.mkdir(parents=True)
-    with pytest.raises(ReportError, match="does not exist"):
+    with pytest.raises(RunNotFoundError, match="does not exist"):
         write_report(run_dir, apps_dir=apps_dir)
     (run_dir / RESULTS_FILE).write_text('{"app": "flask", "server": "gunic')  # a run that died mid-line
-    with pytest.raises(ReportError, match="no complete row"):
+    with pytest.raises(RunNotFoundError, match="no complete row"):
         write_report(run_dir, apps_dir=apps_dir)
 
 
@@ -122,5 +122,5 @@ def test_cli_report_writes_the_files_and_fails_clearly(
     run_dir = write_run(tmp_path / "reports" / "run", synthetic_rows(apps=("flask",), scenarios=("json",)))
     assert main(["report", str(run_dir)]) == EXIT_OK
     assert (run_dir / "index.html").is_file() and (run_dir / "summary.csv").is_file()
-    assert main(["report", str(tmp_path / "absent")]) == EXIT_FAILURE
+    assert main(["report", str(tmp_path / "absent")]) == EXIT_USAGE  # a run that is not there: unusable input
     assert "no run folder" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from bench.processes import free_port
 from bench.results import LATEST_LINK, METADATA_FILE, RESULTS_FILE, ResultRow, read_metadata, read_rows
 from bench.run.measure import CellMeasurement
 from bench.run.profiles import Profile
-from bench.run.runner import RunSettings, default_cpu_split, new_run_dir, row_from_measurement, run_benchmark
+from bench.run.runner import RunSettings, default_cpu_split, row_from_measurement, run_benchmark
 from bench.run.usage import TreeUsage
 
 FAKE_APP = Path(__file__).parents[1] / "fake_app.py"
@@ -82,13 +82,6 @@ def test_the_generators_capacity_counts_its_processes() -> None:
     row = fill(measured(server_cpu_s=1.0, generator_cpu_s=5.0), generator_processes=2, load_cpus=2)
     assert row.generator_cpu_util == pytest.approx(0.5)
     assert not row.generator_bound
-
-
-def test_run_directory_and_latest_link(tmp_path: Path) -> None:
-    first = new_run_dir(tmp_path, "run")
-    second = new_run_dir(tmp_path, "run")
-    assert (first.name, second.name) == ("run", "run-2")
-    assert (tmp_path / LATEST_LINK).resolve() == second.resolve()
 
 
 # --- real runs against stand-in apps ------------------------------------------------------------------------
