@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench.cli.arguments import SubParsers, console, cpu_set, fraction, positive_int
 from bench.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from bench.gate.settings import AbDefaults
 
 
 def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -47,9 +48,11 @@ def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     decision.add_argument("--strict", action="store_true", help="inconclusive cells fail the check too")
     ab = parser.add_argument_group("A/B mode: measure another revision and this tree, interleaved")
     ab.add_argument("--ab", metavar="REF", help="git revision of side A (B is the working tree)")
-    ab.add_argument("--pairs", type=positive_int, help="A/B pairs per cell")
     ab.add_argument(
-        "--profile", help="profile whose matrix is measured (default [tool.bench.check] ab_profile)"
+        "--pairs", type=positive_int, help=f"A/B pairs per cell (default {AbDefaults.pairs}, or ab_pairs)"
+    )
+    ab.add_argument(
+        "--profile", help=f"profile whose matrix is measured (default {AbDefaults.profile}, or ab_profile)"
     )
     ab.add_argument("--apps", help="comma-separated apps (default: the profile's)")
     ab.add_argument("--scenarios", help="comma-separated scenarios (default: the profile's)")
@@ -69,8 +72,10 @@ def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    from bench.gate.check import check_run, gate_settings, output_console, print_outcome, write_json
+    from bench.gate.check import check_run, print_outcome, write_json
+    from bench.gate.settings import gate_settings
     from bench.results import find_run_dir
+    from bench.terminal import make_console
 
     settings = gate_settings(
         min_effect=args.min_effect,
@@ -86,7 +91,7 @@ def command_check(args: argparse.Namespace) -> int:
     )
     run_dir = run_ab_from_args(args) if args.ab else find_run_dir(args.run)
     outcome = check_run(run_dir, settings=settings, baseline_path=args.baseline, force=args.force)
-    print_outcome(outcome, output_console())
+    print_outcome(outcome, make_console(stderr=False))
     if args.json:
         write_json(outcome, args.json)
     if outcome.report.failed:
@@ -161,7 +166,8 @@ def command_baseline_save(args: argparse.Namespace) -> int:
 
 def command_baseline_show(args: argparse.Namespace) -> int:
     from bench.gate.baseline import load_baseline
-    from bench.gate.check import output_console, print_baseline
+    from bench.gate.check import print_baseline
+    from bench.terminal import make_console
 
-    print_baseline(load_baseline(args.file), output_console())
+    print_baseline(load_baseline(args.file), make_console(stderr=False))
     return EXIT_OK

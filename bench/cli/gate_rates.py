@@ -41,10 +41,11 @@ def _share(count: int, total: int) -> str:
 
 def command_gate_rates(args: argparse.Namespace) -> int:
     from bench.errors import CheckInputError
-    from bench.gate.check import gate_settings, output_console
     from bench.gate.rates import SeriesRun, gate_rates, judge_series
     from bench.gate.samples import is_ab_run
+    from bench.gate.settings import gate_settings
     from bench.results import find_run_dir, read_run
+    from bench.terminal import make_console
 
     run_dirs = sorted({find_run_dir(run) for run in args.runs}, key=lambda path: path.name)
     series = []
@@ -54,7 +55,7 @@ def command_gate_rates(args: argparse.Namespace) -> int:
             raise CheckInputError(f"{run_dir} is not an A/B run (made by `bench check --ab REF`)")
         series.append(SeriesRun.from_run(run_dir.name, rows, metadata))
     judgements = judge_series(series, settings=gate_settings(), baseline_from=args.baseline_from)
-    out = output_console()
+    out = make_console(stderr=False)
     table = Table(title="each run, judged by each mechanism", title_justify="left")
     for name in ("run", "injected", "mode", "check", "injected app's cells (change, verdict)", "worse"):
         table.add_column(name)

@@ -68,7 +68,6 @@ def command_repeatability(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from bench import columns as c
-    from bench.gate.check import output_console
     from bench.report import aggregate as a
     from bench.report.build import load_run
     from bench.report.repeatability import (
@@ -82,6 +81,7 @@ def command_repeatability(args: argparse.Namespace) -> int:
         within_goal,
     )
     from bench.results import find_run_dir
+    from bench.terminal import make_console
 
     if len(args.runs) < 2:
         raise UsageError("give two runs or more: a spread needs repeats")
@@ -108,7 +108,7 @@ def command_repeatability(args: argparse.Namespace) -> int:
             str(cell[GENERATOR_BOUND_RUNS]),
             str(cell[ERROR_RUNS]),
         )
-    out = output_console()
+    out = make_console(stderr=False)
     out.print(table)
     for metric in (*SPREAD_METRICS, CPU_RELATIVE):
         met, judged = within_goal(spread, metric)

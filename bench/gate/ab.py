@@ -33,8 +33,8 @@ from rich.console import Console
 
 from bench.config import APP_CONFIG_NAME, APPS_DIR, REPORTS_DIR, ROOT, discover_apps, find_uv, load_app
 from bench.errors import CheckInputError, ConfigError
-from bench.gate.check import check_config
 from bench.gate.samples import VARIANT_A, VARIANT_B
+from bench.gate.settings import AbDefaults, ab_defaults
 from bench.results import RESULTS_FILE, ResultRow, append_row
 from bench.run.database import scratch_directory
 from bench.run.display import RunDisplay
@@ -44,8 +44,6 @@ from bench.run.profiles import Profile, load_profile
 log = logging.getLogger(__name__)
 
 INJECT_CPU_ENV = "BENCH_INJECT_CPU_US"  # the apps burn this many µs of CPU in every request (contract)
-DEFAULT_PROFILE = "quick"
-DEFAULT_PAIRS = 6  # one flagged pair still leaves the default min_pairs (5)
 LOCK_FILE = "uv.lock"
 SIDE_A_ENVIRONMENT = ".venv"  # inside side A's worktree, removed with it
 
@@ -135,7 +133,7 @@ def run_schedule(
 class AbSettings:
     ref: str
     profile: Profile
-    pairs: int = DEFAULT_PAIRS
+    pairs: int = AbDefaults.pairs
     seed: int | None = None
     inject_cpu_us: int = 0
     inject_apps: tuple[str, ...] = ()  # empty: every app of B
@@ -163,14 +161,14 @@ class AbSettings:
         **profile_overrides: Any,
     ) -> AbSettings:
         """Return the settings: the command line's values, else [tool.bench.check] ab_profile and ab_pairs."""
-        table = check_config()
-        chosen = load_profile(profile or str(table.get("ab_profile", DEFAULT_PROFILE)))
+        defaults = ab_defaults()
+        chosen = load_profile(profile or defaults.profile)
         if inject_cpu_us < 0:
             raise ConfigError("--inject-cpu-us must be 0 or more")
         return cls(
             ref=ref,
             profile=chosen.with_overrides(**profile_overrides),
-            pairs=int(pairs or table.get("ab_pairs", DEFAULT_PAIRS)),
+            pairs=pairs or defaults.pairs,
             seed=seed,
             inject_cpu_us=inject_cpu_us,
             inject_apps=inject_apps,

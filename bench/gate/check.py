@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +18,13 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bench.config import read_tool_config
-from bench.errors import BaselineError, CheckInputError, ConfigError
+from bench.errors import BaselineError, CheckInputError
 from bench.gate.baseline import Baseline, default_baseline_path, load_baseline
 from bench.gate.decisions import GateReport, MetricComparison, Verdict, compare_pairs, compare_samples
 from bench.gate.samples import collect_pairs, collect_samples, is_ab_run
-from bench.gate.settings import METRICS, GateSettings, gate_settings_from_config
+from bench.gate.settings import METRICS, GateSettings
 from bench.noise import coefficient_of_variation
 from bench.results import read_run
-from bench.terminal import make_console
-
-CHECK_SECTION = "check"  # [tool.bench.check] in pyproject.toml: defaults of the decision and of A/B runs
-AB_KEYS = ("ab_profile", "ab_pairs")
 
 VERDICT_STYLES = {
     Verdict.WORSE: "bold red",
@@ -56,30 +51,6 @@ class CheckOutcome:
         data["baseline_file"] = str(self.baseline_path) if self.baseline_path else None
         data["forced_environment_differences"] = list(self.forced_differences)
         return data
-
-
-def output_console() -> Console:
-    """Return the console the verdicts go to: stdout, wide enough for the table when it is not a terminal."""
-    return make_console(stderr=False)
-
-
-def check_config() -> dict[str, Any]:
-    """Return [tool.bench.check] of pyproject.toml, after checking its keys."""
-    table = read_tool_config(CHECK_SECTION)
-    known = {f.name for f in fields(GateSettings)} | set(AB_KEYS)
-    unknown = set(table) - known
-    if unknown:
-        raise ConfigError(
-            f"[tool.bench.{CHECK_SECTION}]: unknown key(s) {', '.join(sorted(unknown))} "
-            f"(known: {', '.join(sorted(known))})"
-        )
-    return table
-
-
-def gate_settings(**overrides: Any) -> GateSettings:
-    """Return the decision settings: [tool.bench.check], then the command line's overrides (None: unset)."""
-    table = {key: value for key, value in check_config().items() if key not in AB_KEYS}
-    return gate_settings_from_config(table, **overrides)
 
 
 def check_run(

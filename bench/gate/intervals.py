@@ -24,16 +24,22 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
-from scipy import stats
 
 Values: TypeAlias = "Sequence[float] | np.ndarray"
 
 # Above these sizes the exact null distributions give way to their normal approximations.
 EXACT_MANN_WHITNEY_MAX_PRODUCT = 2500
 EXACT_SIGNED_RANK_MAX_N = 60
+
+
+def _stats() -> Any:
+    """Return scipy.stats, imported on first use: it costs a second that the CLI's start-up need not pay."""
+    from scipy import stats
+
+    return stats
 
 
 class IndependentMethod(StrEnum):
@@ -104,7 +110,7 @@ def _order_statistic_index(counts: np.ndarray, tail: float) -> int:
 
 
 def _normal_order_statistic_index(*, mean: float, sd: float, tail: float) -> int:
-    return max(0, math.floor(mean - float(stats.norm.ppf(1 - tail)) * sd + 0.5))
+    return max(0, math.floor(mean - float(_stats().norm.ppf(1 - tail)) * sd + 0.5))
 
 
 def _cut_interval(sorted_values: np.ndarray, k: int) -> tuple[float, float]:
@@ -149,7 +155,8 @@ def t_interval(differences: Values, *, confidence: float) -> tuple[float, float]
     d = np.asarray(differences, dtype=float)
     if d.size < 2:
         return UNBOUNDED
-    half_width = stats.t.ppf(1 - _tail(confidence), d.size - 1) * float(np.std(d, ddof=1)) / math.sqrt(d.size)
+    t_quantile = float(_stats().t.ppf(1 - _tail(confidence), d.size - 1))
+    half_width = t_quantile * float(np.std(d, ddof=1)) / math.sqrt(d.size)
     mean = float(np.mean(d))
     return mean - half_width, mean + half_width
 
@@ -165,7 +172,7 @@ def t_test_p_value(differences: Values) -> float | None:
     mean, sd = float(np.mean(d)), float(np.std(d, ddof=1))
     if sd <= 1e-12 * max(1.0, abs(mean)):
         return 1.0 if mean == 0 else 0.0
-    return float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(d.size)), d.size - 1))
+    return float(2 * _stats().t.sf(abs(mean) / (sd / math.sqrt(d.size)), d.size - 1))
 
 
 def _percentile_interval(statistics: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -215,7 +222,7 @@ def independent_shift(
     if method is IndependentMethod.MANN_WHITNEY:
         low, high = mann_whitney_interval(current, baseline, confidence=confidence)
         if len(set(current) | set(baseline)) > 1:
-            p_value = float(stats.mannwhitneyu(current, baseline, alternative="two-sided").pvalue)
+            p_value = float(_stats().mannwhitneyu(current, baseline, alternative="two-sided").pvalue)
     else:
         low, high = bootstrap_median_difference_interval(
             current, baseline, confidence=confidence, resamples=resamples, seed=seed
@@ -242,7 +249,7 @@ def paired_shift(
             exact = (
                 d.size <= EXACT_SIGNED_RANK_MAX_N and np.unique(np.abs(d)).size == d.size and np.all(d != 0)
             )
-            p_value = float(stats.wilcoxon(d, method="exact" if exact else "approx").pvalue)
+            p_value = float(_stats().wilcoxon(d, method="exact" if exact else "approx").pvalue)
     else:
         estimate = float(np.median(d))
         low, high = bootstrap_median_interval(d, confidence=confidence, resamples=resamples, seed=seed)

@@ -1,4 +1,8 @@
-"""What the regression gate judges and how strictly: its metrics and its settings ([tool.bench.check])."""
+"""What the regression gate judges and how strictly: its metrics, and [tool.bench.check] with its defaults.
+
+This module alone reads [tool.bench.check] of pyproject.toml; the defaults of every key are the fields of
+GateSettings (the decision) and AbDefaults (what `bench check --ab` measures).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from bench.columns import CPU_MS_PER_REQUEST, RPS
+from bench.config import read_tool_config
 from bench.errors import ConfigError
 from bench.gate.intervals import IndependentMethod, PairedMethod
 
@@ -88,3 +93,46 @@ def gate_settings_from_config(table: Mapping[str, Any], **overrides: Any) -> Gat
     if values.get("gate_metrics") is not None:
         values["gate_metrics"] = tuple(values["gate_metrics"])
     return GateSettings(**values)
+
+
+CHECK_SECTION = "check"
+
+
+@dataclass(frozen=True)
+class AbDefaults:
+    """What `bench check --ab REF` measures unless its command line says otherwise."""
+
+    profile: str = "ci"  # the profile of the A/B matrix (ab_profile)
+    pairs: int = 8  # interleaved A/B pairs per cell (ab_pairs); a flagged pair still leaves min_pairs
+
+
+AB_KEYS = {"ab_profile": "profile", "ab_pairs": "pairs"}  # [tool.bench.check] key -> AbDefaults field
+
+
+def check_table() -> dict[str, Any]:
+    """Return [tool.bench.check] of pyproject.toml, after checking its keys."""
+    table = read_tool_config(CHECK_SECTION)
+    known = {f.name for f in fields(GateSettings)} | set(AB_KEYS)
+    unknown = set(table) - known
+    if unknown:
+        raise ConfigError(
+            f"[tool.bench.{CHECK_SECTION}]: unknown key(s) {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    return table
+
+
+def gate_settings(**overrides: Any) -> GateSettings:
+    """Return the decision settings: [tool.bench.check], then the command line's overrides (None: unset)."""
+    table = {key: value for key, value in check_table().items() if key not in AB_KEYS}
+    return gate_settings_from_config(table, **overrides)
+
+
+def ab_defaults() -> AbDefaults:
+    """Return what `bench check --ab` measures by default: AbDefaults, as [tool.bench.check] sets it."""
+    table = check_table()
+    values = {field: table[key] for key, field in AB_KEYS.items() if key in table}
+    defaults = AbDefaults(**values)
+    if not isinstance(defaults.pairs, int) or defaults.pairs < 2 or not isinstance(defaults.profile, str):
+        raise ConfigError(f"[tool.bench.{CHECK_SECTION}]: ab_pairs must be a whole number of at least 2")
+    return defaults
