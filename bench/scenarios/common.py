@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from html.parser import HTMLParser
 from http.cookiejar import Cookie, CookieJar
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +21,7 @@ from gevent.lock import Semaphore
 from apps.seed_data import ADMIN_USERNAME, ITEM_ROWS, RANDOM_MAX, WORLD_ROWS
 from bench.config import credentials_from_env
 from bench.errors import ScenarioError
+from bench.html_forms import find_form
 
 if TYPE_CHECKING:
     from locust import FastHttpUser
@@ -89,56 +89,6 @@ def is_world_row(value: Any) -> bool:
     )
 
 
-# --- HTML forms ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class HtmlForm:
-    action: str
-    method: str
-    fields: dict[str, str] = field(default_factory=dict)  # name -> value of every <input> with a value
-    hidden: dict[str, str] = field(default_factory=dict)  # the hidden inputs a browser posts back
-    input_types: dict[str, str] = field(default_factory=dict)
-
-
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[HtmlForm] = []
-        self._current: HtmlForm | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self._current = HtmlForm(
-                action=attributes.get("action", ""), method=attributes.get("method", "get").lower()
-            )
-            self.forms.append(self._current)
-        elif tag == "input" and self._current is not None and attributes.get("name"):
-            name, kind = attributes["name"], attributes.get("type", "text").lower()
-            self._current.input_types[name] = kind
-            self._current.fields[name] = attributes.get("value", "")
-            if kind == "hidden":
-                self._current.hidden[name] = attributes.get("value", "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._current = None
-
-
-def parse_forms(html: str) -> list[HtmlForm]:
-    """Return the forms of an HTML page with their inputs."""
-    parser = _FormParser()
-    parser.feed(html)
-    parser.close()
-    return parser.forms
-
-
-def find_form(html: str, *, with_field: str) -> HtmlForm | None:
-    """Return the first form that has an input called with_field (e.g. the login form has 'password')."""
-    return next((form for form in parse_forms(html) if with_field in form.input_types), None)
-
-
 # --- logging in once per process ----------------------------------------------------------------------------
 
 
@@ -197,7 +147,7 @@ def log_in_with_form(user: FastHttpUser, *, username: str) -> list[Cookie]:
     """Log in through /login as a browser does (posting back the form's hidden inputs); return the cookies."""
     with user.client.get(LOGIN_PATH, catch_response=True, name=LOGIN_PATH) as response:
         html = html_body(response)
-        form = find_form(html, with_field="password") if html is not None else None
+        form = find_form(html, field_name="password") if html is not None else None
         if form is None:
             fail(response, "no login form with a password field")
             raise ScenarioError(f"GET {LOGIN_PATH}: no login form (status {response.status_code})")

@@ -13,11 +13,10 @@ import re
 from locust import FastHttpUser, constant, task
 
 from apps.seed_data import USER_USERNAME
+from bench.html_forms import HtmlForm, find_form
 from bench.scenarios.common import (
     WRITE_LOG,
-    HtmlForm,
     fail,
-    find_form,
     header,
     html_body,
     new_item_fields,
@@ -42,7 +41,7 @@ def open_new_item_form(user: FastHttpUser) -> HtmlForm | None:
     """GET the new-item form; return it (with its hidden inputs), or None after marking a failure."""
     with user.client.get(NEW_PATH, catch_response=True) as response:
         html = html_body(response)
-        form = find_form(html, with_field="name") if html is not None else None
+        form = find_form(html, field_name="name") if html is not None else None
         if html is not None and form is None:
             fail(response, "no form with a name field")
         return form

@@ -1,116 +1,27 @@
-"""Read HTML forms and post them back as a browser does.
-
-A browser posts every named input of the form with its value, hidden ones included: that is how a CSRF token
-travels.
-"""
+"""Post HTML forms back as a browser does (bench/html_forms.py reads them), and log in through /login."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-# Hidden inputs whose name says they carry the CSRF token: csrf_token (Flask-WTF and FastAPI apps),
-# csrfmiddlewaretoken (Django).
-CSRF_NAME_PARTS = ("csrf", "token")
+from bench import html_forms
+from bench.html_forms import HtmlForm
+
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
-@dataclass
-class HtmlForm:
-    action: str
-    method: str
-    fields: dict[str, str] = field(default_factory=dict)
-    hidden: dict[str, str] = field(default_factory=dict)
-
-    def csrf_fields(self) -> dict[str, str]:
-        """Return the hidden inputs that carry a CSRF token."""
-        return {
-            name: value
-            for name, value in self.hidden.items()
-            if any(part in name.lower() for part in CSRF_NAME_PARTS)
-        }
-
-
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[HtmlForm] = []
-        self._current: HtmlForm | None = None
-        self._textarea: str | None = None
-        self._select: str | None = None
-        self._first_option: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self._current = HtmlForm(
-                action=attributes.get("action", ""), method=attributes.get("method", "get").lower()
-            )
-            self.forms.append(self._current)
-            return
-        form = self._current
-        if form is None:
-            return
-        name = attributes.get("name")
-        if tag == "input" and name:
-            kind = attributes.get("type", "text").lower()
-            if kind in ("submit", "button", "image", "reset", "file"):
-                return
-            if kind in ("checkbox", "radio") and "checked" not in attributes:
-                return
-            value = attributes.get("value", "on" if kind in ("checkbox", "radio") else "")
-            form.fields[name] = value
-            if kind == "hidden":
-                form.hidden[name] = value
-        elif tag == "textarea" and name:
-            self._textarea = name
-            form.fields[name] = ""
-        elif tag == "select" and name:
-            self._select, self._first_option = name, None
-        elif tag == "option" and self._select:
-            value = attributes.get("value", "")
-            if self._first_option is None:
-                self._first_option = value
-                form.fields.setdefault(self._select, value)
-            if "selected" in attributes:
-                form.fields[self._select] = value
-
-    def handle_data(self, data: str) -> None:
-        if self._current is not None and self._textarea is not None:
-            self._current.fields[self._textarea] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._current = None
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "select":
-            self._select = None
-
-
-def parse_forms(html: str) -> list[HtmlForm]:
-    """Return every form of an HTML page with its fields' current values."""
-    parser = _FormParser()
-    parser.feed(html)
-    parser.close()
-    return parser.forms
-
-
 def find_form(html: str, *, field_name: str | None = None, action_part: str | None = None) -> HtmlForm:
-    """Return the first form that has the field field_name and whose action contains action_part."""
-    for form in parse_forms(html):
-        if field_name is not None and field_name not in form.fields:
-            continue
-        if action_part is not None and action_part not in form.action:
-            continue
-        return form
-    raise AssertionError(
-        f"no form with field {field_name!r} and action containing {action_part!r} in:\n{html}"
-    )
+    """Return the first form with the field field_name and an action containing action_part; fail if none."""
+    form = html_forms.find_form(html, field_name=field_name, action_part=action_part)
+    if form is None:
+        raise AssertionError(
+            f"no form with field {field_name!r} and action containing {action_part!r} in:\n{html}"
+        )
+    return form
 
 
 def submit_form(

@@ -15,7 +15,7 @@ from bench.config import ROOT, discover_apps
 from bench.errors import ConfigError
 from bench.report.rows import TABLE_ROWS
 from bench.scenarios import discover_scenarios, read_scenario, scenario_info
-from bench.scenarios.common import WriteLog, find_form, html_body, json_body, parse_forms
+from bench.scenarios.common import WriteLog, html_body, json_body
 
 TABLE_ROW_KEYS = {row.key for row in TABLE_ROWS}  # the comparison table's rows
 ISSUE_SCENARIOS = {"plaintext", "json", "db", "queries", "updates", "fortunes", "api", "forms", "auth"}
@@ -63,29 +63,6 @@ def test_each_scenario_file_defines_one_user_class() -> None:
     classes = json.loads(result.stdout)
     assert set(classes) == ISSUE_SCENARIOS
     assert len(set(classes.values())) == len(classes), "class names must differ: remote workers load them all"
-
-
-LOGIN_PAGE = """
-<html><body>
-<form method="post" action="/search"><input name="q"></form>
-<form method="POST" action="/login">
-  <input type="hidden" name="csrf_token" value="abc&amp;123">
-  <input type="hidden" name="next" value="/items/">
-  <input type="text" name="username">
-  <input type="password" name="password">
-  <button type="submit">Log in</button>
-</form>
-</body></html>
-"""
-
-
-def test_the_login_form_is_found_with_its_hidden_inputs() -> None:
-    assert len(parse_forms(LOGIN_PAGE)) == 2
-    form = find_form(LOGIN_PAGE, with_field="password")
-    assert form is not None
-    assert (form.action, form.method) == ("/login", "post")
-    assert form.hidden == {"csrf_token": "abc&123", "next": "/items/"}
-    assert find_form(LOGIN_PAGE, with_field="price") is None
 
 
 class FakeResponse:
