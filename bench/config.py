@@ -5,6 +5,7 @@ This is the only module that reads environment variables or pyproject.toml.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import tomllib
@@ -203,3 +204,11 @@ def read_tool_config(section: str, pyproject: Path = PYPROJECT) -> dict[str, Any
         data = tomllib.load(handle)
     table: dict[str, Any] = data.get("tool", {}).get("bench", {}).get(section, {})
     return table
+
+
+def installed_version(name: str) -> str | None:
+    """Return the installed version of a distribution, or None when it is not installed."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None

@@ -72,8 +72,8 @@ def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    from bench.gate.check import check_run, print_outcome, write_json
     from bench.gate.settings import gate_settings
+    from bench.gate.verdicts import check_run, print_outcome, write_json
     from bench.results import find_run_dir
     from bench.terminal import make_console
 
@@ -166,7 +166,7 @@ def command_baseline_save(args: argparse.Namespace) -> int:
 
 def command_baseline_show(args: argparse.Namespace) -> int:
     from bench.gate.baseline import load_baseline
-    from bench.gate.check import print_baseline
+    from bench.gate.verdicts import print_baseline
     from bench.terminal import make_console
 
     print_baseline(load_baseline(args.file), make_console(stderr=False))

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.config import ROOT
 from bench.errors import BaselineError, EnvironmentMismatch
-from bench.gate.samples import Cell, CellSamples, collect_samples
+from bench.gate.samples import CellKey, CellSamples, collect_samples
 from bench.gate.settings import METRICS
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class Baseline:
     created_at: str
     runs: tuple[dict[str, Any], ...]
     environment: dict[str, str]
-    cells: dict[Cell, CellSamples]
+    cells: dict[CellKey, CellSamples]
 
     def check_environment(self, run_metadata: Mapping[str, Any] | None, *, force: bool = False) -> list[str]:
         """Return the differences from a run's environment; raise EnvironmentMismatch unless force."""
@@ -93,8 +93,8 @@ class Baseline:
         return differences
 
 
-def _merge(parts: Iterable[Mapping[Cell, CellSamples]]) -> dict[Cell, CellSamples]:
-    merged: dict[Cell, CellSamples] = {}
+def _merge(parts: Iterable[Mapping[CellKey, CellSamples]]) -> dict[CellKey, CellSamples]:
+    merged: dict[CellKey, CellSamples] = {}
     for part in parts:
         for cell, samples in part.items():
             before = merged.get(cell)
@@ -190,7 +190,7 @@ def load_baseline(path: Path) -> Baseline:
         raise BaselineError(f"{path} is not a baseline of this tool (format {BASELINE_FORMAT} expected)")
     try:
         cells = {
-            Cell(
+            CellKey(
                 app=entry["app"],
                 server=entry["server"],
                 scenario=entry["scenario"],

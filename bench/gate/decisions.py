@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from bench.gate.intervals import ShiftInterval, independent_shift, paired_shift
-from bench.gate.samples import Cell, CellPairs, CellSamples
+from bench.gate.samples import CellKey, CellPairs, CellSamples
 from bench.gate.settings import METRICS, GateSettings, Metric
 from bench.noise import coefficient_of_variation
 
@@ -45,7 +45,7 @@ class Verdict(StrEnum):
 class MetricComparison:
     """One cell and metric judged: medians, change (current / baseline - 1), its interval, the verdict."""
 
-    cell: Cell
+    cell: CellKey
     metric: str
     gating: bool
     verdict: Verdict
@@ -65,7 +65,7 @@ class MetricComparison:
 class FlaggedCell:
     """A cell with trials left out on one side: generator-bound or errors."""
 
-    cell: Cell
+    cell: CellKey
     side: str
     trials: int
     generator_bound: int
@@ -85,7 +85,7 @@ class GateReport:
     confidence: float
     comparisons: tuple[MetricComparison, ...]
     flagged: tuple[FlaggedCell, ...]
-    missing: tuple[tuple[Cell, str], ...]  # (cell, the side that has it) for cells on one side only
+    missing: tuple[tuple[CellKey, str], ...]  # (cell, the side that has it) for cells on one side only
 
     @property
     def regressions(self) -> list[MetricComparison]:
@@ -185,7 +185,7 @@ def per_comparison_confidence(settings: GateSettings, gated_comparisons: int) ->
 class _Question:
     """One cell and metric to judge; problem says why it cannot be (too few samples, too noisy)."""
 
-    cell: Cell
+    cell: CellKey
     metric: str
     gating: bool
     baseline: tuple[float, ...]
@@ -196,7 +196,7 @@ class _Question:
 
 
 def _question(
-    cell: Cell,
+    cell: CellKey,
     metric: str,
     *,
     gating: bool,
@@ -289,7 +289,7 @@ def _answer(question: _Question, *, settings: GateSettings, confidence: float) -
 
 
 def _flags(
-    cell: Cell, *, baseline: CellSamples | None, current: CellSamples | None, labels: tuple[str, str]
+    cell: CellKey, *, baseline: CellSamples | None, current: CellSamples | None, labels: tuple[str, str]
 ) -> list[FlaggedCell]:
     flagged = []
     for side, samples, other in ((labels[0], baseline, current), (labels[1], current, baseline)):
@@ -316,7 +316,7 @@ def _report(
     settings: GateSettings,
     labels: tuple[str, str],
     flagged: Sequence[FlaggedCell],
-    missing: Sequence[tuple[Cell, str]],
+    missing: Sequence[tuple[CellKey, str]],
 ) -> GateReport:
     confidence = per_comparison_confidence(settings, sum(q.gating and not q.problem for q in questions))
     return GateReport(
@@ -332,8 +332,8 @@ def _report(
 
 
 def compare_samples(
-    baseline: Mapping[Cell, CellSamples],
-    current: Mapping[Cell, CellSamples],
+    baseline: Mapping[CellKey, CellSamples],
+    current: Mapping[CellKey, CellSamples],
     *,
     settings: GateSettings,
     labels: tuple[str, str] = ("baseline", "current"),
@@ -342,7 +342,7 @@ def compare_samples(
     gated = settings.gated(paired=False)
     questions: list[_Question] = []
     flagged: list[FlaggedCell] = []
-    missing: list[tuple[Cell, str]] = []
+    missing: list[tuple[CellKey, str]] = []
     for cell in sorted(set(baseline) | set(current)):
         before, now = baseline.get(cell), current.get(cell)
         flagged += _flags(cell, baseline=before, current=now, labels=labels)
@@ -370,13 +370,13 @@ def compare_samples(
 
 
 def compare_pairs(
-    cells: Mapping[Cell, CellPairs], *, settings: GateSettings, labels: tuple[str, str] = ("A", "B")
+    cells: Mapping[CellKey, CellPairs], *, settings: GateSettings, labels: tuple[str, str] = ("A", "B")
 ) -> GateReport:
     """Return the verdicts of an A/B run: per cell and metric, the interval of the B / A ratio over pairs."""
     gated = settings.gated(paired=True)
     questions: list[_Question] = []
     flagged: list[FlaggedCell] = []
-    missing: list[tuple[Cell, str]] = []
+    missing: list[tuple[CellKey, str]] = []
     for cell, both in sorted(cells.items()):
         flagged += _flags(cell, baseline=both.a, current=both.b, labels=labels)
         if not both.a.trials or not both.b.trials:

@@ -19,7 +19,7 @@ VARIANT_A, VARIANT_B = "A", "B"  # A: the reference revision, B: the working tre
 
 
 @dataclass(frozen=True, order=True)
-class Cell:
+class CellKey:
     """What identifies a cell across runs: the matrix keys, plus the database and the worker count."""
 
     app: str
@@ -30,7 +30,7 @@ class Cell:
     workers: int = 1
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Cell:
+    def from_row(cls, row: Mapping[str, Any]) -> CellKey:
         return cls(
             app=str(row[APP]),
             server=str(row[SERVER]),
@@ -107,14 +107,16 @@ def samples_of(rows: Sequence[Mapping[str, Any]], *, metrics: Iterable[str]) -> 
     )
 
 
-def rows_by_cell(rows: Iterable[Mapping[str, Any]]) -> dict[Cell, list[Mapping[str, Any]]]:
-    grouped: dict[Cell, list[Mapping[str, Any]]] = defaultdict(list)
+def rows_by_cell(rows: Iterable[Mapping[str, Any]]) -> dict[CellKey, list[Mapping[str, Any]]]:
+    grouped: dict[CellKey, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
-        grouped[Cell.from_row(row)].append(row)
+        grouped[CellKey.from_row(row)].append(row)
     return dict(sorted(grouped.items()))
 
 
-def collect_samples(rows: Iterable[Mapping[str, Any]], *, metrics: Iterable[str]) -> dict[Cell, CellSamples]:
+def collect_samples(
+    rows: Iterable[Mapping[str, Any]], *, metrics: Iterable[str]
+) -> dict[CellKey, CellSamples]:
     """Return each cell's samples from results.jsonl rows (flagged trials counted, not sampled)."""
     metrics = tuple(metrics)
     return {cell: samples_of(cell_rows, metrics=metrics) for cell, cell_rows in rows_by_cell(rows).items()}
@@ -134,10 +136,10 @@ def _pairs_of(
     return tuple(pairs)
 
 
-def collect_pairs(rows: Iterable[Mapping[str, Any]], *, metrics: Iterable[str]) -> dict[Cell, CellPairs]:
+def collect_pairs(rows: Iterable[Mapping[str, Any]], *, metrics: Iterable[str]) -> dict[CellKey, CellPairs]:
     """Return each cell's A/B pairs from the rows of an A/B run: trial i of A with trial i of B."""
     metrics = tuple(metrics)
-    result: dict[Cell, CellPairs] = {}
+    result: dict[CellKey, CellPairs] = {}
     for cell, cell_rows in rows_by_cell(rows).items():
         sides = {
             variant: [row for row in cell_rows if row.get(VARIANT) == variant]

@@ -115,13 +115,6 @@ def dependency_closure(
     return seen
 
 
-def installed_version(name: str) -> str | None:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def versions_in_metadata(metadata: Mapping[str, Any]) -> dict[str, str]:
     """Return canonical name -> version from metadata.json: every "packages", "versions" or "servers" table
     (name -> version, nested at any depth) and every framework / framework_version pair."""

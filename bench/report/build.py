@@ -16,10 +16,10 @@ import pandas as pd
 from packaging.utils import canonicalize_name
 
 from bench import columns as c
-from bench.config import APPS_DIR, AppSpec, load_app
+from bench.config import APPS_DIR, AppSpec, installed_version, load_app
 from bench.errors import ConfigError
 from bench.report import aggregate as a
-from bench.report.app_facts import installed_version, versions_in_metadata
+from bench.report.app_facts import versions_in_metadata
 from bench.report.charts import Chart, history_chart, run_charts
 from bench.report.contract import CONTRACT_FILE, read_contract_evidence
 from bench.report.html import render_html

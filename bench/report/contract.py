@@ -15,14 +15,13 @@ The report reads reports/<run-id>/contract.json when present, else reports/contr
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.config import REPORTS_DIR, ROOT
+from bench.config import REPORTS_DIR
 from bench.report.rows import OTHER_ROW
 
 CONTRACT_FILE = "contract.json"
@@ -126,20 +125,6 @@ def read_contract_evidence(*candidates: Path) -> ContractEvidence | None:
         if isinstance(data, dict) and data.get("format") == FORMAT_VERSION:
             return ContractEvidence(path=path, apps=data.get("apps", {}))
     return None
-
-
-def current_commit() -> str:
-    """Return the checkout's commit, with "-dirty" when it has uncommitted changes; "" outside git."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-    return commit + ("-dirty" if dirty else "")
 
 
 def merge_contract_file(

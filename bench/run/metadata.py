@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import platform
 import shutil
@@ -14,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from bench.config import ROOT, AppSpec
+from bench.config import ROOT, AppSpec, installed_version
 
 # Distributions of the measuring side, whatever the apps use.
 BENCH_PACKAGES = ("locust", "gevent", "geventhttpclient", "hdrhistogram", "psutil")
@@ -22,16 +21,8 @@ BENCH_PACKAGES = ("locust", "gevent", "geventhttpclient", "hdrhistogram", "psuti
 DRIVER_PACKAGES = ("psycopg", "psycopg-binary", "psycopg-pool", "asyncpg", "aiosqlite", "sqlalchemy")
 
 
-def package_version(name: str) -> str | None:
-    """Return the installed version of a distribution, or None."""
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def versions_of(names: Iterable[str]) -> dict[str, str | None]:
-    return {name: package_version(name) for name in sorted(set(names))}
+    return {name: installed_version(name) for name in sorted(set(names))}
 
 
 def _git(*args: str) -> str:
@@ -111,7 +102,7 @@ def app_metadata(app: AppSpec, servers: Iterable[str]) -> dict[str, Any]:
     feature_packages = {name for names in app.packages.values() for name in names}
     return {
         "framework": app.framework,
-        "framework_version": package_version(app.framework),
+        "framework_version": installed_version(app.framework),
         "servers": {server: versions_of(app.servers[server].packages) for server in servers},
         "packages": versions_of(feature_packages),
     }

@@ -12,8 +12,16 @@ from typing import Any
 
 import pytest
 
-from bench.report.contract import DEFAULT_CONTRACT_PATH, current_commit, merge_contract_file, row_of_module
+from bench.report.contract import DEFAULT_CONTRACT_PATH, merge_contract_file, row_of_module
 from bench.report.rows import normalize_row_key
+from bench.run.metadata import git_state
+
+
+def checkout_commit() -> str:
+    """Return the checkout's commit (12 digits), "-dirty" when it has uncommitted changes; "" outside git."""
+    state = git_state()
+    commit = str(state["commit"] or "")[:12]
+    return commit + ("-dirty" if commit and state["dirty"] else "")
 
 
 def _target_of(item: pytest.Item) -> tuple[str, str] | None:
@@ -75,7 +83,7 @@ class ContractRecorder:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         counts = self.counts()
         if counts:
-            merge_contract_file(self.path, counts, commit=current_commit())
+            merge_contract_file(self.path, counts, commit=checkout_commit())
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -26,10 +26,10 @@ from bench.gate.ab import (
     side_a_python,
     verify_tree,
 )
-from bench.gate.check import check_run
 from bench.gate.decisions import Verdict
 from bench.gate.samples import VARIANT_A, VARIANT_B
 from bench.gate.settings import GateSettings
+from bench.gate.verdicts import check_run
 from bench.results import RESULTS_FILE, ResultRow
 from bench.run.profiles import Profile
 from tests.bench.synthetic_gate import trial_rows, write_run

@@ -21,12 +21,12 @@ from bench.gate.baseline import (
     load_baseline,
     save_baseline,
 )
-from bench.gate.samples import Cell, collect_samples
+from bench.gate.samples import CellKey, collect_samples
 from bench.gate.settings import METRICS
 from bench.results import read_run
 from tests.bench.synthetic_gate import METADATA, dicts, metadata, noisy, trial_rows, write_run
 
-CELL = Cell(app="fastapi", server="uvicorn", scenario="json", users=32)
+CELL = CellKey(app="fastapi", server="uvicorn", scenario="json", users=32)
 
 
 def saved(tmp_path: Path, *runs: Path, force: bool = False) -> Path:

@@ -20,12 +20,12 @@ from bench.gate.decisions import (
     per_comparison_confidence,
 )
 from bench.gate.intervals import IndependentMethod, ShiftInterval
-from bench.gate.samples import Cell, collect_pairs, collect_samples
+from bench.gate.samples import CellKey, collect_pairs, collect_samples
 from bench.gate.settings import METRICS, GateSettings
 from tests.bench.synthetic_gate import ab_rows, dicts, noisy, trial_rows
 
 SETTINGS = GateSettings()
-CELL = Cell(app="fastapi", server="uvicorn", scenario="json", users=32)
+CELL = CellKey(app="fastapi", server="uvicorn", scenario="json", users=32)
 
 
 def judge(

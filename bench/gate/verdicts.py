@@ -1,4 +1,4 @@
-"""`bench check`: judge a saved run against a stored baseline, or the A and B halves of an A/B run.
+"""The verdicts of `bench check`: a saved run judged against a stored baseline, or its A and B halves.
 
 The I/O around bench/gate/decisions.py: find and read the files, print the verdicts as a table, write them as
 JSON. Which comparison is made follows from the run itself: a run whose rows carry both variants A and B

@@ -1,4 +1,4 @@
-"""`bench check` and `bench baseline` on synthetic run folders: exit codes 0, 1 and 2, --json output."""
+"""bench/gate/verdicts.py and `bench check`: verdicts on synthetic runs, A/B and against a baseline.
 
 from __future__ import annotations
 
