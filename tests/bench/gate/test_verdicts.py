@@ -1,4 +1,4 @@
-"""bench/gate/verdicts.py and `bench check`: verdicts on synthetic runs, A/B and against a baseline.
+"""bench/gate/verdicts.py, `bench check` and `bench baseline` on synthetic run folders: exit codes, --json."""
 
 from __future__ import annotations
 
