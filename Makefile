@@ -40,10 +40,11 @@ setup: $(VENV)/.synced ## create .venv with the locked dependencies
 test: setup ## run the whole test suite (contract suite on SQLite and PostgreSQL included)
 	$(PY) -m pytest -p tests.contract.recorder $(ARGS)
 
-lint: setup ## ruff check, ruff format --check, mypy on bench/
+lint: setup ## ruff check, ruff format --check, mypy on bench/, the dependency rules of bench/ (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 serve: setup ## serve one app in the foreground: make serve APP=flask ARGS='--db postgres'
 	$(PY) -m bench serve --app $(APP) $(ARGS)
@@ -69,6 +70,6 @@ baseline: setup ## save the latest run as the regression baseline
 	$(PY) -m bench baseline save $(ARGS)
 
 clean: ## remove .venv, caches and generated reports
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find reports -mindepth 1 -not -name .gitkeep -exec rm -rf {} + 2>/dev/null || true
