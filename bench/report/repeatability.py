@@ -6,10 +6,10 @@ generator-bound trial still measured what each request cost the server); request
 are neither generator-bound nor failed, since a generator-bound figure is a lower bound, not a measurement.
 
 The machine itself drifts: on a shared host a whole run can come out 10-20% dearer than the one before, for
-every app alike (README, "Repeatability of the quick profile"). What the report compares is apps measured side
-by side in one run, so the spread of that comparison is given too: each cell's CPU per request relative to the
-geometric mean of the same scenario's cells (every app, same user count) in the same run, in which the drift
-cancels.
+every app alike (docs/methodology.md, "Repeatability of the quick profile"). What the report compares is apps
+measured side by side in one run, so the spread of that comparison is given too: each cell's CPU per request
+relative to the geometric mean of the same scenario's cells (every app, same user count) in the same run, in
+which the drift cancels.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bench.noise import coefficient_of_variation
 from bench.report.aggregate import STATUS, STATUS_ERROR, STATUS_GENERATOR_BOUND, STATUS_OK, cv_of, median_of
 from bench.results import CELL_KEYS
 
-GOAL_CV = 0.05  # the README's repeatability goal for the quick profile
+GOAL_CV = 0.05  # the repeatability goal for the quick profile (docs/methodology.md)
 RUN = "run"
 RUNS = "runs"
 GENERATOR_BOUND_RUNS = "generator_bound_runs"
