@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
 import signal
 import socket
@@ -24,7 +23,7 @@ import pytest
 
 from bench.config import ROOT, AppSpec, load_app
 from bench.errors import ServerError
-from bench.processes import free_port, port_in_use, stop_process_group
+from bench.processes import free_port, port_in_use
 from bench.run.database import sqlite_url
 from bench.run.servers import app_environment, read_log_tail, run_setup, serve_app, start_server
 
@@ -166,29 +165,6 @@ def test_stopping_kills_the_children_too(fake_app: AppSpec, tmp_path: Path) -> N
     assert gone(child)
 
 
-def test_a_process_that_ignores_sigterm_is_killed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    ready = tmp_path / "ready"
-    # The process ignores SIGTERM, then says so through a file: it is not signalled before it ignores.
-    ignore_sigterm = (
-        "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
-        " pathlib.Path(sys.argv[1]).touch(); time.sleep(600)"
-    )
-    process = subprocess.Popen([sys.executable, "-c", ignore_sigterm, str(ready)], start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert ready.exists()
-        with caplog.at_level(logging.WARNING, logger="bench.run.servers"):
-            stop_process_group(process, timeout_s=1.0)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    assert process.returncode == -signal.SIGKILL
-    assert "ignored SIGTERM" in caplog.text
-
-
 def test_setup_failure_raises_with_its_output(fake_app: AppSpec) -> None:
     broken = AppSpec(
         name=fake_app.name,
@@ -242,15 +218,6 @@ def test_read_log_tail(tmp_path: Path) -> None:
     assert read_log_tail(log) == ""
     log.write_text("a" * 100 + "the end")
     assert read_log_tail(log, chars=7) == "the end"
-
-
-def test_port_in_use() -> None:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        port = listener.getsockname()[1]
-        assert not port_in_use("127.0.0.1", port)  # bound, not listening
-        listener.listen()
-        assert port_in_use("127.0.0.1", port)
 
 
 def test_a_server_stops_when_the_bench_is_killed(fake_app: AppSpec, tmp_path: Path) -> None:
