@@ -1,4 +1,4 @@
-"""What every command shares: the terminal, exit codes, SIGTERM as an exception, argparse types."""
+"""What every command shares: the terminal, SIGTERM as an exception, argparse types."""
 
 from __future__ import annotations
 
