@@ -20,11 +20,11 @@ from bench.config import APPS_DIR, AppSpec, installed_version, load_app
 from bench.errors import ConfigError
 from bench.report import aggregate as a
 from bench.report.app_facts import versions_in_metadata
-from bench.report.charts import Chart, history_chart, run_charts
+from bench.report.charts import history_chart, run_charts
 from bench.report.contract import CONTRACT_FILE, read_contract_evidence
-from bench.report.html import render_html
+from bench.report.html import ReportContent, render_html
 from bench.report.rows import ordered_scenarios, scenario_rows
-from bench.report.table import ComparisonTable, build_comparison_table, render_markdown
+from bench.report.table import build_comparison_table, render_markdown
 from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows, read_run
 
 log = logging.getLogger(__name__)
@@ -58,21 +58,6 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     a.ERRORS,
     a.TRIAL_RPS,
 )
-
-
-@dataclass(frozen=True)
-class ReportContent:
-    """Everything index.html shows, computed from the run's files."""
-
-    run_id: str
-    metadata: Mapping[str, Any]
-    frame: pd.DataFrame
-    cells: pd.DataFrame
-    warnings: Sequence[a.CellWarning]
-    ranking: pd.DataFrame
-    table: ComparisonTable
-    charts: Sequence[Chart]
-    notes: Sequence[str]
 
 
 @dataclass(frozen=True)

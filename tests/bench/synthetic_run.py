@@ -1,7 +1,7 @@
 """Synthetic runs for the report's tests: plausible results.jsonl rows, metadata.json and small app folders.
 
-Imported by tests/bench/report/test_aggregate.py, test_table.py, test_charts.py, test_report.py and
-test_report_browser.py as `tests.bench.synthetic_run`.
+Imported by the tests of bench/report/ (tests/bench/report/) and of bench/results.py as
+`tests.bench.synthetic_run`.
 """
 
 from __future__ import annotations
