@@ -1,0 +1,162 @@
+"""Which apps are tied: the difference between two apps' figures, judged against the run's own noise. Pure.
+
+For one scenario, each app has a few valid trials. Two apps are compared by the ratio of their geometric means
+with a Welch t interval on the log values (the trials of one app are independent of the other's); the
+confidence of each interval is corrected for the number of pairs compared (Bonferroni), so that calling apps
+different when they are not stays at the 5% the gate also allows. An interval that holds 1 means the run
+cannot tell the apps apart: they are tied. With fewer than two valid trials an app has no noise estimate, and
+nothing is said about it but that.
+
+The overall score (the geometric mean over scenarios of each app's throughput relative to the fastest) is
+compared the same way: its log is a mean over scenarios of log figures, whose variances add up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+from scipy import stats
+
+FALSE_CLAIM_RATE = 0.05  # of all the pairs of one comparison together
+TIED, AHEAD = "≈", ">"
+
+
+@dataclass(frozen=True)
+class LogSample:
+    """An app's valid trials of one figure, as the mean and variance of their logs."""
+
+    mean: float
+    variance: float  # of one trial's log value (ddof=1)
+    size: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> LogSample | None:
+        """Return the log sample of positive values, or None below two of them (no noise estimate)."""
+        logs = np.log([value for value in values if value > 0 and math.isfinite(value)])
+        if logs.size < 2:
+            return None
+        return cls(mean=float(logs.mean()), variance=float(logs.var(ddof=1)), size=int(logs.size))
+
+    @property
+    def variance_of_mean(self) -> float:
+        return self.variance / self.size
+
+
+@dataclass(frozen=True)
+class PairVerdict:
+    """first against second (first has the larger figure): their ratio, its interval, and whether tied."""
+
+    first: str
+    second: str
+    ratio: float
+    low: float
+    high: float
+
+    @property
+    def tied(self) -> bool:
+        return self.low <= 1.0 <= self.high
+
+
+def ratio_interval(
+    log_difference: float, variance: float, *, df: float, confidence: float
+) -> tuple[float, float, float]:
+    """Return (ratio, low, high) of a difference of log means, from its variance and degrees of freedom."""
+    if variance <= 0:
+        ratio = math.exp(log_difference)
+        return ratio, ratio, ratio
+    half = float(stats.t.ppf(1 - (1 - confidence) / 2, df)) * math.sqrt(variance)
+    return math.exp(log_difference), math.exp(log_difference - half), math.exp(log_difference + half)
+
+
+def welch_df(parts: Sequence[tuple[float, int]]) -> float:
+    """Return the Welch-Satterthwaite degrees of freedom of a sum of (variance of a mean, size) terms."""
+    total = sum(variance for variance, _ in parts)
+    denominator = sum(variance**2 / (size - 1) for variance, size in parts if size > 1)
+    return total**2 / denominator if denominator > 0 else float(max(sum(size for _, size in parts) - 2, 1))
+
+
+def pair_confidence(pairs: int) -> float:
+    """Return the confidence of one interval so that all pairs together keep FALSE_CLAIM_RATE (Bonferroni)."""
+    return 1 - FALSE_CLAIM_RATE / max(pairs, 1)
+
+
+def compare_apps(trials: Mapping[str, Sequence[float]]) -> tuple[list[PairVerdict], list[str]]:
+    """Return the verdict of every pair of apps with a noise estimate, and the apps without one.
+
+    trials: app -> the valid trials' figures of one scenario (higher is better, e.g. requests/s).
+    """
+    samples = {app: LogSample.of(values) for app, values in trials.items()}
+    judged = sorted((app for app, sample in samples.items() if sample is not None), key=str)
+    unjudged = sorted(app for app, sample in samples.items() if sample is None)
+    confidence = pair_confidence(math.comb(len(judged), 2))
+    verdicts = []
+    for one, other in combinations(judged, 2):
+        a, b = samples[one], samples[other]
+        assert a is not None and b is not None
+        first, second = (one, other) if a.mean >= b.mean else (other, one)
+        top, bottom = (a, b) if first == one else (b, a)
+        parts = [(top.variance_of_mean, top.size), (bottom.variance_of_mean, bottom.size)]
+        ratio, low, high = ratio_interval(
+            top.mean - bottom.mean,
+            top.variance_of_mean + bottom.variance_of_mean,
+            df=welch_df(parts),
+            confidence=confidence,
+        )
+        verdicts.append(PairVerdict(first=first, second=second, ratio=ratio, low=low, high=high))
+    return verdicts, unjudged
+
+
+def compare_scores(trials: Mapping[str, Mapping[str, Sequence[float]]]) -> list[PairVerdict]:
+    """Return the verdict of every pair of apps on the overall score (a geometric mean over scenarios).
+
+    trials: scenario -> app -> valid trials. Only scenarios where every app has two valid trials or more
+    count, as the score itself only counts scenarios every app completed.
+    """
+    apps = sorted({app for by_app in trials.values() for app in by_app})
+    samples: dict[tuple[str, str], LogSample] = {}
+    scenarios = []
+    for scenario, by_app in sorted(trials.items()):
+        of_scenario = {app: LogSample.of(by_app.get(app, ())) for app in apps}
+        if all(sample is not None for sample in of_scenario.values()):
+            scenarios.append(scenario)
+            samples.update({(scenario, app): sample for app, sample in of_scenario.items() if sample})
+    if not scenarios or len(apps) < 2:
+        return []
+    confidence = pair_confidence(math.comb(len(apps), 2))
+    count = len(scenarios)
+    verdicts = []
+    for one, other in combinations(apps, 2):
+        difference = sum(samples[s, one].mean - samples[s, other].mean for s in scenarios) / count
+        parts = [
+            (samples[s, app].variance_of_mean / count**2, samples[s, app].size)
+            for s in scenarios
+            for app in (one, other)
+        ]
+        first, second = (one, other) if difference >= 0 else (other, one)
+        ratio, low, high = ratio_interval(
+            abs(difference), sum(v for v, _ in parts), df=welch_df(parts), confidence=confidence
+        )
+        verdicts.append(PairVerdict(first=first, second=second, ratio=ratio, low=low, high=high))
+    return verdicts
+
+
+def tie_groups(order: Sequence[str], verdicts: Sequence[PairVerdict]) -> list[list[str]]:
+    """Return the apps, best first, in groups: an app joins the current group when it is tied with the
+    group's first app, else it starts the next group."""
+    tied = {frozenset((v.first, v.second)) for v in verdicts if v.tied}
+    groups: list[list[str]] = []
+    for app in order:
+        if groups and frozenset((groups[-1][0], app)) in tied:
+            groups[-1].append(app)
+        else:
+            groups.append([app])
+    return groups
+
+
+def order_text(groups: Sequence[Sequence[str]]) -> str:
+    """Return groups as text: "flask ≈ django > fastapi" (≈: tied at the run's noise, >: ahead)."""
+    return f" {AHEAD} ".join(f" {TIED} ".join(group) for group in groups)
