@@ -1,4 +1,5 @@
-"""Which apps are tied: the difference between two apps' figures, judged against the run's own noise. Pure.
+"""Which apps are tied: the difference between two apps' figures, judged against the run's own noise. Pure
+functions of trial values and of a run's rows.
 
 For one scenario, each app has a few valid trials. Two apps are compared by the ratio of their geometric means
 with a Welch t interval on the log values (the trials of one app are independent of the other's); the
@@ -19,7 +20,11 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+import pandas as pd
 from scipy import stats
+
+from bench.columns import APP, RPS, SCENARIO, SERVER, USERS
+from bench.report.aggregate import SCORE, STATUS, STATUS_ERROR, STATUS_GENERATOR_BOUND, STATUS_OK
 
 FALSE_CLAIM_RATE = 0.05  # of all the pairs of one comparison together
 TIED, AHEAD = "≈", ">"
@@ -160,3 +165,83 @@ def tie_groups(order: Sequence[str], verdicts: Sequence[PairVerdict]) -> list[li
 def order_text(groups: Sequence[Sequence[str]]) -> str:
     """Return groups as text: "flask ≈ django > fastapi" (≈: tied at the run's noise, >: ahead)."""
     return f" {AHEAD} ".join(f" {TIED} ".join(group) for group in groups)
+
+
+# ---- from a run's rows -------------------------------------------------------------------------------------
+
+NO_NOISE_ESTIMATE = "fewer than two valid trials"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the run can say about the apps of one scenario, or of the overall score."""
+
+    groups: list[list[str]]  # best first; apps within a group are tied
+    unjudged: dict[str, str]  # app -> why the run says nothing about it
+    verdicts: list[PairVerdict]
+
+    @property
+    def text(self) -> str:
+        """Return e.g. "flask ≈ django > fastapi", then the apps left out and why."""
+        parts = [order_text(self.groups)] if self.groups else []
+        parts += [f"{app}: {reason}" for app, reason in sorted(self.unjudged.items())]
+        return "; ".join(parts)
+
+    def tied_with(self, app: str) -> list[str]:
+        """Return the other apps of app's group."""
+        return next((sorted(set(group) - {app}) for group in self.groups if app in group), [])
+
+
+def valid_trials(
+    frame: pd.DataFrame, headline: pd.DataFrame, *, metric: str
+) -> dict[str, dict[str, list[float]]]:
+    """Return scenario -> app -> the metric's values in the valid trials of each headline cell."""
+    valid = frame[frame[STATUS] == STATUS_OK]
+    trials: dict[str, dict[str, list[float]]] = {}
+    for _, cell in headline.iterrows():
+        match = valid[
+            (valid[APP] == cell[APP])
+            & (valid[SERVER] == cell[SERVER])
+            & (valid[SCENARIO] == cell[SCENARIO])
+            & (valid[USERS] == cell[USERS])
+        ]
+        trials.setdefault(str(cell[SCENARIO]), {})[str(cell[APP])] = [float(v) for v in match[metric]]
+    return trials
+
+
+def _why_unjudged(headline: pd.DataFrame, scenario: str, app: str) -> str:
+    statuses = headline[(headline[SCENARIO] == scenario) & (headline[APP] == app)][STATUS].tolist()
+    if statuses and statuses[0] == STATUS_GENERATOR_BOUND:
+        return "the load generator was the limit (a lower bound, not ranked)"
+    if statuses and statuses[0] == STATUS_ERROR:
+        return "failed"
+    return NO_NOISE_ESTIMATE
+
+
+def scenario_standings(frame: pd.DataFrame, headline: pd.DataFrame, *, metric: str) -> dict[str, Standing]:
+    """Return each scenario's standing of the apps on a higher-is-better metric (e.g. requests/s)."""
+    standings = {}
+    for scenario, by_app in valid_trials(frame, headline, metric=metric).items():
+        verdicts, unjudged = compare_apps(by_app)
+        means = {app: sample.mean for app, values in by_app.items() if (sample := LogSample.of(values))}
+        order = sorted(means, key=lambda app: -means[app])
+        standings[scenario] = Standing(
+            groups=tie_groups(order, verdicts),
+            unjudged={app: _why_unjudged(headline, scenario, app) for app in unjudged},
+            verdicts=verdicts,
+        )
+    return standings
+
+
+def score_standing(frame: pd.DataFrame, headline: pd.DataFrame, ranking: pd.DataFrame) -> Standing:
+    """Return the standing of the apps on the overall throughput score, in the order of the ranking."""
+    verdicts = compare_scores(valid_trials(frame, headline, metric=RPS))
+    ranked = ranking.dropna(subset=[SCORE]).sort_values(SCORE, ascending=False)
+    order = [str(app) for app in ranked[APP]]
+    judged = {app for verdict in verdicts for app in (verdict.first, verdict.second)}
+    unjudged = {app: NO_NOISE_ESTIMATE for app in order if app not in judged} if len(order) > 1 else {}
+    return Standing(
+        groups=tie_groups([app for app in order if app in judged], verdicts),
+        unjudged=unjudged,
+        verdicts=verdicts,
+    )

@@ -90,3 +90,24 @@ def test_tie_groups_follow_the_groups_first_app() -> None:
     ]
     assert tie_groups(["a", "b", "c"], verdicts) == [["a", "b"], ["c"]]
     assert pair_confidence(3) == pytest.approx(1 - 0.05 / 3)
+
+
+def test_standings_of_a_synthetic_run_leave_out_generator_bound_and_failed_cells() -> None:
+    from bench.report import aggregate as a
+    from bench.report.ties import scenario_standings, score_standing
+    from tests.bench.synthetic_run import flag, synthetic_rows
+
+    rows = synthetic_rows()
+    rows = flag(rows, app="fastapi", scenario="plaintext", generator_bound=True, rps=12_500.0)
+    rows = flag(rows, app="flask", scenario="io", error="server died")
+    frame = a.frame_from_rows([row.__dict__ for row in rows])
+    cells = a.aggregate_cells(frame)
+    headline = a.headline_cells(cells, preferred_servers={})
+    standings = scenario_standings(frame, headline, metric="rps")
+    plaintext = standings["plaintext"]
+    assert "fastapi" in plaintext.unjudged and "lower bound" in plaintext.unjudged["fastapi"]
+    assert "fastapi" not in [app for group in plaintext.groups for app in group]
+    assert standings["io"].unjudged.get("flask") == "failed"
+    overall = score_standing(frame, headline, a.rank_by_throughput(headline))
+    assert sorted(app for group in overall.groups for app in group) == ["django", "fastapi", "flask"]
+    assert overall.text
