@@ -16,7 +16,8 @@ def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
         help="build the HTML report of a saved run",
         description=(
             "Turn a run's results.jsonl and metadata.json into index.html (one self-contained file), "
-            "comparison.md and summary.csv, written into the run's folder."
+            "comparison.md and summary.csv, written into the run's folder. The comparison table's Community "
+            "row shows the facts stored in the run's community.json; --refresh-community fetches them first."
         ),
     )
     parser.add_argument(
@@ -24,15 +25,33 @@ def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
         nargs="?",
         help="a run folder or a run id under reports/ (default: reports/latest, the newest run)",
     )
+    parser.add_argument(
+        "--refresh-community",
+        action="store_true",
+        help=(
+            "first fetch each framework's release facts from PyPI into the run's community.json (one request "
+            "per framework; a framework PyPI does not answer for stays 'not fetched')"
+        ),
+    )
     parser.set_defaults(handler=command_report)
 
 
 def command_report(args: argparse.Namespace) -> int:
     # Imported here: pandas and matplotlib take a second to load, and the other commands do not need them.
-    from bench.report.build import write_report
+    from bench.report.build import refresh_run_community, write_report
     from bench.results import find_run_dir
 
-    files = write_report(find_run_dir(args.run))
+    run_dir = find_run_dir(args.run)
+    if args.refresh_community:
+        community = refresh_run_community(run_dir)
+        fetched = sorted(name for name, entry in community.entries.items() if entry.facts is not None)
+        missing = sorted(name for name, entry in community.entries.items() if entry.facts is None)
+        # Not an error: the report is still built, and its Community row says which are not fetched.
+        console.print(
+            f"community: {community.path} has PyPI's facts for {', '.join(fetched) or 'no framework'}"
+            + (f"; not fetched: {', '.join(missing)}" if missing else "")
+        )
+    files = write_report(run_dir)
     console.print(
         f"report: [link=file://{files.html}]{files.html}[/]\n  also {files.markdown.name}, {files.csv.name}"
     )

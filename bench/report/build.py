@@ -1,7 +1,8 @@
 """The report of a saved run: reports/<run-id>/index.html (self-contained), comparison.md and summary.csv.
 
-Everything is rendered from the run's results.jsonl and metadata.json, never from memory, so `make report`
-rebuilds the same report from any saved run.
+Everything is rendered from the run's results.jsonl and metadata.json (and the community.json stored beside
+them, which only refresh_run_community fetches), never from memory, so `make report` rebuilds the same report
+from any saved run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from bench.errors import ConfigError
 from bench.report import aggregate as a
 from bench.report.app_facts import versions_in_metadata
 from bench.report.charts import history_chart, run_charts
+from bench.report.community import (
+    COMMUNITY_FILE,
+    CommunityEvidence,
+    FactsFetcher,
+    read_community,
+    refresh_community,
+)
 from bench.report.contract import CONTRACT_FILE, read_contract_evidence
 from bench.report.html import ReportContent, render_html
 from bench.report.rows import ordered_scenarios, scenario_rows
@@ -160,6 +168,8 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         rows_of=scenario_rows(),
         version_of=version_lookup(metadata),
         contract=contract,
+        community=read_community(run_dir / COMMUNITY_FILE),
+        run_id=run_dir.name,
     )
     charts = run_charts(cells)
     history = a.headline_history(saved_runs(reports_dir, up_to=run_dir), preferred_servers=preferred)
@@ -178,6 +188,16 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         charts=charts,
         notes=notes,
     )
+
+
+def refresh_run_community(
+    run_dir: Path, *, apps_dir: Path = APPS_DIR, fetch: FactsFetcher | None = None
+) -> CommunityEvidence:
+    """Return the community facts of the run's frameworks after fetching them from PyPI into the run's
+    community.json (a package PyPI did not answer for is stored as not fetched; nothing raises for that)."""
+    rows, _ = read_run(run_dir)
+    specs, _ = _load_apps(sorted({str(row.get(c.APP)) for row in rows if row.get(c.APP)}), apps_dir=apps_dir)
+    return refresh_community(run_dir / COMMUNITY_FILE, [spec.framework for spec in specs], fetch=fetch)
 
 
 def summary_frame(cells: pd.DataFrame) -> pd.DataFrame:

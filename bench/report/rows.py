@@ -18,6 +18,7 @@ class RowSpec:
 USE_CASE_ROW = "use_case"
 PERFORMANCE_ROW = "performance"
 DEPENDENCIES_ROW = "dependencies"
+COMMUNITY_ROW = "community"
 OTHER_ROW = "other"  # contract tests that belong to no row; they count in the use-case row's total
 
 TABLE_ROWS: tuple[RowSpec, ...] = (
@@ -32,6 +33,7 @@ TABLE_ROWS: tuple[RowSpec, ...] = (
     RowSpec("docs", "API documentation", "OpenAPI document and Swagger UI served offline"),
     RowSpec(PERFORMANCE_ROW, "Performance", "framework overhead, ranked by measured throughput"),
     RowSpec(DEPENDENCIES_ROW, "Dependencies", "distributions installed beyond the standard library"),
+    RowSpec(COMMUNITY_ROW, "Community", "the framework's releases on PyPI, the Python versions it declares"),
 )
 ROW_KEYS = tuple(row.key for row in TABLE_ROWS)
 

@@ -1,4 +1,5 @@
-"""The comparison table, built from evidence: app.toml, installed package metadata, contract results, a run.
+"""The comparison table, built from evidence: app.toml, installed package metadata, contract results, a run,
+and the frameworks' release facts fetched from PyPI into community.json.
 
 Each cell says how an app provides a feature (built in, or which packages at which versions), whether the
 contract tests of that feature passed, the measured figure of the scenarios that exercise it, and how many
@@ -31,8 +32,10 @@ from bench.report.aggregate import (
     median_of,
 )
 from bench.report.app_facts import RequiresLookup, dependency_closure, feature_lines, installed_requirements
+from bench.report.community import COMMUNITY_FILE, CommunityEvidence, PackageFacts, refresh_command
 from bench.report.contract import ContractEvidence
 from bench.report.rows import (
+    COMMUNITY_ROW,
     DEPENDENCIES_ROW,
     OTHER_ROW,
     PERFORMANCE_ROW,
@@ -140,8 +143,11 @@ def build_comparison_table(
     version_of: Callable[[str], str | None],
     contract: ContractEvidence | None,
     requires: RequiresLookup = installed_requirements,
+    community: CommunityEvidence | None = None,
+    run_id: str = "",
 ) -> ComparisonTable:
-    """Return the table: one column per app, the rows of TABLE_ROWS, every cell from evidence."""
+    """Return the table: one column per app, the rows of TABLE_ROWS, every cell from evidence (run_id names
+    the run in the command a "not fetched" Community cell suggests)."""
     table_rows: list[tuple[RowSpec, dict[str, TableCell]]] = []
     for row in TABLE_ROWS:
         cells: dict[str, TableCell] = {}
@@ -149,6 +155,8 @@ def build_comparison_table(
             figures = _figures(spec.name, row.key, headline=headline, rows_of=rows_of)
             if row.key == DEPENDENCIES_ROW:
                 cells[spec.name] = _dependencies_cell(spec, requires=requires)
+            elif row.key == COMMUNITY_ROW:
+                cells[spec.name] = _community_cell(spec, community=community, run_id=run_id)
             elif row.key == USE_CASE_ROW:
                 cells[spec.name] = _use_case_cell(
                     spec, figures=figures, version_of=version_of, contract=contract
@@ -178,6 +186,41 @@ def _dependencies_cell(spec: AppSpec, *, requires: RequiresLookup) -> TableCell:
             f"app: {', '.join(sorted(own))}",
             f"server: {', '.join(sorted(for_server)) or 'nothing more'}",
         ),
+    )
+
+
+NOT_FETCHED = "not fetched"
+
+
+def _python_text(facts: PackageFacts) -> str:
+    requires = f"requires_python {facts.requires_python}" if facts.requires_python else ""
+    if facts.python_versions:
+        declared = f"declares Python {', '.join(facts.python_versions)}"
+        return f"{declared}; {requires}" if requires else declared
+    return f"{requires} (no Python 3.x classifiers)" if requires else "declares no Python version"
+
+
+def _community_cell(spec: AppSpec, *, community: CommunityEvidence | None, run_id: str) -> TableCell:
+    command = f"fetch with `{refresh_command(run_id)}`"
+    if community is None:
+        return TableCell(NOT_FETCHED, notes=(f"no {COMMUNITY_FILE} beside the run: {command}",))
+    entry = community.entry(spec.framework)
+    if entry is None:
+        return TableCell(NOT_FETCHED, notes=(f"{spec.framework} is not in {community.path}: {command}",))
+    fetched = entry.fetched_at.date().isoformat()
+    if entry.facts is None:
+        note = f"PyPI did not answer on {fetched} ({entry.source}): {command}"
+        return TableCell(NOT_FETCHED, notes=(note,))
+    facts = entry.facts
+    count = facts.releases_last_12_months
+    return TableCell(
+        provided=f"latest release {spec.framework} {facts.latest_version} ({facts.latest_release})",
+        figures=(
+            f"first release on PyPI {facts.first_version} ({facts.first_release})",
+            f"{count} release{'' if count == 1 else 's'} in the 12 months to {facts.as_of}",
+            _python_text(facts),
+        ),
+        notes=(f"PyPI, fetched {fetched}: {entry.source}",),
     )
 
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,11 @@ import pytest
 
 from bench.cli import build_parser, main
 from bench.config import ROOT, discover_apps
+from bench.errors import EXIT_OK
 from bench.processes import free_port
+from bench.report import community
+from bench.report.community import PackageFacts
+from tests.bench.synthetic_run import synthetic_rows, write_run
 
 
 def test_run_options_reach_the_profile() -> None:
@@ -172,3 +177,54 @@ def test_errors_into_a_pipe_are_never_wrapped(tmp_path: Path) -> None:
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert str(missing) in line
     assert "(or `python -m bench run`)" in line
+
+
+def test_report_refresh_community_stores_what_pypi_answered_and_not_fetched_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = write_run(tmp_path / "reports" / "run", synthetic_rows(apps=("flask",), scenarios=("json",)))
+
+    def community_row() -> str:
+        return (run_dir / "comparison.md").read_text(encoding="utf-8").splitlines()[-1]
+
+    def offline(url: str, **options: Any) -> httpx.Response:
+        raise httpx.ConnectError("[Errno -3] Temporary failure in name resolution")
+
+    # The real fetch, without a network: a failed fetch is "not fetched" in the table, not an error.
+    monkeypatch.setattr(community.httpx, "get", offline)
+    assert main(["report", "--refresh-community", str(run_dir)]) == EXIT_OK
+    assert "not fetched: flask" in capsys.readouterr().err
+    stored = json.loads((run_dir / "community.json").read_text(encoding="utf-8"))
+    assert stored["packages"]["flask"]["facts"] is None
+    assert stored["packages"]["flask"]["source"] == "https://pypi.org/pypi/flask/json"
+    assert "not fetched<br>PyPI did not answer on " in community_row()
+
+    facts = PackageFacts(
+        name="Flask",
+        first_version="0.1",
+        first_release=date(2010, 4, 16),
+        latest_version="3.1.3",
+        latest_release=date(2026, 2, 19),
+        releases_last_12_months=1,
+        as_of=datetime.now(UTC).date(),
+        python_versions=(),
+        requires_python=">=3.9",
+    )
+    asked: list[str] = []
+
+    def answered(name: str) -> PackageFacts:
+        asked.append(name)
+        return facts
+
+    monkeypatch.setattr(community, "fetch_package_facts", answered)
+    assert main(["report", "--refresh-community", str(run_dir)]) == EXIT_OK
+    assert asked == ["flask"], "the framework of each app in the run, from its app.toml"
+    assert "requires_python >=3.9 (no Python 3.x classifiers)" in community_row()
+
+    # Without the flag the report reads community.json again and fetches nothing.
+    monkeypatch.setattr(community, "fetch_package_facts", lambda name: pytest.fail("fetched"))
+    (run_dir / "comparison.md").unlink()
+    assert main(["report", str(run_dir)]) == EXIT_OK
+    assert (
+        "latest release flask 3.1.3 (2026-02-19)<br>first release on PyPI 0.1 (2010-04-16)" in community_row()
+    )

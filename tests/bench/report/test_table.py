@@ -3,6 +3,7 @@ results present or absent)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,14 @@ import pytest
 from bench import columns as c
 from bench.config import load_app
 from bench.report import aggregate as a
+from bench.report.community import (
+    CommunityEntry,
+    CommunityEvidence,
+    PackageFacts,
+    pypi_json_url,
+    read_community,
+    write_community,
+)
 from bench.report.contract import merge_contract_file, read_contract_evidence
 from bench.report.rows import (
     DEFAULT_SCENARIO_ROWS,
@@ -64,7 +73,9 @@ def table_inputs(tmp_path: Path) -> tuple[list, pd.DataFrame, pd.DataFrame]:
 
 
 def build(
-    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame], contract_path: Path | None
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame],
+    contract_path: Path | None,
+    community: CommunityEvidence | None = None,
 ) -> ComparisonTable:
     specs, headline, ranking = table_inputs
     return build_comparison_table(
@@ -75,6 +86,8 @@ def build(
         version_of=lambda name: {"django": "5.2.0", "fastapi": "0.120.0", "flask": "3.1.0"}.get(name, "9.9"),
         contract=read_contract_evidence(contract_path) if contract_path else None,
         requires=lambda name: [],
+        community=community,
+        run_id="20250101-1200",
     )
 
 
@@ -163,3 +176,60 @@ def test_markdown_has_a_line_per_row(table_inputs: tuple[list, pd.DataFrame, pd.
     assert lines[0] == "| | django | fastapi | flask |"
     assert len(lines) == 2 + len(TABLE_ROWS)
     assert all(line.count(" | ") >= 3 for line in lines[2:])
+
+
+def test_community_row_without_community_json_says_not_fetched_and_how_to_fetch(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame],
+) -> None:
+    cells = row(build(table_inputs, None), "community")
+    for cell in cells.values():
+        assert cell.provided == "not fetched"
+        assert cell.figures == ()
+        assert cell.notes == (
+            "no community.json beside the run: "
+            "fetch with `python -m bench report --refresh-community 20250101-1200`",
+        )
+
+
+def test_community_row_quotes_the_stored_facts_with_their_fetch_date(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame], tmp_path: Path
+) -> None:
+    fetched_at = datetime(2025, 12, 1, 9, 30, tzinfo=UTC)
+    facts = PackageFacts(
+        name="Django",
+        first_version="1.2",
+        first_release=date(2010, 5, 17),
+        latest_version="5.2.9",
+        latest_release=date(2025, 11, 5),
+        releases_last_12_months=14,
+        as_of=fetched_at.date(),
+        python_versions=("3.10", "3.11", "3.12", "3.13"),
+        requires_python=">=3.10",
+    )
+    path = tmp_path / "community.json"
+    write_community(
+        path,
+        [
+            CommunityEntry("django", pypi_json_url("django"), fetched_at, facts),
+            CommunityEntry("fastapi", pypi_json_url("fastapi"), fetched_at, None),  # PyPI did not answer
+        ],
+    )  # and no entry for flask
+    table = build(table_inputs, None, read_community(path))
+    cells = row(table, "community")
+    assert cells["django"].provided == "latest release django 5.2.9 (2025-11-05)"
+    assert cells["django"].figures == (
+        "first release on PyPI 1.2 (2010-05-17)",
+        "14 releases in the 12 months to 2025-12-01",
+        "declares Python 3.10, 3.11, 3.12, 3.13; requires_python >=3.10",
+    )
+    assert cells["django"].notes == ("PyPI, fetched 2025-12-01: https://pypi.org/pypi/django/json",)
+    assert cells["fastapi"].provided == cells["flask"].provided == "not fetched"
+    assert cells["fastapi"].notes[0].startswith("PyPI did not answer on 2025-12-01 (https://pypi.org/pypi/")
+    assert cells["flask"].notes[0].startswith(f"flask is not in {path}: fetch with `python -m bench report")
+
+    markdown = render_markdown(table).splitlines()
+    assert markdown[-1].startswith("| **Community**<br>the framework's releases on PyPI")
+    assert (
+        "latest release django 5.2.9 (2025-11-05)<br>first release on PyPI 1.2 (2010-05-17)<br>"
+        in markdown[-1]
+    )
