@@ -33,6 +33,7 @@ from bench.report.contract import CONTRACT_FILE, read_contract_evidence
 from bench.report.html import ReportContent, render_html
 from bench.report.rows import ordered_scenarios, scenario_rows
 from bench.report.table import build_comparison_table, render_markdown
+from bench.report.ties import scenario_standings, score_standing
 from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows, read_run
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,8 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
     preferred = {spec.name: spec.default_server for spec in specs}
     headline = a.headline_cells(cells, preferred_servers=preferred)
     ranking = a.rank_by_throughput(headline)
+    overall = score_standing(frame, headline, ranking)
+    standings = scenario_standings(frame, headline, metric=c.RPS)
     contract = read_contract_evidence(run_dir / CONTRACT_FILE, reports_dir / CONTRACT_FILE)
     if contract is None:
         notes.append(
@@ -170,6 +173,7 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         contract=contract,
         community=read_community(run_dir / COMMUNITY_FILE),
         run_id=run_dir.name,
+        overall=overall,
     )
     charts = run_charts(cells)
     history = a.headline_history(saved_runs(reports_dir, up_to=run_dir), preferred_servers=preferred)
@@ -184,6 +188,8 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         cells=cells,
         warnings=warnings,
         ranking=ranking,
+        overall=overall,
+        standings=standings,
         table=table,
         charts=charts,
         notes=notes,

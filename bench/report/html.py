@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from bench.report.table import (
     format_ms,
     format_rate,
 )
+from bench.report.ties import Standing
 from bench.results import RESULTS_FILE
 
 PAGE_TITLE = "FastAPI, Flask and Django, measured"
@@ -72,6 +73,8 @@ class ReportContent:
     table: ComparisonTable
     charts: Sequence[Chart]
     notes: Sequence[str]
+    overall: Standing | None = None  # which apps the run's noise cannot tell apart on the overall score
+    standings: Mapping[str, Standing] = field(default_factory=dict)  # the same per scenario (throughput)
 
 
 # ---- what the templates receive: plain, formatted data --------------------------------------------------
@@ -83,6 +86,8 @@ class Summary:
     trials: str  # the distinct trial counts of the cells, e.g. "3" or "1, 3"
     ranking: list[tuple[int, str, str]]  # (rank, app, score as a percentage); empty when nothing is ranked
     scored_scenarios: str
+    overall: str  # e.g. "flask ≈ django > fastapi"; "" when the run cannot say
+    standings: list[tuple[str, str]]  # (scenario, its standing as text), in the report's scenario order
     warnings: int
     flagged: int
 
@@ -267,6 +272,12 @@ def _summary(content: ReportContent) -> Summary:
             (int(row[a.RANK]), str(row[c.APP]), f"{float(row[a.SCORE]):.0%}") for _, row in ranked.iterrows()
         ],
         scored_scenarios="" if ranked.empty else str(ranked.iloc[0][a.SCORED_SCENARIOS]),
+        overall=content.overall.text if content.overall is not None else "",
+        standings=[
+            (scenario, content.standings[scenario].text)
+            for scenario in ordered_scenarios(content.standings)
+            if content.standings[scenario].text
+        ],
         warnings=len(content.warnings),
         flagged=int((cells[a.STATUS] != a.STATUS_OK).sum()),
     )

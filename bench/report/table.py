@@ -44,6 +44,7 @@ from bench.report.rows import (
     RowSpec,
     ordered_scenarios,
 )
+from bench.report.ties import Standing
 
 # ---- the table ---------------------------------------------------------------------------------------------
 
@@ -123,15 +124,21 @@ def _provided(spec: AppSpec, row: str, version_of: Callable[[str], str | None]) 
     return ", ".join(f"{name} {version_of(name) or '(not installed)'}" for name in packages)
 
 
-def _rank_text(app: str, ranking: pd.DataFrame) -> str:
+def _rank_text(app: str, ranking: pd.DataFrame, overall: Standing | None) -> str:
     match = ranking[ranking[APP] == app]
     if match.empty or math.isnan(float(match.iloc[0][SCORE])):
         return "not ranked: no workload has a valid figure for every app"
     record = match.iloc[0]
-    return (
+    text = (
         f"rank {int(record[RANK])} of {len(ranking)}: {float(record[SCORE]):.0%} of the fastest "
         f"(geometric mean over {record[SCORED_SCENARIOS]})"
     )
+    if overall is None or not overall.judged(app):
+        return f"{text}; too few trials to tell whether the differences are real"
+    tied = overall.tied_with(app)
+    if tied:
+        return f"{text}; tied with {', '.join(tied)} at this run's noise"
+    return f"{text}; apart from every other app at this run's noise"
 
 
 def build_comparison_table(
@@ -145,9 +152,11 @@ def build_comparison_table(
     requires: RequiresLookup = installed_requirements,
     community: CommunityEvidence | None = None,
     run_id: str = "",
+    overall: Standing | None = None,
 ) -> ComparisonTable:
     """Return the table: one column per app, the rows of TABLE_ROWS, every cell from evidence (run_id names
-    the run in the command a "not fetched" Community cell suggests)."""
+    the run in the command a "not fetched" Community cell suggests; overall says which apps the run's noise
+    cannot tell apart on the score)."""
     table_rows: list[tuple[RowSpec, dict[str, TableCell]]] = []
     for row in TABLE_ROWS:
         cells: dict[str, TableCell] = {}
@@ -163,7 +172,7 @@ def build_comparison_table(
                 )
             else:
                 if row.key == PERFORMANCE_ROW:
-                    figures = (_rank_text(spec.name, ranking), *figures)
+                    figures = (_rank_text(spec.name, ranking, overall), *figures)
                 cells[spec.name] = _feature_cell(
                     spec, row.key, figures=figures, version_of=version_of, contract=contract
                 )

@@ -188,8 +188,15 @@ class Standing:
         return "; ".join(parts)
 
     def tied_with(self, app: str) -> list[str]:
-        """Return the other apps of app's group."""
-        return next((sorted(set(group) - {app}) for group in self.groups if app in group), [])
+        """Return the apps the run cannot tell apart from app (pair by pair)."""
+        return sorted(
+            (verdict.second if verdict.first == app else verdict.first)
+            for verdict in self.verdicts
+            if verdict.tied and app in (verdict.first, verdict.second)
+        )
+
+    def judged(self, app: str) -> bool:
+        return any(app in group for group in self.groups)
 
 
 def valid_trials(

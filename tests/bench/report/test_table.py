@@ -38,6 +38,7 @@ from bench.report.table import (
     describe_cell,
     render_markdown,
 )
+from bench.report.ties import PairVerdict, Standing
 from bench.results import rows_to_dicts
 from tests.bench.synthetic_run import flag, synthetic_rows, write_apps
 
@@ -233,3 +234,35 @@ def test_community_row_quotes_the_stored_facts_with_their_fetch_date(
         "latest release django 5.2.9 (2025-11-05)<br>first release on PyPI 1.2 (2010-05-17)<br>"
         in markdown[-1]
     )
+
+
+def test_the_performance_row_says_which_apps_are_tied(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame],
+) -> None:
+    specs, headline, ranking = table_inputs
+    overall = Standing(
+        groups=[["fastapi"], ["flask", "django"]],
+        unjudged={},
+        verdicts=[
+            PairVerdict("fastapi", "flask", 1.5, 1.3, 1.7),
+            PairVerdict("fastapi", "django", 1.6, 1.4, 1.8),
+            PairVerdict("flask", "django", 1.03, 0.97, 1.09),
+        ],
+    )
+
+    def rank_line(standing: Standing | None, app: str) -> str:
+        table = build_comparison_table(
+            apps=specs,
+            headline=headline,
+            ranking=ranking,
+            rows_of=dict(DEFAULT_SCENARIO_ROWS),
+            version_of=lambda name: None,
+            contract=None,
+            requires=lambda name: [],
+            overall=standing,
+        )
+        return row(table, "performance")[app].figures[0]
+
+    assert rank_line(overall, "flask").endswith("; tied with django at this run's noise")
+    assert rank_line(overall, "fastapi").endswith("; apart from every other app at this run's noise")
+    assert rank_line(None, "flask").endswith("; too few trials to tell whether the differences are real")
