@@ -23,6 +23,9 @@ USER_USERNAME = "user"
 DEFAULT_ADMIN_PASSWORD = "admin-password"
 DEFAULT_USER_PASSWORD = "user-password"
 
+# Rows of one page of the admin's Item list, in every app (the admin scenario checks it).
+ADMIN_PAGE_SIZE = 20
+
 ADDITIONAL_FORTUNE = "Additional fortune added at request time."
 
 FORTUNES: tuple[tuple[int, str], ...] = (

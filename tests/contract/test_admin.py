@@ -9,6 +9,8 @@ import pytest
 from html_forms import REDIRECT_STATUSES
 from targets import AppServer
 
+from apps.seed_data import ADMIN_PAGE_SIZE
+
 SEEDED_ITEM_NAME = re.compile(r"Item \d+")
 REFUSALS = (401, 403, 404)
 
@@ -24,6 +26,20 @@ def test_staff_opens_the_admin_and_its_item_list(app_server: AppServer, admin_br
     listing = admin_browser.get(app_server.spec.admin_list_url, follow_redirects=True)
     assert listing.status_code == 200, listing.text[:1000]
     assert SEEDED_ITEM_NAME.search(listing.text), listing.text[:2000]
+
+
+ITEM_CELL = re.compile(r">\s*Item (\d+)\s*<")  # a seeded item's name in a cell of the list
+
+
+def test_the_item_list_is_one_page_of_the_same_size_in_every_app(
+    app_server: AppServer, admin_browser: httpx.Client
+) -> None:
+    listing = admin_browser.get(app_server.spec.admin_list_url, follow_redirects=True)
+    assert listing.status_code == 200, listing.text[:1000]
+    shown = sorted({int(item_id) for item_id in ITEM_CELL.findall(listing.text)})
+    # Ordered by id, ADMIN_PAGE_SIZE rows: the first page holds the first seeded items.
+    assert shown == list(range(1, ADMIN_PAGE_SIZE + 1)), shown
+    assert "1000" in listing.text or "1,000" in listing.text, "the page shows the full count of items"
 
 
 def assert_refused(response: httpx.Response) -> None:

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from apps import seed_data
 from apps.django_app.catalog.models import Item
 
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
+    # The same page as the other apps' admins: these columns, 20 rows a page, a search over name and
+    # description, one filter (by owner) and a full count; Django's default of 100 rows and a date
+    # hierarchy would make its page do five times the work.
     list_display = ["id", "name", "price", "quantity", "owner", "created_at"]
+    list_per_page = seed_data.ADMIN_PAGE_SIZE
     list_select_related = ["owner"]
     search_fields = ["name", "description"]
-    list_filter = ["owner", "created_at"]
-    date_hierarchy = "created_at"
+    list_filter = ["owner"]
     raw_id_fields = ["owner"]
     readonly_fields = ["created_at"]
