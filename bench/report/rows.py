@@ -48,6 +48,7 @@ DEFAULT_SCENARIO_ROWS: Mapping[str, str] = {
     "api": "validation",
     "forms": "forms",
     "auth": "authentication",
+    "me": "authentication",
     "admin": "admin",
     "docs": "docs",
     "io": "async",

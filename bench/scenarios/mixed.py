@@ -14,7 +14,6 @@ from locust import FastHttpUser, constant
 
 from apps.seed_data import USER_USERNAME
 from bench.scenarios.api import ApiUser
-from bench.scenarios.auth import AuthUser
 from bench.scenarios.common import shared_session, shared_token
 from bench.scenarios.db import DbUser
 from bench.scenarios.docs import DocsUser
@@ -22,6 +21,7 @@ from bench.scenarios.forms import FormsUser
 from bench.scenarios.fortunes import FortunesUser
 from bench.scenarios.io_wait import IoUser
 from bench.scenarios.json_serialization import JsonUser
+from bench.scenarios.me import MeUser
 from bench.scenarios.plaintext import PlaintextUser
 from bench.scenarios.queries import QueriesUser
 from bench.scenarios.updates import UpdatesUser
@@ -43,7 +43,7 @@ MIX: tuple[tuple[Callable[[Any], None], int], ...] = (
     (ApiUser.create_invalid_item, 2),
     (ApiUser.update_own_item, 2),
     (ApiUser.delete_own_item, 2),
-    (AuthUser.read_me, 6),
+    (MeUser.read_me, 6),
     (FormsUser.list_items, 8),
     (FormsUser.read_item, 8),
     (FormsUser.create_item, 2),

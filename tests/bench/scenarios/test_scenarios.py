@@ -19,7 +19,7 @@ from bench.scenarios.common import WriteLog, html_body, json_body
 
 TABLE_ROW_KEYS = {row.key for row in TABLE_ROWS}  # the comparison table's rows
 ISSUE_SCENARIOS = {"plaintext", "json", "db", "queries", "updates", "fortunes", "api", "forms", "auth"}
-ISSUE_SCENARIOS |= {"admin", "docs", "io", "mixed"}
+ISSUE_SCENARIOS |= {"admin", "docs", "io", "mixed", "me"}
 SCENARIO_MIN_REQUESTS = 10
 
 
