@@ -31,7 +31,7 @@ from bench.report.community import (
 )
 from bench.report.contract import CONTRACT_FILE, read_contract_evidence
 from bench.report.html import ReportContent, render_html
-from bench.report.rows import ordered_scenarios, scenario_rows
+from bench.report.rows import ordered_scenarios, scenario_rows, unscored_scenarios
 from bench.report.table import build_comparison_table, render_markdown
 from bench.report.ties import scenario_standings, score_standing
 from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows, read_run
@@ -155,8 +155,10 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
     specs, notes = _load_apps(sorted(set(frame[c.APP])), apps_dir=apps_dir)
     preferred = {spec.name: spec.default_server for spec in specs}
     headline = a.headline_cells(cells, preferred_servers=preferred)
-    ranking = a.rank_by_throughput(headline)
-    overall = score_standing(frame, headline, ranking)
+    # io and docs measure concurrency and document size more than the framework: not in the score.
+    scored = headline[~headline[c.SCENARIO].isin(unscored_scenarios())]
+    ranking = a.rank_by_throughput(scored)
+    overall = score_standing(frame, scored, ranking)
     standings = scenario_standings(frame, headline, metric=c.RPS)
     contract = read_contract_evidence(run_dir / CONTRACT_FILE, reports_dir / CONTRACT_FILE)
     if contract is None:
@@ -190,6 +192,7 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         ranking=ranking,
         overall=overall,
         standings=standings,
+        unscored=ordered_scenarios(set(cells[c.SCENARIO]) & unscored_scenarios()),
         table=table,
         charts=charts,
         notes=notes,

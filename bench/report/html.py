@@ -75,6 +75,7 @@ class ReportContent:
     notes: Sequence[str]
     overall: Standing | None = None  # which apps the run's noise cannot tell apart on the overall score
     standings: Mapping[str, Standing] = field(default_factory=dict)  # the same per scenario (throughput)
+    unscored: Sequence[str] = ()  # scenarios of the run left out of the overall score
 
 
 # ---- what the templates receive: plain, formatted data --------------------------------------------------
@@ -88,6 +89,7 @@ class Summary:
     scored_scenarios: str
     overall: str  # e.g. "flask ≈ django > fastapi"; "" when the run cannot say
     standings: list[tuple[str, str]]  # (scenario, its standing as text), in the report's scenario order
+    unscored: str  # the run's scenarios left out of the score, e.g. "io, docs"
     warnings: int
     flagged: int
 
@@ -273,6 +275,7 @@ def _summary(content: ReportContent) -> Summary:
         ],
         scored_scenarios="" if ranked.empty else str(ranked.iloc[0][a.SCORED_SCENARIOS]),
         overall=content.overall.text if content.overall is not None else "",
+        unscored=", ".join(content.unscored),
         standings=[
             (scenario, content.standings[scenario].text)
             for scenario in ordered_scenarios(content.standings)

@@ -82,3 +82,17 @@ def scenario_rows() -> dict[str, str]:
         return rows
     rows.update({name: normalize_row_key(info.table_row) for name, info in declared.items()})
     return rows
+
+
+# Used for scenarios of older runs that bench/scenarios/ does not declare (any more).
+DEFAULT_UNSCORED: frozenset[str] = frozenset({"io", "docs"})
+
+
+def unscored_scenarios() -> frozenset[str]:
+    """Return the scenarios left out of the overall score (their files say IN_SCORE = False, and why)."""
+    try:
+        declared = discover_scenarios()
+    except (OSError, SyntaxError, ValueError):
+        return DEFAULT_UNSCORED
+    unscored = {name for name, info in declared.items() if not info.in_score}
+    return frozenset(unscored | (DEFAULT_UNSCORED - set(declared)))

@@ -32,6 +32,7 @@ class ScenarioInfo:
     table_row: str
     writes: bool
     description: str
+    in_score: bool = True  # counted in the report's overall throughput score
 
 
 def _module_constants(tree: ast.Module) -> dict[str, object]:
@@ -63,6 +64,7 @@ def read_scenario(path: Path) -> ScenarioInfo:
         table_row=str(constants["TABLE_ROW"]),
         writes=bool(constants.get("WRITES", False)),
         description=docstring.splitlines()[0] if docstring else "",
+        in_score=bool(constants.get("IN_SCORE", True)),
     )
 
 

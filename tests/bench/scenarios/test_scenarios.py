@@ -148,3 +148,10 @@ def test_every_scenario_runs_against_the_app_without_failures(app: str, tmp_path
         assert row["requests"] >= SCENARIO_MIN_REQUESTS
         if discover_scenarios()[row["scenario"]].writes:
             assert row["data_check"] == "ok", row["scenario"]
+
+
+def test_io_and_docs_stay_out_of_the_overall_score() -> None:
+    from bench.report.rows import unscored_scenarios
+
+    assert {name for name, info in discover_scenarios().items() if not info.in_score} == {"io", "docs"}
+    assert unscored_scenarios() == {"io", "docs"}
