@@ -63,6 +63,11 @@ class ResultRow:
     server_cpus_busy: float | None = None  # how busy the server's CPUs were with anything (database included)
     load_cpus_busy: float | None = None
     generator_cpu_s: float = 0.0
+    # How the cell's server started (shared by the cells that reused it): seconds to the first 200, that
+    # first request's latency, and the tree's PSS before any load.
+    startup_s: float | None = None
+    first_request_ms: float | None = None
+    rest_pss_mb: float | None = None
 
     @property
     def valid(self) -> bool:

@@ -23,11 +23,13 @@ from bench.columns import (
     ERROR,
     FAILURES,
     FAILURES_BY_KIND,
+    FIRST_REQUEST_MS,
     GENERATOR_BOUND,
     GENERATOR_CPU_UTIL,
     LATENCY_P50,
     LATENCY_P99,
     REQUESTS,
+    REST_PSS,
     RPS,
     SCENARIO,
     SERVER,
@@ -35,6 +37,7 @@ from bench.columns import (
     SERVER_PSS,
     SERVER_RSS,
     STARTED_AT,
+    STARTUP_S,
     TRIAL,
     USERS,
     VARIANT,
@@ -101,7 +104,8 @@ def frame_from_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         frame[name] = frame[name].fillna("").astype(str)
     for name in (USERS, TRIAL, REQUESTS, FAILURES, WORKERS):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0).astype(int)
-    for name in (RPS, LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, SERVER_RSS, SERVER_PSS, SERVER_CPU_UTIL):
+    numeric = (RPS, LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, SERVER_RSS, SERVER_PSS, SERVER_CPU_UTIL)
+    for name in (*numeric, STARTUP_S, FIRST_REQUEST_MS, REST_PSS):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     frame[GENERATOR_BOUND] = frame[GENERATOR_BOUND].fillna(False).astype(bool)
     frame[STATUS] = [
@@ -340,6 +344,36 @@ def headline_cells(cells: pd.DataFrame, *, preferred_servers: Mapping[str, str])
         on_server = group[group[SERVER] == server]
         chosen.append(on_server[USERS].astype(int).idxmax())
     return cells.loc[chosen].reset_index(drop=True)
+
+
+REST_MEMORY_PER_WORKER = "rest_memory_per_worker_mb"
+LOAD_MEMORY_PER_WORKER = "load_memory_per_worker_mb"
+STARTUP_COLUMNS = (APP, SERVER, STARTUP_S, FIRST_REQUEST_MS, REST_MEMORY_PER_WORKER, LOAD_MEMORY_PER_WORKER)
+
+
+def startup_and_memory(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return per app and server: the median over its server starts of the seconds to the first 200 and of
+    that first request's latency, the memory per worker at rest (after start, before load) and under load
+    (the median over its valid cells)."""
+    records: list[dict[str, Any]] = []
+    for (app, server), rows in frame.groupby([APP, SERVER], sort=True):
+        # Cells that reused a server repeat its start: each start counts once.
+        starts = rows.dropna(subset=[STARTUP_S]).drop_duplicates(subset=[STARTUP_S, FIRST_REQUEST_MS])
+        workers = starts[WORKERS].where(starts[WORKERS] > 0)
+        under_load = rows[rows[STATUS] != STATUS_ERROR][MEMORY_PER_WORKER].dropna()
+        records.append(
+            {
+                APP: app,
+                SERVER: server,
+                STARTUP_S: float(starts[STARTUP_S].median()) if len(starts) else math.nan,
+                FIRST_REQUEST_MS: float(starts[FIRST_REQUEST_MS].median()) if len(starts) else math.nan,
+                REST_MEMORY_PER_WORKER: (
+                    float((starts[REST_PSS] / workers).median()) if len(starts) else math.nan
+                ),
+                LOAD_MEMORY_PER_WORKER: float(under_load.median()) if len(under_load) else math.nan,
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=list(STARTUP_COLUMNS))
 
 
 RANK = "rank"

@@ -143,6 +143,9 @@ class Page:
     charts: list[Chart]  # each with its svg as Markup
     cell_lines: list[CellLine]
     results_file: str
+    startup: list[
+        tuple[str, str, str, str, str, str]
+    ]  # app, server, s to first 200, ms, MB at rest, under load
 
 
 def _number(value: float, formatter: Callable[[float], str] = format_rate) -> str:
@@ -307,6 +310,22 @@ def _comparison_rows(table: ComparisonTable) -> list[ComparisonRow]:
     ]
 
 
+def _startup_lines(frame: pd.DataFrame) -> list[tuple[str, str, str, str, str, str]]:
+    """Return the "Startup and memory" table: one line per app and server, numbers formatted."""
+    megabytes: Callable[[float], str] = lambda value: f"{value:.0f}"  # noqa: E731
+    return [
+        (
+            str(record[c.APP]),
+            str(record[c.SERVER]),
+            _number(record[c.STARTUP_S], lambda value: f"{value:.2f}"),
+            _number(record[c.FIRST_REQUEST_MS], format_ms),
+            _number(record[a.REST_MEMORY_PER_WORKER], megabytes),
+            _number(record[a.LOAD_MEMORY_PER_WORKER], megabytes),
+        )
+        for record in a.startup_and_memory(frame).to_dict(orient="records")
+    ]
+
+
 def _cell_lines(cells: pd.DataFrame) -> list[CellLine]:
     """Return one line per cell, in scenario order, then by users, app and server."""
     order = {name: index for index, name in enumerate(ordered_scenarios(cells[c.SCENARIO]))}
@@ -374,6 +393,7 @@ def page_of(content: ReportContent) -> Page:
         charts=[replace(chart, svg=Markup(chart.svg)) for chart in content.charts],
         cell_lines=_cell_lines(content.cells),
         results_file=RESULTS_FILE,
+        startup=_startup_lines(content.frame),
     )
 
 

@@ -202,6 +202,10 @@ class CellRunner:
                 row.log_tail = exc.log_tail
                 return row
             server_pid, host = running.pid, running.base_url
+            if running.startup is not None:
+                row.startup_s = running.startup.ready_s
+                row.first_request_ms = running.startup.first_request_ms
+                row.rest_pss_mb = running.startup.rest_pss_mb
         assert host is not None
         spec = LoadSpec(
             scenario=cell.scenario,

@@ -19,10 +19,12 @@ import httpx
 from bench.config import DEFAULT_HOST, HEALTH_PATH, ROOT, AppSpec, credentials_from_env
 from bench.errors import ServerError
 from bench.processes import die_with_parent, free_port, port_in_use, python_path, stop_process_group
+from bench.run.usage import tree_pss_mb
 
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 60.0
+READY_POLL_S = 0.02
 LOG_TAIL_CHARS = 4000
 
 
@@ -36,6 +38,7 @@ class RunningServer:
     process: subprocess.Popen[bytes]
     log_path: Path
     env: dict[str, str]
+    startup: Startup | None = None
 
     @property
     def pid(self) -> int:
@@ -114,11 +117,24 @@ def run_setup(
         raise ServerError(f"{app.name}: setup failed with exit code {result.returncode}", log_tail=output)
 
 
+@dataclass(frozen=True)
+class Startup:
+    """How a server started: seconds from its process start to the first 200 of GET /health, that first
+    answer's latency (the first request any worker served: imports and caches are cold), and the memory of
+    its process tree right then, before any load."""
+
+    ready_s: float
+    first_request_ms: float
+    rest_pss_mb: float | None
+
+
 def wait_until_ready(
     base_url: str, *, process: subprocess.Popen[bytes], log_path: Path, timeout_s: float
-) -> None:
-    """Return once GET /health answers 200; raise ServerError if the process dies or time runs out."""
-    deadline = time.monotonic() + timeout_s
+) -> Startup:
+    """Return once GET /health answers 200, with how long it took; raise ServerError if the process dies or
+    time runs out."""
+    started = time.monotonic()
+    deadline = started + timeout_s
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -126,10 +142,17 @@ def wait_until_ready(
                     f"server exited with code {process.returncode} before it was ready",
                     log_tail=read_log_tail(log_path),
                 )
+            sent = time.monotonic()
             with contextlib.suppress(httpx.HTTPError):
                 if client.get(base_url + HEALTH_PATH).status_code == 200:
-                    return
-            time.sleep(0.1)
+                    answered = time.monotonic()
+                    return Startup(
+                        ready_s=answered - started,
+                        first_request_ms=(answered - sent) * 1000,
+                        rest_pss_mb=tree_pss_mb(process.pid),
+                    )
+            # Short: the time to the first 200 is a figure of the report, measured to this step.
+            time.sleep(READY_POLL_S)
     raise ServerError(
         f"server not ready after {timeout_s:.0f} s ({base_url}{HEALTH_PATH})",
         log_tail=read_log_tail(log_path),
@@ -187,7 +210,7 @@ def start_server(
         )
     base_url = f"http://{host}:{port}"
     try:
-        wait_until_ready(base_url, process=process, log_path=log_path, timeout_s=ready_timeout_s)
+        startup = wait_until_ready(base_url, process=process, log_path=log_path, timeout_s=ready_timeout_s)
         yield RunningServer(
             app=app.name,
             server=variant.name,
@@ -197,6 +220,7 @@ def start_server(
             process=process,
             log_path=log_path,
             env=dict(env),
+            startup=startup,
         )
     finally:
         stop_process_group(process)

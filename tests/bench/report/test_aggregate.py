@@ -184,3 +184,20 @@ def test_cells_mixing_databases_or_variants_are_flagged() -> None:
     frame, cells = cells_of(rows)
     mixed = [w.message for w in a.collect_warnings(frame, cells) if w.kind == "mixed"]
     assert len(mixed) == 2 and "postgres,sqlite" in mixed[0] and "A/B" in mixed[1]
+
+
+def test_startup_and_memory_count_each_server_start_once() -> None:
+    from dataclasses import replace
+
+    rows = synthetic_rows(apps=("flask",), scenarios=("json", "db"))
+    # Three cells on one server start (1.0 s, 20 ms, 60 MB), one on a second start (3.0 s, 40 ms, 80 MB).
+    starts = [(1.0, 20.0, 60.0)] * (len(rows) - 1) + [(3.0, 40.0, 80.0)]
+    rows = [
+        replace(row, startup_s=s, first_request_ms=ms, rest_pss_mb=mb, workers=2)
+        for row, (s, ms, mb) in zip(rows, starts, strict=True)
+    ]
+    table = a.startup_and_memory(a.frame_from_rows([row.__dict__ for row in rows]))
+    (record,) = table.to_dict(orient="records")
+    assert record["startup_s"] == pytest.approx(2.0)  # the median of the two starts, not of the cells
+    assert record["first_request_ms"] == pytest.approx(30.0)
+    assert record[a.REST_MEMORY_PER_WORKER] == pytest.approx(35.0)  # (60 + 80) / 2 MB over 2 workers

@@ -54,6 +54,7 @@ def test_report_files_of_a_run_with_flagged_and_missing_cells(tmp_path: Path, ap
     assert "Compare apps within one run." in text, "the reader is told runs at different times drift"
     summary = text[text.index("In short") : text.index("</section>", text.index("In short"))]
     assert "What this run can tell apart:" in summary
+    assert "Startup and memory" in text and "s to first 200" in text
     assert "Not in the score: io" in summary, "io measures concurrency, not the cost per request"
     assert "plaintext</strong>: " in summary and "fastapi: the load generator was the limit" in summary
     assert "io</strong>: " in summary and "flask: failed" in summary

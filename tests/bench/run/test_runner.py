@@ -146,6 +146,7 @@ def test_a_short_real_run(apps_dir: Path, tmp_path: Path) -> None:
         assert row["server_cpu_s"] > 0 and row["cpu_ms_per_request"] > 0
         assert row["server_rss_mb"] > 0
         assert row["generator_cpu_util"] > 0
+        assert row["startup_s"] > 0 and row["first_request_ms"] > 0, "how its server started"
     assert {row["data_check"] for row in rows if row["scenario"] == "updates"} == {
         "ok; no Item table found by its columns"
     }
