@@ -2,7 +2,8 @@
 
 Every chart takes the aggregated cells of bench.report.aggregate and returns None when the run has nothing
 to show for it (a single user count, no earlier run, ...): the report leaves it out rather than draw an empty
-box.
+box. Bars always start at zero on a linear axis, so their lengths compare as the numbers do; when one scale
+cannot show every scenario's bars readably, each scenario gets its own panel (small multiples).
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ matplotlib.use("Agg")  # no display on a benchmark machine; the SVG backend rend
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from bench.columns import APP, CPU_MS_PER_REQUEST, LATENCY_P50, LATENCY_P99, RPS, SCENARIO, SERVER, USERS
 from bench.report.aggregate import (
@@ -36,12 +40,25 @@ from bench.report.aggregate import (
     median_of,
 )
 from bench.report.rows import ordered_scenarios
+from bench.results import CELL_KEYS
 
 APP_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 SERVER_SHADES = (1.0, 0.55, 0.3)  # a second or third server variant of one app: same colour, lighter
 FIGURE_WIDTH_IN = 11.0
 BAR_HEIGHT_IN = 4.2
+PANEL_HEIGHT_IN = 2.6
 SERIES = "series"
+# Below a tenth of the axis a bar's length can no longer be read or compared with its neighbours': past this
+# ratio between a chart's largest and smallest value, each scenario gets its own scale.
+SHARED_SCALE_SPAN = 10.0
+BOUND_HATCH = "///"
+# The metrics measured on the server's side, which stay valid when the load generator was the limit.
+SERVER_METRICS: tuple[str, ...] = (LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, MEMORY_PER_WORKER)
+# What a panel drew besides plain bars: the legend and captions explain only what is there.
+LOWER_BOUND, BOUND, FAILED, UNMEASURED = "lower bound", "bound", "failed", "unmeasured"
+SHOWN = "shown "  # + metric: the value a cell's bar shows (see _shown)
+Colors = dict[str, tuple[float, float, float, float]]
+PLAIN_NUMBERS = FuncFormatter(lambda value, _: f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}")
 
 
 @dataclass(frozen=True)
@@ -80,9 +97,9 @@ def series_labels(cells: pd.DataFrame) -> pd.Series:
     return pd.Series(labels, index=cells.index)
 
 
-def _colors(cells: pd.DataFrame) -> dict[str, tuple[float, float, float, float]]:
+def _colors(cells: pd.DataFrame) -> Colors:
     apps = sorted(set(cells[APP]))
-    colors: dict[str, tuple[float, float, float, float]] = {}
+    colors: Colors = {}
     for app in apps:
         base = matplotlib.colors.to_rgb(APP_COLORS[apps.index(app) % len(APP_COLORS)])
         servers = sorted(set(cells.loc[cells[APP] == app, SERVER]))
@@ -94,6 +111,26 @@ def _colors(cells: pd.DataFrame) -> dict[str, tuple[float, float, float, float]]
     return colors
 
 
+def bound_median_of(metric: str) -> str:
+    """Return the column of metric's median over a cell's generator-bound trials (see with_bound_medians)."""
+    return f"{metric}_generator_bound_median"
+
+
+def with_bound_medians(cells: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """Return cells plus, per server-side metric, the median over each cell's generator-bound trials.
+
+    The aggregate leaves those trials out of every median, rightly for throughput (a lower bound only), but
+    the server's CPU per request, latency and memory were measured all the same: for a cell where the load
+    generator was the limit they are the only fair comparison, so the charts show them, marked.
+    """
+    if cells.empty or trials.empty:
+        return cells
+    bound = trials[trials[STATUS] == STATUS_GENERATOR_BOUND]
+    medians = bound.groupby(list(CELL_KEYS))[list(SERVER_METRICS)].median()
+    medians.columns = pd.Index([bound_median_of(metric) for metric in SERVER_METRICS])
+    return cells.merge(medians.reset_index(), on=list(CELL_KEYS), how="left")
+
+
 def at_largest_users(cells: pd.DataFrame) -> pd.DataFrame:
     """Return, per scenario, the cells at the largest user count that ran for it."""
     largest = cells.groupby(SCENARIO)[USERS].transform("max")
@@ -102,163 +139,232 @@ def at_largest_users(cells: pd.DataFrame) -> pd.DataFrame:
     return chosen
 
 
-def _grouped_bars(
-    axes: Axes,
-    cells: pd.DataFrame,
-    metric: str,
-    *,
-    colors: dict[str, tuple[float, float, float, float]],
-    with_ci: bool,
-    show_flags: bool,
-) -> None:
-    scenarios = ordered_scenarios(cells[SCENARIO])
-    series = sorted(set(cells[SERIES]))
-    width = 0.8 / max(len(series), 1)
-    positions = np.arange(len(scenarios))
-    for index, label in enumerate(series):
-        mine = cells[cells[SERIES] == label].set_index(SCENARIO)
-        offsets = positions - 0.4 + width * (index + 0.5)
-        values = [float(mine.at[s, median_of(metric)]) if s in mine.index else math.nan for s in scenarios]
-        error = None
-        if with_ci:
-            low = [float(mine.at[s, ci_low_of(metric)]) if s in mine.index else math.nan for s in scenarios]
-            high = [float(mine.at[s, ci_high_of(metric)]) if s in mine.index else math.nan for s in scenarios]
-            error = np.nan_to_num(np.array([np.subtract(values, low), np.subtract(high, values)]), nan=0.0)
-        axes.bar(offsets, values, width, yerr=error, capsize=2, color=colors[label], label=label)
-        if not show_flags:
-            continue
-        for offset, scenario in zip(offsets, scenarios, strict=True):
-            if scenario not in mine.index:
-                continue
-            status = mine.at[scenario, STATUS]
-            if status == STATUS_GENERATOR_BOUND:
-                bound = float(mine.at[scenario, BOUND_RPS])
-                axes.bar(offset, bound, width, color="none", edgecolor=colors[label], hatch="///")
-            elif status == STATUS_ERROR:
-                axes.annotate(
-                    "x",
-                    (offset, 0.02),
-                    xycoords=("data", "axes fraction"),
-                    ha="center",
-                    color="red",
-                    weight="bold",
-                )
-    axes.set_xticks(positions, scenarios, rotation=30, ha="right")
-    axes.grid(axis="y", which="both", alpha=0.3)
+def _shown(chosen: pd.DataFrame, metric: str) -> pd.Series:
+    """Return the value each cell's bar of metric shows: its median, else what its bound trials measured."""
+    # A generator-bound cell has no valid trial, hence no median; a failed cell has neither value.
+    column = BOUND_RPS if metric == RPS else bound_median_of(metric)
+    bound = chosen[column] if column in chosen else pd.Series(math.nan, index=chosen.index)
+    return chosen[median_of(metric)].fillna(bound)
+
+
+def _draw_bar(
+    axes: Axes, x: float, width: float, cell: pd.Series, metric: str, color: object, ci: bool
+) -> str:
+    """Draw one cell's bar, or its mark where it has none; return the mark ("" for a plain bar)."""
+    status, value = cell[STATUS], float(cell[SHOWN + metric])
+    if status == STATUS_ERROR or not math.isfinite(value):  # no bar: say why, rather than leave a silent gap
+        text, tint, mark = ("x", "red", FAILED) if status == STATUS_ERROR else ("?", "grey", UNMEASURED)
+        axes.annotate(
+            text, (x, 0.02), xycoords=("data", "axes fraction"), ha="center", weight="bold", color=tint
+        )
+        return mark
+    if status == STATUS_GENERATOR_BOUND and metric == RPS:  # an outline: the app can do at least that much
+        axes.bar(x, value, width, color="none", edgecolor=color, hatch=BOUND_HATCH)
+        return LOWER_BOUND
+    if status == STATUS_GENERATOR_BOUND:  # measured on the server, filled, but marked
+        axes.bar(x, value, width, color=color, edgecolor="white", hatch=BOUND_HATCH)
+        return BOUND
+    error = None
+    if ci:
+        low, high = float(cell[ci_low_of(metric)]), float(cell[ci_high_of(metric)])
+        error = np.nan_to_num(np.array([[value - low], [high - value]]), nan=0.0)
+    axes.bar(x, value, width, yerr=error, capsize=2, color=color)
+    return ""
+
+
+# One group of bars on a panel's x axis: its tick label, and the scenario and metric each app's bar shows.
+Group = tuple[str, str, str]
+
+
+def _bar_panel(
+    axes: Axes, chosen: pd.DataFrame, groups: Sequence[Group], colors: Colors, ci: bool
+) -> set[str]:
+    """Draw one bar per app and group, from zero on a linear axis; return the marks drawn."""
+    width = 0.8 / max(len(colors), 1)
+    marks: set[str] = set()
+    by_cell = {(str(cell[SERIES]), str(cell[SCENARIO])): cell for _, cell in chosen.iterrows()}
+    for index, label in enumerate(sorted(colors)):
+        for position, (_, scenario, metric) in enumerate(groups):
+            if (cell := by_cell.get((label, scenario))) is not None:
+                x = position - 0.4 + width * (index + 0.5)
+                marks.add(_draw_bar(axes, x, width, cell, metric, colors[label], ci))
+    ticks = [tick for tick, _, _ in groups]
+    rotate = len(groups) > 3
+    if any(ticks):
+        axes.set_xticks(
+            range(len(groups)), ticks, rotation=30 if rotate else 0, ha="right" if rotate else "center"
+        )
+    else:
+        axes.set_xticks([])
+    axes.set_xlim(-0.5, len(groups) - 0.5)  # every app's slot, so a failed cell's x sits where its bar would
+    axes.set_yscale("linear")
+    axes.set_ylim(bottom=0)  # after drawing: the top stays autoscaled, the bottom is zero whatever is drawn
+    axes.yaxis.set_major_formatter(PLAIN_NUMBERS)
+    axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
+    return marks - {""}
 
 
-def _plain_log_scale(axes: Axes) -> None:
-    """Use a log scale labelled 1, 2, 5, 10, 20, ... in plain numbers: readers need not decode 10^3."""
-    axes.set_yscale("log")
-    axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axes.yaxis.set_major_formatter(
-        FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:g}")
-    )
-    axes.yaxis.set_minor_formatter(NullFormatter())
-
-
-def _bar_figure(*, panels: int = 1) -> tuple[Figure, list[Axes]]:
-    figure = Figure(figsize=(FIGURE_WIDTH_IN, BAR_HEIGHT_IN), layout="constrained")
-    axes = figure.subplots(1, panels, squeeze=False)[0]
-    return figure, list(axes)
-
-
-def _legend(figure: Figure, axes: Axes) -> None:
-    handles, labels = axes.get_legend_handles_labels()
-    if handles:
-        figure.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 6), frameon=False)
-
-
-def throughput_chart(cells: pd.DataFrame) -> Chart | None:
-    """Return requests per second per scenario, one bar per app, with 95% confidence intervals."""
-    chosen = at_largest_users(cells)
-    if chosen[median_of(RPS)].isna().all() and chosen[BOUND_RPS].isna().all():
-        return None
-    figure, (axes,) = _bar_figure()
-    _grouped_bars(axes, chosen, RPS, colors=_colors(chosen), with_ci=True, show_flags=True)
-    _plain_log_scale(axes)
-    axes.set_ylabel("requests per second (log scale)")
-    _legend(figure, axes)
-    title = "Throughput per scenario"
-    caption = (
-        "Median requests per second over the valid trials, at the largest user count of each scenario; "
-        "higher is better. Whiskers: 95% bootstrap confidence interval of the median (none with one trial). "
-        "Hatched, unfilled bars: the load generator was the limit, so the app can do at least that much. "
-        "A red x: the cell failed (see the warnings). The scale is logarithmic: equal gaps are equal ratios."
-    )
-    return Chart("throughput", title, caption, _svg(figure, name="throughput", title=title))
-
-
-def latency_chart(cells: pd.DataFrame) -> Chart | None:
-    """Return p50 and p99 latency per scenario, one bar per app."""
-    chosen = at_largest_users(cells)
-    if chosen[median_of(LATENCY_P99)].isna().all():
-        return None
-    figure, panels = _bar_figure(panels=2)
-    colors = _colors(chosen)
-    for axes, metric, label in ((panels[0], LATENCY_P50, "p50"), (panels[1], LATENCY_P99, "p99")):
-        _grouped_bars(axes, chosen, metric, colors=colors, with_ci=True, show_flags=False)
-        _plain_log_scale(axes)
-        axes.set_title(f"{label} latency")
-        axes.set_ylabel("milliseconds (log scale)")
-    _legend(figure, panels[0])
-    title = "Latency per scenario"
-    caption = (
-        "Median over valid trials of each trial's 50th and 99th percentile response time, at the largest "
-        "user count; lower is better. Locust is a closed loop: a slow server receives fewer requests, so "
-        "these percentiles understate stalls (coordinated omission). Flagged cells have no bar."
-    )
-    return Chart("latency", title, caption, _svg(figure, name="latency", title=title))
-
-
-def cpu_chart(cells: pd.DataFrame) -> Chart | None:
-    """Return the server's CPU milliseconds per request per scenario."""
-    chosen = at_largest_users(cells)
-    if chosen[median_of(CPU_MS_PER_REQUEST)].isna().all():
-        return None
-    figure, (axes,) = _bar_figure()
-    _grouped_bars(axes, chosen, CPU_MS_PER_REQUEST, colors=_colors(chosen), with_ci=True, show_flags=False)
-    _plain_log_scale(axes)
-    axes.set_ylabel("server CPU ms per request (log scale)")
-    _legend(figure, axes)
-    title = "Server CPU per request"
-    caption = (
-        "CPU time of the whole server process tree divided by the requests it served; lower is better. "
-        "It is the cost of a request on this machine whatever the load, and the steadiest figure of a run. "
-        "Flagged cells have no bar."
-    )
-    return Chart("cpu", title, caption, _svg(figure, name="cpu", title=title))
-
-
-def memory_chart(cells: pd.DataFrame) -> Chart | None:
-    """Return the resident memory per server process per scenario."""
-    chosen = at_largest_users(cells)
-    if chosen[median_of(MEMORY_PER_WORKER)].isna().all():
-        return None
-    figure, (axes,) = _bar_figure()
-    _grouped_bars(axes, chosen, MEMORY_PER_WORKER, colors=_colors(chosen), with_ci=False, show_flags=False)
-    axes.set_ylabel("MB per worker")
-    _legend(figure, axes)
-    title = "Memory per worker"
-    caption = (
-        "Memory of the whole server (every process, a process manager included) at the end of the measured "
-        "window, divided by its number of workers; lower is better. Proportional set size (PSS) where known: "
-        "pages the workers share count once; otherwise resident size (RSS), which counts them in each "
-        "process. Flagged cells have no bar."
-    )
-    return Chart("memory", title, caption, _svg(figure, name="memory", title=title))
-
-
-def _small_multiples(count: int) -> tuple[Figure, list[Axes]]:
-    columns = min(count, 3)
+def _panels(count: int, *, columns: int, height: float) -> tuple[Figure, list[Axes]]:
     rows = math.ceil(count / columns)
-    figure = Figure(figsize=(FIGURE_WIDTH_IN, 3.0 * rows + 0.6), layout="constrained")
+    figure = Figure(figsize=(FIGURE_WIDTH_IN, height * rows + 0.6), layout="constrained")
     grid = figure.subplots(rows, columns, squeeze=False)
     flat = [axes for row in grid for axes in row]
     for spare in flat[count:]:
         spare.set_visible(False)
     return figure, flat[:count]
+
+
+LIMIT = "load generator was the limit"
+MARKS: dict[str, tuple[Patch | Line2D, str]] = {  # each mark's legend entry and caption, in their order
+    LOWER_BOUND: (
+        Patch(facecolor="none", edgecolor="grey", hatch=BOUND_HATCH, label=LIMIT),
+        "Hatched, unfilled bars: the load generator was the limit, so the app can do at least that much.",
+    ),
+    BOUND: (Patch(facecolor="grey", edgecolor="white", hatch=BOUND_HATCH, label=LIMIT), ""),  # BarSpec's note
+    FAILED: (
+        Line2D([], [], color="red", marker="x", linestyle="none", label="failed"),
+        "A red x: the cell failed (see the warnings) and has no bar.",
+    ),
+    UNMEASURED: (
+        Line2D([], [], color="grey", marker="$?$", linestyle="none", label="not measured"),
+        "A grey ?: the cell ran but this figure was not measured.",
+    ),
+}
+
+
+def _legend(figure: Figure, handles: Sequence[Artist]) -> None:
+    if handles:
+        figure.legend(handles=handles, loc="outside upper center", ncols=min(len(handles), 6), frameon=False)
+
+
+@dataclass(frozen=True)
+class BarSpec:
+    """One bar chart of the run: what it shows and how to read it."""
+
+    name: str
+    title: str
+    metrics: tuple[tuple[str, str], ...]  # each metric and its label, shown when there are several
+    unit: str
+    ci: bool  # whiskers: the 95% bootstrap interval of the median
+    caption: str  # the chart's own part: bar_chart adds how to read its scale and its marks
+    bound_note: str = ""  # how to read a generator-bound cell's hatched, filled bar
+
+
+def bar_figure(cells: pd.DataFrame, spec: BarSpec) -> tuple[Figure, float, set[str]] | None:
+    """Return spec's figure, the span of its values (largest over smallest) and the marks it drew; None when
+    no cell has a value."""
+    chosen = at_largest_users(cells)
+    metrics = [metric for metric, _ in spec.metrics]
+    for metric in metrics:
+        chosen[SHOWN + metric] = _shown(chosen, metric)
+    values = chosen[[SHOWN + metric for metric in metrics]].to_numpy(dtype=float).ravel()
+    values = values[values > 0]  # NaN is not: failed and unmeasured cells have no bar
+    if not values.size:
+        return None
+    span = float(values.max() / values.min())
+    scenarios = ordered_scenarios(chosen[SCENARIO])
+    several = len(metrics) > 1
+    if span > SHARED_SCALE_SPAN:  # a panel per scenario, its metrics side by side: apps compared within it
+        columns = math.ceil(len(scenarios) / math.ceil(len(scenarios) / 4))
+        figure, panels = _panels(len(scenarios), columns=columns, height=PANEL_HEIGHT_IN)
+        titles = scenarios
+        layouts = [[(label if several else "", s, m) for m, label in spec.metrics] for s in scenarios]
+        figure.supylabel(spec.unit)
+    else:  # a panel per metric, every scenario on one scale
+        figure, panels = _panels(len(metrics), columns=len(metrics), height=BAR_HEIGHT_IN)
+        titles = [label if several else "" for _, label in spec.metrics]
+        layouts = [[(s, s, metric) for s in scenarios] for metric in metrics]
+        panels[0].set_ylabel(spec.unit)
+    colors = _colors(chosen)
+    marks: set[str] = set()
+    for axes, title, groups in zip(panels, titles, layouts, strict=True):
+        marks |= _bar_panel(axes, chosen, groups, colors, spec.ci)
+        axes.set_title(title)
+    # Built from the colours, not from the bars: an app whose bars all failed still has its entry.
+    apps = [Patch(color=color, label=label) for label, color in sorted(colors.items())]
+    _legend(figure, [*apps, *(handle for mark, (handle, _) in MARKS.items() if mark in marks)])
+    return figure, span, marks
+
+
+def bar_chart(cells: pd.DataFrame, spec: BarSpec) -> Chart | None:
+    """Return spec's chart, its caption saying how to read its scale and the marks it uses."""
+    if (made := bar_figure(cells, spec)) is None:
+        return None
+    figure, span, marks = made
+    scale = (
+        f"Bars start at zero; each scenario has its own scale (the values span {span:,.0f}x, too much for "
+        "one): compare apps within a panel, not panels with each other."
+        if span > SHARED_SCALE_SPAN
+        else "Bars start at zero, on one scale for every scenario."
+    )
+    notes = [spec.bound_note if mark == BOUND else note for mark, (_, note) in MARKS.items() if mark in marks]
+    caption = " ".join([spec.caption, scale, *notes])
+    return Chart(spec.name, spec.title, caption, _svg(figure, name=spec.name, title=spec.title))
+
+
+CI_NOTE = "Whiskers: 95% bootstrap confidence interval of the median (none with one trial)."
+BOUND_TRIALS = "(the median of those trials, no whiskers)"
+THROUGHPUT = BarSpec(
+    "throughput",
+    "Throughput per scenario",
+    ((RPS, "throughput"),),
+    "requests per second",
+    True,
+    "Median requests per second over the valid trials, at the largest user count of each scenario; "
+    f"higher is better. {CI_NOTE}",
+)
+LATENCY = BarSpec(
+    "latency",
+    "Latency per scenario",
+    ((LATENCY_P50, "p50"), (LATENCY_P99, "p99")),
+    "milliseconds",
+    True,
+    "Median over valid trials of each trial's 50th and 99th percentile response time, at the largest "
+    "user count; lower is better. Locust is a closed loop: a slow server receives fewer requests, so "
+    f"these percentiles understate stalls (coordinated omission). {CI_NOTE}",
+    "Hatched bars: the load generator was the limit, so that latency is the generator's queueing as much as "
+    f"the server's {BOUND_TRIALS}.",
+)
+CPU = BarSpec(
+    "cpu",
+    "Server CPU per request",
+    ((CPU_MS_PER_REQUEST, "CPU per request"),),
+    "server CPU ms per request",
+    True,
+    "CPU time of the whole server process tree divided by the requests it served; lower is better. "
+    "It is the cost of a request on this machine whatever the load, and the steadiest figure of a run. "
+    f"{CI_NOTE}",
+    "Hatched bars: the load generator was the limit: throughput is a lower bound, CPU per request is "
+    f"measured {BOUND_TRIALS} and is the fair comparison for those cells.",
+)
+MEMORY = BarSpec(
+    "memory",
+    "Memory per worker",
+    ((MEMORY_PER_WORKER, "memory"),),
+    "MB per worker",
+    False,
+    "Memory of the whole server (every process, a process manager included) at the end of the measured "
+    "window, divided by its number of workers; lower is better. Proportional set size (PSS) where known: "
+    "pages the workers share count once; otherwise resident size (RSS), which counts them in each process.",
+    "Hatched bars: the load generator was the limit; the memory is measured all the same.",
+)
+
+
+def throughput_chart(cells: pd.DataFrame) -> Chart | None:
+    return bar_chart(cells, THROUGHPUT)
+
+
+def latency_chart(cells: pd.DataFrame) -> Chart | None:
+    return bar_chart(cells, LATENCY)
+
+
+def cpu_chart(cells: pd.DataFrame) -> Chart | None:
+    return bar_chart(cells, CPU)
+
+
+def memory_chart(cells: pd.DataFrame) -> Chart | None:
+    return bar_chart(cells, MEMORY)
 
 
 def users_chart(cells: pd.DataFrame) -> Chart | None:
@@ -272,7 +378,7 @@ def users_chart(cells: pd.DataFrame) -> Chart | None:
         return None
     swept[SERIES] = series_labels(swept)
     colors = _colors(swept)
-    figure, panels = _small_multiples(len(scenarios))
+    figure, panels = _panels(len(scenarios), columns=min(len(scenarios), 3), height=3.0)
     for axes, scenario in zip(panels, scenarios, strict=True):
         mine = swept[swept[SCENARIO] == scenario]
         for label, line in mine.sort_values(USERS).groupby(SERIES):
@@ -296,7 +402,7 @@ def users_chart(cells: pd.DataFrame) -> Chart | None:
         axes.set_ylabel("req/s")
         axes.set_ylim(bottom=0)
         axes.grid(alpha=0.3)
-    _legend(figure, panels[0])
+    _legend(figure, panels[0].get_legend_handles_labels()[0])
     title = "Throughput against concurrent users"
     caption = (
         "Median requests per second at each user count (shaded: 95% confidence interval). A line that stops "
@@ -316,7 +422,7 @@ def history_chart(history: pd.DataFrame, *, scenarios: Sequence[str]) -> Chart |
         return None
     run_order = list(dict.fromkeys(history[RUN]))
     apps = sorted(set(history[APP]))
-    figure, panels = _small_multiples(len(shown))
+    figure, panels = _panels(len(shown), columns=min(len(shown), 3), height=3.0)
     for axes, scenario in zip(panels, shown, strict=True):
         mine = history[history[SCENARIO] == scenario]
         for app in apps:
@@ -329,7 +435,7 @@ def history_chart(history: pd.DataFrame, *, scenarios: Sequence[str]) -> Chart |
         axes.set_ylabel("req/s")
         axes.set_ylim(bottom=0)
         axes.grid(alpha=0.3)
-    _legend(figure, panels[0])
+    _legend(figure, panels[0].get_legend_handles_labels()[0])
     title = "History: throughput across saved runs"
     caption = (
         "Median requests per second of each app in every run saved under reports/, oldest first. Runs may "
@@ -342,8 +448,14 @@ ChartMaker = Callable[[pd.DataFrame], Chart | None]
 RUN_CHARTS: tuple[ChartMaker, ...] = (throughput_chart, latency_chart, users_chart, cpu_chart, memory_chart)
 
 
-def run_charts(cells: pd.DataFrame) -> list[Chart]:
-    """Return every chart of one run that has something to show."""
+def run_charts(cells: pd.DataFrame, trials: pd.DataFrame | None = None) -> list[Chart]:
+    """Return every chart of one run that has something to show.
+
+    trials, the run's rows (aggregate.frame_from_rows), lets the CPU, latency and memory charts show the
+    cells where the load generator was the limit: without it those cells are marked "not measured".
+    """
     if cells.empty:
         return []
+    if trials is not None:
+        cells = with_bound_medians(cells, trials)
     return [chart for make in RUN_CHARTS if (chart := make(cells)) is not None]
