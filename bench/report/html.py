@@ -277,7 +277,7 @@ def _summary(content: ReportContent) -> Summary:
             (int(row[a.RANK]), str(row[c.APP]), f"{float(row[a.SCORE]):.0%}") for _, row in ranked.iterrows()
         ],
         scored_scenarios="" if ranked.empty else str(ranked.iloc[0][a.SCORED_SCENARIOS]),
-        overall=content.overall.text if content.overall is not None else "",
+        overall=content.overall.text if content.overall is not None and content.overall.groups else "",
         unscored=", ".join(content.unscored),
         standings=[
             (scenario, content.standings[scenario].text)

@@ -24,7 +24,14 @@ import pandas as pd
 from scipy import stats
 
 from bench.columns import APP, RPS, SCENARIO, SERVER, USERS
-from bench.report.aggregate import SCORE, STATUS, STATUS_ERROR, STATUS_GENERATOR_BOUND, STATUS_OK
+from bench.report.aggregate import (
+    SCORE,
+    SCORED_SCENARIOS,
+    STATUS,
+    STATUS_ERROR,
+    STATUS_GENERATOR_BOUND,
+    STATUS_OK,
+)
 
 FALSE_CLAIM_RATE = 0.05  # of all the pairs of one comparison together
 TIED, AHEAD = "≈", ">"
@@ -118,17 +125,19 @@ def compare_apps(trials: Mapping[str, Sequence[float]]) -> tuple[list[PairVerdic
 def compare_scores(trials: Mapping[str, Mapping[str, Sequence[float]]]) -> list[PairVerdict]:
     """Return the verdict of every pair of apps on the overall score (a geometric mean over scenarios).
 
-    trials: scenario -> app -> valid trials. Only scenarios where every app has two valid trials or more
-    count, as the score itself only counts scenarios every app completed.
+    trials: scenario -> app -> valid trials of the scenarios the score counts. Every app needs two valid
+    trials or more in every one of them: a score judged on some of its scenarios only would claim more than
+    the run measured, so then no verdict is given (empty list).
     """
     apps = sorted({app for by_app in trials.values() for app in by_app})
     samples: dict[tuple[str, str], LogSample] = {}
     scenarios = []
     for scenario, by_app in sorted(trials.items()):
         of_scenario = {app: LogSample.of(by_app.get(app, ())) for app in apps}
-        if all(sample is not None for sample in of_scenario.values()):
-            scenarios.append(scenario)
-            samples.update({(scenario, app): sample for app, sample in of_scenario.items() if sample})
+        if not all(sample is not None for sample in of_scenario.values()):
+            return []
+        scenarios.append(scenario)
+        samples.update({(scenario, app): sample for app, sample in of_scenario.items() if sample})
     if not scenarios or len(apps) < 2:
         return []
     confidence = pair_confidence(math.comb(len(apps), 2))
@@ -183,6 +192,8 @@ class Standing:
     @property
     def text(self) -> str:
         """Return e.g. "flask ≈ django > fastapi", then the apps left out and why."""
+        if not self.groups and len(set(self.unjudged.values())) == 1 and len(self.unjudged) > 1:
+            return f"every app: {next(iter(self.unjudged.values()))}"
         parts = [order_text(self.groups)] if self.groups else []
         parts += [f"{app}: {reason}" for app, reason in sorted(self.unjudged.items())]
         return "; ".join(parts)
@@ -242,8 +253,11 @@ def scenario_standings(frame: pd.DataFrame, headline: pd.DataFrame, *, metric: s
 
 def score_standing(frame: pd.DataFrame, headline: pd.DataFrame, ranking: pd.DataFrame) -> Standing:
     """Return the standing of the apps on the overall throughput score, in the order of the ranking."""
-    verdicts = compare_scores(valid_trials(frame, headline, metric=RPS))
     ranked = ranking.dropna(subset=[SCORE]).sort_values(SCORE, ascending=False)
+    # The scenarios the score counts (those every app completed), and no others.
+    scored = set(str(ranked.iloc[0][SCORED_SCENARIOS]).split(", ")) if len(ranked) else set()
+    trials = valid_trials(frame, headline, metric=RPS)
+    verdicts = compare_scores({scenario: by_app for scenario, by_app in trials.items() if scenario in scored})
     order = [str(app) for app in ranked[APP]]
     judged = {app for verdict in verdicts for app in (verdict.first, verdict.second)}
     unjudged = {app: NO_NOISE_ESTIMATE for app in order if app not in judged} if len(order) > 1 else {}
