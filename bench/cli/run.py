@@ -22,7 +22,7 @@ from bench.cli.arguments import (
 )
 from bench.config import ROOT
 from bench.errors import EXIT_OK, ConfigError
-from bench.processes import stop_process_group
+from bench.processes import die_with_parent, stop_process_group
 
 
 def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -159,7 +159,7 @@ def run_remote_worker(args: argparse.Namespace) -> int:
         "--master-host", args.master_host, "--master-port", str(args.master_port),
     ]  # fmt: skip
     console.print(f"Locust worker for the master at {args.master_host}:{args.master_port}; Ctrl-C to stop")
-    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, preexec_fn=die_with_parent)
     try:
         return process.wait()
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 from bench.cli.arguments import SubParsers, add_app_server_arguments, console, cpu_set, positive_int
 from bench.config import DEFAULT_HOST, ROOT, load_app
 from bench.errors import EXIT_FAILURE, EXIT_OK, ConfigError
-from bench.processes import port_in_use, stop_process_group
+from bench.processes import die_with_parent, port_in_use, stop_process_group
 from bench.run.database import prepared_database, scratch_directory
 from bench.run.servers import serve_app
 
@@ -116,9 +116,12 @@ def command_ui(args: argparse.Namespace) -> int:
             sys.executable, "-m", "bench.run.loadgen", "ui", "--scenario", args.scenario,
             "--host", running.base_url, "--web-host", args.web_host, "--web-port", str(args.web_port),
         ]  # fmt: skip
-        process = subprocess.Popen(
-            command, cwd=ROOT, start_new_session=True, preexec_fn=lambda: os.sched_setaffinity(0, load_cpus)
-        )
+
+        def prepare_child() -> None:  # in the child before exec: the load CPUs, and no life beyond ours
+            os.sched_setaffinity(0, load_cpus)
+            die_with_parent()
+
+        process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, preexec_fn=prepare_child)
         try:
             console.print(
                 f"[bold green]{app.name}[/] ({running.server}) at {running.base_url}; Locust's web UI for "

@@ -228,3 +228,28 @@ def test_report_refresh_community_stores_what_pypi_answered_and_not_fetched_othe
     assert (
         "latest release flask 3.1.3 (2026-02-19)<br>first release on PyPI 0.1 (2010-04-16)" in community_row()
     )
+
+
+@pytest.mark.slow
+def test_a_killed_ui_leaves_no_process_behind() -> None:
+    # SIGKILL gives `bench ui` no chance to clean up: its children must go by themselves (the parent-death
+    # signal).
+    web_port = free_port()
+    command = [sys.executable, "-m", "bench", "ui", "--app", "flask", "--scenario", "json"]
+    with subprocess.Popen(
+        [*command, "--web-port", str(web_port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as ui:
+        try:
+            deadline = time.monotonic() + 90
+            while not _answers(f"http://127.0.0.1:{web_port}/") and time.monotonic() < deadline:
+                assert ui.poll() is None, "bench ui exited"
+                time.sleep(0.3)
+            children = psutil.Process(ui.pid).children(recursive=True)
+            assert children, "bench ui started no process"
+        finally:
+            ui.kill()
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [], f"left behind: {[' '.join(p.cmdline()) for p in alive]}"
