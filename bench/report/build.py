@@ -177,7 +177,7 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         run_id=run_dir.name,
         overall=overall,
     )
-    charts = run_charts(cells, frame)
+    charts = run_charts(cells)
     history = a.headline_history(saved_runs(reports_dir, up_to=run_dir), preferred_servers=preferred)
     scenarios = ordered_scenarios(cells[c.SCENARIO])
     history_figure = history_chart(history, scenarios=scenarios)

@@ -35,12 +35,12 @@ from bench.report.aggregate import (
     STATUS,
     STATUS_ERROR,
     STATUS_GENERATOR_BOUND,
+    bound_median_of,
     ci_high_of,
     ci_low_of,
     median_of,
 )
 from bench.report.rows import ordered_scenarios
-from bench.results import CELL_KEYS
 
 APP_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 SERVER_SHADES = (1.0, 0.55, 0.3)  # a second or third server variant of one app: same colour, lighter
@@ -53,7 +53,6 @@ SERIES = "series"
 SHARED_SCALE_SPAN = 10.0
 BOUND_HATCH = "///"
 # The metrics measured on the server's side, which stay valid when the load generator was the limit.
-SERVER_METRICS: tuple[str, ...] = (LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, MEMORY_PER_WORKER)
 # What a panel drew besides plain bars: the legend and captions explain only what is there.
 LOWER_BOUND, BOUND, FAILED, UNMEASURED = "lower bound", "bound", "failed", "unmeasured"
 SHOWN = "shown "  # + metric: the value a cell's bar shows (see _shown)
@@ -109,26 +108,6 @@ def _colors(cells: pd.DataFrame) -> Colors:
             label = f"{app} ({server})" if len(servers) > 1 else app
             colors[label] = (rgb[0], rgb[1], rgb[2], 1.0)
     return colors
-
-
-def bound_median_of(metric: str) -> str:
-    """Return the column of metric's median over a cell's generator-bound trials (see with_bound_medians)."""
-    return f"{metric}_generator_bound_median"
-
-
-def with_bound_medians(cells: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
-    """Return cells plus, per server-side metric, the median over each cell's generator-bound trials.
-
-    The aggregate leaves those trials out of every median, rightly for throughput (a lower bound only), but
-    the server's CPU per request, latency and memory were measured all the same: for a cell where the load
-    generator was the limit they are the only fair comparison, so the charts show them, marked.
-    """
-    if cells.empty or trials.empty:
-        return cells
-    bound = trials[trials[STATUS] == STATUS_GENERATOR_BOUND]
-    medians = bound.groupby(list(CELL_KEYS))[list(SERVER_METRICS)].median()
-    medians.columns = pd.Index([bound_median_of(metric) for metric in SERVER_METRICS])
-    return cells.merge(medians.reset_index(), on=list(CELL_KEYS), how="left")
 
 
 def at_largest_users(cells: pd.DataFrame) -> pd.DataFrame:
@@ -448,14 +427,8 @@ ChartMaker = Callable[[pd.DataFrame], Chart | None]
 RUN_CHARTS: tuple[ChartMaker, ...] = (throughput_chart, latency_chart, users_chart, cpu_chart, memory_chart)
 
 
-def run_charts(cells: pd.DataFrame, trials: pd.DataFrame | None = None) -> list[Chart]:
-    """Return every chart of one run that has something to show.
-
-    trials, the run's rows (aggregate.frame_from_rows), lets the CPU, latency and memory charts show the
-    cells where the load generator was the limit: without it those cells are marked "not measured".
-    """
+def run_charts(cells: pd.DataFrame) -> list[Chart]:
+    """Return every chart of one run that has something to show."""
     if cells.empty:
         return []
-    if trials is not None:
-        cells = with_bound_medians(cells, trials)
     return [chart for make in RUN_CHARTS if (chart := make(cells)) is not None]
