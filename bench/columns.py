@@ -16,9 +16,8 @@ def column(name: str) -> str:
     return name
 
 
-APP, SERVER, SCENARIO, USERS = (column(key) for key in CELL_KEYS)
+APP, SERVER, SCENARIO, USERS, DB = (column(key) for key in CELL_KEYS)
 TRIAL = column("trial")
-DB = column("db")
 VARIANT = column("variant")
 RPS = column("rps")
 REQUESTS = column("requests")

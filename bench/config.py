@@ -27,12 +27,35 @@ DEFAULT_ADMIN_PASSWORD = "admin-password"
 DEFAULT_USER_PASSWORD = "user-password"
 
 
+# The fields of a variant that say what it runs, shown with its figures in every table and chart.
+DESCRIPTION_FIELDS = ("server", "worker_model", "orm", "drivers")
+
+
 @dataclass(frozen=True)
 class ServerVariant:
+    """One way to run an app: a [servers.NAME] table of its app.toml (see docs/contract.md).
+
+    A variant is a server command plus environment settings the app reads (env): the same code, another
+    configuration. server, worker_model, orm and drivers (per database kind) describe it for the reader.
+    """
+
     name: str
     command: tuple[str, ...]
     packages: tuple[str, ...] = ()
     threads: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    server: str = ""
+    worker_model: str = ""
+    orm: str = ""
+    drivers: dict[str, str] = field(default_factory=dict)
+    concurrent: bool = False  # serves many waiting requests at once without a thread each (io row)
+
+    def describe(self, db: str | None = None, *, threads: int = 8) -> str:
+        """Return what this variant runs, e.g. "uvicorn, asyncio event loop, SQLAlchemy async, asyncpg"
+        (db: the database kind whose driver to name; None: every driver)."""
+        driver = self.drivers.get(db, "") if db else " / ".join(dict.fromkeys(self.drivers.values()))
+        parts = (self.server, self.worker_model.replace("{threads}", str(threads)), self.orm, driver)
+        return ", ".join(part for part in parts if part)
 
     def render(self, *, python: str, host: str, port: int, workers: int, threads: int) -> list[str]:
         """Return the command line with its placeholders filled in."""
@@ -91,19 +114,36 @@ def _require(table: dict[str, Any], key: str, where: Path) -> Any:
     return table[key]
 
 
+def _string_table(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f'{where}: expected a table of name = "text"')
+    return dict(value)
+
+
+def _parse_variant(name: str, table: dict[str, Any], where: Path) -> ServerVariant:
+    known = {"command", "packages", "threads", "env", "concurrent", *DESCRIPTION_FIELDS}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"{where} [servers.{name}]: unknown key(s) {', '.join(unknown)}")
+    return ServerVariant(
+        name=name,
+        command=tuple(_require(table, "command", where)),
+        packages=tuple(table.get("packages", ())),
+        threads=bool(table.get("threads", False)),
+        env=_string_table(table.get("env", {}), f"{where} [servers.{name}] env"),
+        server=str(table.get("server", "")),
+        worker_model=str(table.get("worker_model", "")),
+        orm=str(table.get("orm", "")),
+        drivers=_string_table(table.get("drivers", {}), f"{where} [servers.{name}] drivers"),
+        concurrent=bool(table.get("concurrent", False)),
+    )
+
+
 def parse_app_config(data: dict[str, Any], *, directory: Path) -> AppSpec:
     """Return the AppSpec described by the parsed contents of an app.toml."""
     where = directory / APP_CONFIG_NAME
     servers_table = _require(data, "servers", where)
-    servers = {
-        name: ServerVariant(
-            name=name,
-            command=tuple(_require(table, "command", where)),
-            packages=tuple(table.get("packages", ())),
-            threads=bool(table.get("threads", False)),
-        )
-        for name, table in servers_table.items()
-    }
+    servers = {name: _parse_variant(name, table, where) for name, table in servers_table.items()}
     default_server = _require(data, "default_server", where)
     if default_server not in servers:
         raise ConfigError(f"{where}: default_server {default_server!r} is not in [servers]")

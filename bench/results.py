@@ -20,7 +20,7 @@ LATEST_LINK = "latest"
 SAVED_RUNS_LISTED = 8  # in the error for a run that does not exist
 
 # The keys that identify a cell of the matrix (trials of one cell share them).
-CELL_KEYS = ("app", "server", "scenario", "users")
+CELL_KEYS = ("app", "server", "scenario", "users", "db")
 
 
 @dataclass

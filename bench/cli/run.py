@@ -52,7 +52,11 @@ def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     matrix.add_argument(
         "--max-window", type=positive_float, help="the longest a window waits for --min-requests (s)"
     )
-    matrix.add_argument("--db", help="sqlite, postgres (a throw-away local cluster) or a DATABASE_URL")
+    matrix.add_argument(
+        "--db",
+        help="sqlite, postgres (a throw-away local cluster) or a DATABASE_URL; a comma list measures the "
+        "database rows on each (e.g. postgres,sqlite)",
+    )
     matrix.add_argument(
         "--workers", type=positive_int, help="server worker processes, the same for every app"
     )

@@ -322,7 +322,7 @@ def runner_measurer(
             pool = stack.enter_context(
                 ServerPool(
                     apps={app: load_app(app, root / "apps") for app in members},
-                    db=profile.db,
+                    db=profile.db[0],  # the gate measures on the profile's first database
                     workdir=workdir / place,
                     logs_dir=logs_dir / place,
                     workers=profile.workers,
@@ -343,7 +343,7 @@ def runner_measurer(
             runner = CellRunner(
                 run_settings,
                 scenarios=scenarios,
-                pool=pool,
+                pools={profile.db[0]: pool},
                 workdir=workdir / place,
                 logs_dir=logs_dir / place,
             )
@@ -358,7 +358,9 @@ def runner_measurer(
             runner, pool = runners[(step.variant, cell.app)]
             if restart_for_round(server_round, (step.variant, cell.app, cell.server), step.trial):
                 pool.stop(cell.app, cell.server)  # the next cell starts a new process
-            row = runner.run(Cell(cell.app, cell.server, cell.scenario, cell.users, step.trial))
+            row = runner.run(
+                Cell(cell.app, cell.server, cell.scenario, cell.users, step.trial, profile.db[0])
+            )
             running = pool.get_running(cell.app, cell.server)
             if (step.variant, cell.app) not in verified and running is not None:
                 verify_tree(running.pid, root=trees[step.variant], what=f"side {step.variant} of {cell.app}")
@@ -385,6 +387,7 @@ def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool 
     """Measure REF's apps and this tree's, interleaved; return the run folder (rows labelled A and B)."""
     from bench.run.lifecycle import default_run_id, recorded_run
     from bench.run.runner import RunSettings, pinned_to, run_settings_metadata
+    from bench.run.schedule import db_label
 
     profile = settings.profile
     server_cpus, load_cpus = settings.cpu_split()
@@ -396,7 +399,7 @@ def run_ab(settings: AbSettings, *, console: Console | None = None, quiet: bool 
         schedule = ab_schedule(cells, pairs=settings.pairs, seed=seed)
         metadata = collect_metadata(
             apps=[(load_app(app), sorted({c.server for c in cells if c.app == app})) for app in apps],
-            db_kind=profile.db,
+            db_kinds=[db_label(profile.db[0])],
             settings=run_settings_metadata(
                 RunSettings(profile=profile, server_cpus=server_cpus, load_cpus=load_cpus, variant="A/B"),
                 seed=seed,

@@ -180,7 +180,6 @@ def aggregate_cells(frame: pd.DataFrame) -> pd.DataFrame:
         valid = trials[trials[STATUS] == STATUS_OK]
         bound = trials[trials[STATUS] == STATUS_GENERATOR_BOUND]
         record: dict[str, Any] = dict(zip(CELL_KEYS, keys, strict=True))
-        record[DB] = ",".join(sorted(set(trials[DB])))
         record[VARIANT] = ",".join(sorted(set(trials[VARIANT])))
         record[TRIALS] = len(trials)
         record[VALID_TRIALS] = len(valid)
@@ -209,7 +208,7 @@ def aggregate_cells(frame: pd.DataFrame) -> pd.DataFrame:
     cells = pd.DataFrame.from_records(records)
     if cells.empty:
         return cells
-    best = cells.groupby([SCENARIO, USERS])[median_of(RPS)].transform("max")
+    best = cells.groupby([SCENARIO, USERS, DB])[median_of(RPS)].transform("max")
     cells[RATIO_TO_BEST] = cells[median_of(RPS)] / best
     return cells
 
@@ -224,12 +223,13 @@ class CellWarning:
     users: int
     kind: str
     message: str
+    db: str = ""
 
     @property
     def cell(self) -> str:
         if not self.app:
             return "whole run"
-        parts = [self.app, self.server, self.scenario, f"{self.users} users"]
+        parts = [self.app, self.server, self.scenario, f"{self.users} users", self.db]
         return " / ".join(part for part in parts if part)
 
 
@@ -254,13 +254,14 @@ def _trial_warnings(frame: pd.DataFrame) -> list[CellWarning]:
     found: list[CellWarning] = []
     for keys, trials in frame.sort_values(TRIAL).groupby(list(CELL_KEYS), sort=True):
         where = (str(keys[0]), str(keys[1]), str(keys[2]), int(str(keys[3])))
+        db = str(keys[4])
         failed = trials[trials[STATUS] == STATUS_ERROR]
         if len(failed):
             errors = "; ".join(sorted({_shorten(error) for error in failed[ERROR]}))
             message = (
                 f"{_trials_text(failed)} failed and {'is' if len(failed) == 1 else 'are'} excluded: {errors}"
             )
-            found.append(CellWarning(*where, STATUS_ERROR, message))
+            found.append(CellWarning(*where, STATUS_ERROR, message, db))
         bound = trials[trials[STATUS] == STATUS_GENERATOR_BOUND]
         if len(bound):
             message = (
@@ -269,12 +270,12 @@ def _trial_warnings(frame: pd.DataFrame) -> list[CellWarning]:
                 f"{bound[SERVER_CPU_UTIL].max():.0%} of its own); the {_range_text(bound[RPS], ' req/s')} "
                 "measured is only a lower bound of what the app can do"
             )
-            found.append(CellWarning(*where, STATUS_GENERATOR_BOUND, message))
+            found.append(CellWarning(*where, STATUS_GENERATOR_BOUND, message, db))
         checked = trials[~trials[DATA_CHECK].isin(DATA_CHECK_FINE)]
         if len(checked):
             problems = "; ".join(sorted({_shorten(problem) for problem in checked[DATA_CHECK]}))
             message = f"{_trials_text(checked)}: the data check after the run failed: {problems}"
-            found.append(CellWarning(*where, "data_check", message))
+            found.append(CellWarning(*where, "data_check", message, db))
         with_failures = trials[(trials[STATUS] == STATUS_OK) & (trials[FAILURES] > 0)]
         if len(with_failures):
             share = with_failures[FAILURES].sum() / max(int(with_failures[REQUESTS].sum()), 1)
@@ -287,7 +288,7 @@ def _trial_warnings(frame: pd.DataFrame) -> list[CellWarning]:
                 f"{_trials_text(with_failures)}: {int(with_failures[FAILURES].sum())} failed requests "
                 f"({share:.2%} of theirs)" + (f"; {detail}" if detail else "")
             )
-            found.append(CellWarning(*where, "failures", message))
+            found.append(CellWarning(*where, "failures", message, db))
     return found
 
 
@@ -296,12 +297,10 @@ def _cell_warnings(cells: pd.DataFrame) -> list[CellWarning]:
     single_trial_everywhere = bool((cells[VALID_TRIALS] <= 1).all())
     for record in cells.to_dict(orient="records"):
         where = (record[APP], record[SERVER], record[SCENARIO], int(record[USERS]))
-        if "," in record[DB]:
-            message = f"trials ran on different databases ({record[DB]}): the median mixes them"
-            found.append(CellWarning(*where, "mixed", message))
+        db = str(record[DB])
         if "," in record[VARIANT]:
             message = f"trials of different A/B variants ({record[VARIANT]}): the median mixes them"
-            found.append(CellWarning(*where, "mixed", message))
+            found.append(CellWarning(*where, "mixed", message, db))
         for metric, label in ((RPS, "throughput"), (CPU_MS_PER_REQUEST, "CPU per request")):
             cv = record[cv_of(metric)]
             if not math.isnan(cv) and cv > NOISY_CV:
@@ -309,10 +308,10 @@ def _cell_warnings(cells: pd.DataFrame) -> list[CellWarning]:
                     f"too noisy: the {label} varies by {cv:.1%} between trials (CV above {NOISY_CV:.0%}); "
                     "treat differences smaller than that as unknown"
                 )
-                found.append(CellWarning(*where, "noisy", message))
+                found.append(CellWarning(*where, "noisy", message, db))
         if record[VALID_TRIALS] == 1 and not single_trial_everywhere:
             message = "only one valid trial: no confidence interval and no CV"
-            found.append(CellWarning(*where, "few_trials", message))
+            found.append(CellWarning(*where, "few_trials", message, db))
     if single_trial_everywhere and (cells[VALID_TRIALS] == 1).any():
         message = "every cell has at most one valid trial: no confidence intervals, noise is unknown"
         found.append(CellWarning("", "", "", 0, "few_trials", message))
@@ -322,14 +321,14 @@ def _cell_warnings(cells: pd.DataFrame) -> list[CellWarning]:
 def _missing_warnings(cells: pd.DataFrame) -> list[CellWarning]:
     found: list[CellWarning] = []
     apps = sorted(set(cells[APP]))
-    present = set(zip(cells[APP], cells[SCENARIO], cells[USERS], strict=True))
-    for scenario, users in sorted(set(zip(cells[SCENARIO], cells[USERS], strict=True))):
+    present = set(zip(cells[APP], cells[SCENARIO], cells[USERS], cells[DB], strict=True))
+    for scenario, users, db in sorted(set(zip(cells[SCENARIO], cells[USERS], cells[DB], strict=True))):
         for app in apps:
-            if (app, scenario, users) not in present:
+            if (app, scenario, users, db) not in present:
                 message = (
                     "missing: results.jsonl has no row for this cell (the run was cut short or skipped it)"
                 )
-                found.append(CellWarning(app, "", scenario, int(users), "missing", message))
+                found.append(CellWarning(app, "", scenario, int(users), "missing", message, str(db)))
     return found
 
 
@@ -340,20 +339,42 @@ def collect_warnings(frame: pd.DataFrame, cells: pd.DataFrame) -> list[CellWarni
     return [*_trial_warnings(frame), *_cell_warnings(cells), *_missing_warnings(cells)]
 
 
-def headline_cells(cells: pd.DataFrame, *, preferred_servers: Mapping[str, str]) -> pd.DataFrame:
-    """Return one cell per app and scenario: the app's preferred server, at the largest user count measured.
+# The database a headline figure comes from, when a scenario ran on several: PostgreSQL first (a server
+# database, as in production), then SQLite.
+DATABASE_ORDER = ("postgres", "sqlite")
+
+
+def ordered_databases(values: Iterable[str]) -> list[str]:
+    """Return the databases of a run in report order: PostgreSQL, SQLite, then any other."""
+    found = set(values)
+    return [db for db in DATABASE_ORDER if db in found] + sorted(found - set(DATABASE_ORDER))
+
+
+def headline_cells(
+    cells: pd.DataFrame,
+    *,
+    preferred_servers: Mapping[str, str],
+    db: str | None = None,
+    scenario_servers: Mapping[tuple[str, str], str] | None = None,
+) -> pd.DataFrame:
+    """Return one cell per app and scenario: the app's preferred server (scenario_servers[(app, scenario)]
+    where given, else preferred_servers[app]), on the first database of DATABASE_ORDER the scenario ran on
+    (or only cells of `db`), at the largest user count measured.
 
     An app measured without its preferred server falls back to the server listed first. These are the cells
     the comparison table quotes and the ranking uses.
     """
     if cells.empty:
         return cells
+    if db is not None:
+        cells = cells[cells[DB] == db]
     chosen: list[Hashable] = []
-    for (app, _scenario), group in cells.groupby([APP, SCENARIO], sort=True):
-        servers = sorted(set(group[SERVER]))
-        preferred = preferred_servers.get(str(app))
+    for (app, scenario), group in cells.groupby([APP, SCENARIO], sort=True):
+        on_db = group[group[DB] == ordered_databases(group[DB])[0]]
+        servers = sorted(set(on_db[SERVER]))
+        preferred = (scenario_servers or {}).get((str(app), str(scenario))) or preferred_servers.get(str(app))
         server = preferred if preferred in servers else servers[0]
-        on_server = group[group[SERVER] == server]
+        on_server = on_db[on_db[SERVER] == server]
         chosen.append(on_server[USERS].astype(int).idxmax())
     return cells.loc[chosen].reset_index(drop=True)
 

@@ -30,8 +30,8 @@ from bench.report.community import (
     refresh_community,
 )
 from bench.report.contract import CONTRACT_FILE, read_contract_evidence
-from bench.report.html import ReportContent, render_html
-from bench.report.rows import ordered_scenarios, scenario_rows, unscored_scenarios
+from bench.report.html import ReportContent, VariantLine, render_html
+from bench.report.rows import concurrency_scenarios, ordered_scenarios, scenario_rows, unscored_scenarios
 from bench.report.table import build_comparison_table, render_markdown
 from bench.report.ties import scenario_standings, score_standing
 from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows, read_run
@@ -154,12 +154,28 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
     warnings = [*run_warnings(metadata), *a.collect_warnings(frame, cells)]
     specs, notes = _load_apps(sorted(set(frame[c.APP])), apps_dir=apps_dir)
     preferred = {spec.name: spec.default_server for spec in specs}
-    headline = a.headline_cells(cells, preferred_servers=preferred)
+    # io's headline compares each framework's concurrency-capable variant (async FastAPI, Flask on gevent,
+    # Django on ASGI); the threaded variants' ceiling is stated beside it.
+    concurrent = {spec.name: server for spec in specs if (server := concurrent_variant(spec))}
+    scenario_servers = {
+        (app, scenario): server for app, server in concurrent.items() for scenario in concurrency_scenarios()
+    }
+    headline = a.headline_cells(cells, preferred_servers=preferred, scenario_servers=scenario_servers)
     # io and docs measure concurrency and document size more than the framework: not in the score.
     scored = headline[~headline[c.SCENARIO].isin(unscored_scenarios())]
     ranking = a.rank_by_throughput(scored)
     overall = score_standing(frame, scored, ranking)
     standings = scenario_standings(frame, headline, metric=c.RPS)
+    # The database rows on the run's other databases (SQLite after PostgreSQL), each standing on its own.
+    databases = a.ordered_databases(cells[c.DB]) if not cells.empty else []
+    other_standings = {
+        db: scenario_standings(
+            frame,
+            a.headline_cells(cells, preferred_servers=preferred, db=db, scenario_servers=scenario_servers),
+            metric=c.RPS,
+        )
+        for db in databases[1:]
+    }
     contract = read_contract_evidence(run_dir / CONTRACT_FILE, reports_dir / CONTRACT_FILE)
     if contract is None:
         notes.append(
@@ -193,10 +209,52 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         overall=overall,
         standings=standings,
         unscored=ordered_scenarios(set(cells[c.SCENARIO]) & unscored_scenarios()),
+        databases=tuple(databases),
+        other_standings=other_standings,
+        variants=variant_lines(specs, cells, metadata),
         table=table,
         charts=charts,
         notes=notes,
     )
+
+
+def concurrent_variant(spec: AppSpec) -> str | None:
+    """Return the app's concurrency-capable variant: its default server when that one is, else the first."""
+    if spec.servers[spec.default_server].concurrent:
+        return spec.default_server
+    return next((name for name, variant in spec.servers.items() if variant.concurrent), None)
+
+
+def variant_lines(
+    specs: Sequence[AppSpec], cells: pd.DataFrame, metadata: Mapping[str, Any]
+) -> list[VariantLine]:
+    """Return what each measured variant runs (as its app.toml says now), its part in the report, and how
+    many requests it serves at once with the run's workers and threads."""
+    settings = metadata.get("settings", {}).get("profile", {}) if isinstance(metadata, Mapping) else {}
+    threads, workers = int(settings.get("threads", 8)), int(settings.get("workers", 1))
+    databases = a.ordered_databases(cells[c.DB]) if not cells.empty else []
+    lines = []
+    for spec in specs:
+        measured = sorted(set(cells.loc[cells[c.APP] == spec.name, c.SERVER])) if not cells.empty else []
+        for server in measured:
+            if server not in spec.servers:
+                continue
+            variant = spec.servers[server]
+            runs = "; ".join(f"{db}: {variant.describe(db, threads=threads)}" for db in databases) or (
+                variant.describe(threads=threads)
+            )
+            ceiling = (
+                f"{workers * threads} requests at once ({workers} worker(s) × {threads} threads)"
+                if variant.threads
+                else "many requests at once (event loop or greenlets)"
+                if variant.concurrent
+                else f"{workers} request(s) at once"
+            )
+            role = "recommended: the headline" if server == spec.default_server else "beside it"
+            if concurrent_variant(spec) == server and server != spec.default_server:
+                role += "; the io headline"
+            lines.append(VariantLine(spec.name, server, role, runs, ceiling))
+    return lines
 
 
 def refresh_run_community(

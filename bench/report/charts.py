@@ -12,7 +12,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matplotlib
 
@@ -27,7 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from bench.columns import APP, CPU_MS_PER_REQUEST, LATENCY_P50, LATENCY_P99, RPS, SCENARIO, SERVER, USERS
+from bench.columns import APP, CPU_MS_PER_REQUEST, DB, LATENCY_P50, LATENCY_P99, RPS, SCENARIO, SERVER, USERS
 from bench.report.aggregate import (
     BOUND_RPS,
     MEMORY_PER_WORKER,
@@ -39,6 +39,7 @@ from bench.report.aggregate import (
     ci_high_of,
     ci_low_of,
     median_of,
+    ordered_databases,
 )
 from bench.report.rows import ordered_scenarios
 
@@ -428,7 +429,18 @@ RUN_CHARTS: tuple[ChartMaker, ...] = (throughput_chart, latency_chart, users_cha
 
 
 def run_charts(cells: pd.DataFrame) -> list[Chart]:
-    """Return every chart of one run that has something to show."""
+    """Return every chart of one run that has something to show: one set per database when the run had
+    several (PostgreSQL first), titled with it."""
     if cells.empty:
         return []
-    return [chart for make in RUN_CHARTS if (chart := make(cells)) is not None]
+    databases = ordered_databases(cells[DB])
+    charts = []
+    for db in databases:
+        mine = cells[cells[DB] == db]
+        for make in RUN_CHARTS:
+            if (chart := make(mine)) is None:
+                continue
+            if len(databases) > 1:
+                chart = replace(chart, name=f"{chart.name}-{db}", title=f"{chart.title}, on {db}")
+            charts.append(chart)
+    return charts

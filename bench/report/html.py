@@ -76,6 +76,20 @@ class ReportContent:
     overall: Standing | None = None  # which apps the run's noise cannot tell apart on the overall score
     standings: Mapping[str, Standing] = field(default_factory=dict)  # the same per scenario (throughput)
     unscored: Sequence[str] = ()  # scenarios of the run left out of the overall score
+    databases: Sequence[str] = ()  # in report order: the first is the headline's (PostgreSQL first)
+    other_standings: Mapping[str, Mapping[str, Standing]] = field(default_factory=dict)  # by database
+    variants: Sequence[VariantLine] = ()
+
+
+@dataclass(frozen=True)
+class VariantLine:
+    """One measured variant: what it runs (per database), its part in the report, what it serves at once."""
+
+    app: str
+    server: str
+    role: str
+    runs: str
+    at_once: str
 
 
 # ---- what the templates receive: plain, formatted data --------------------------------------------------
@@ -89,6 +103,8 @@ class Summary:
     scored_scenarios: str
     overall: str  # e.g. "flask ≈ django > fastapi"; "" when the run cannot say
     standings: list[tuple[str, str]]  # (scenario, its standing as text), in the report's scenario order
+    databases: str  # e.g. "postgres, sqlite": the headline's database first
+    other_standings: list[tuple[str, list[tuple[str, str]]]]  # (database, its standings) after the first
     unscored: str  # the run's scenarios left out of the score, e.g. "io, docs"
     warnings: int
     flagged: int
@@ -114,6 +130,7 @@ class CellLine:
 
     app: str
     server: str
+    db: str
     scenario: str
     users: str
     status: str
@@ -146,6 +163,7 @@ class Page:
     startup: list[
         tuple[str, str, str, str, str, str]
     ]  # app, server, s to first 200, ms, MB at rest, under load
+    variants: Sequence[VariantLine]
 
 
 def _number(value: float, formatter: Callable[[float], str] = format_rate) -> str:
@@ -266,6 +284,14 @@ def _measured_facts(
 # ---- the page's parts --------------------------------------------------------------------------------------
 
 
+def _standing_lines(standings: Mapping[str, Standing]) -> list[tuple[str, str]]:
+    return [
+        (scenario, standings[scenario].text)
+        for scenario in ordered_scenarios(standings)
+        if standings[scenario].text
+    ]
+
+
 def _summary(content: ReportContent) -> Summary:
     """Return the numbers of the "In short" section."""
     cells = content.cells
@@ -279,10 +305,12 @@ def _summary(content: ReportContent) -> Summary:
         scored_scenarios="" if ranked.empty else str(ranked.iloc[0][a.SCORED_SCENARIOS]),
         overall=content.overall.text if content.overall is not None and content.overall.groups else "",
         unscored=", ".join(content.unscored),
-        standings=[
-            (scenario, content.standings[scenario].text)
-            for scenario in ordered_scenarios(content.standings)
-            if content.standings[scenario].text
+        standings=_standing_lines(content.standings),
+        databases=", ".join(content.databases),
+        other_standings=[
+            (db, lines)
+            for db, by_scenario in content.other_standings.items()
+            if (lines := _standing_lines(by_scenario))
         ],
         warnings=len(content.warnings),
         flagged=int((cells[a.STATUS] != a.STATUS_OK).sum()),
@@ -330,7 +358,7 @@ def _cell_lines(cells: pd.DataFrame) -> list[CellLine]:
     """Return one line per cell, in scenario order, then by users, app and server."""
     order = {name: index for index, name in enumerate(ordered_scenarios(cells[c.SCENARIO]))}
     ordered = cells.assign(_order=cells[c.SCENARIO].map(order)).sort_values(
-        ["_order", c.USERS, c.APP, c.SERVER]
+        ["_order", c.DB, c.USERS, c.APP, c.SERVER]
     )
     lines = []
     for record in ordered.to_dict(orient="records"):
@@ -355,6 +383,7 @@ def _cell_lines(cells: pd.DataFrame) -> list[CellLine]:
             CellLine(
                 app=str(record[c.APP]),
                 server=str(record[c.SERVER]),
+                db=str(record[c.DB]),
                 scenario=str(record[c.SCENARIO]),
                 users=str(record[c.USERS]),
                 status=str(record[a.STATUS]),
@@ -394,6 +423,7 @@ def page_of(content: ReportContent) -> Page:
         cell_lines=_cell_lines(content.cells),
         results_file=RESULTS_FILE,
         startup=_startup_lines(content.frame),
+        variants=content.variants,
     )
 
 

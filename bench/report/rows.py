@@ -96,3 +96,8 @@ def unscored_scenarios() -> frozenset[str]:
         return DEFAULT_UNSCORED
     unscored = {name for name, info in declared.items() if not info.in_score}
     return frozenset(unscored | (DEFAULT_UNSCORED - set(declared)))
+
+
+def concurrency_scenarios() -> frozenset[str]:
+    """Return the scenarios whose headline figure comes from each app's concurrency-capable variant."""
+    return frozenset(name for name, info in discover_scenarios().items() if info.concurrency)

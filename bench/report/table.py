@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.columns import APP, LATENCY_P99, RPS, SCENARIO
+from bench.columns import APP, DB, LATENCY_P99, RPS, SCENARIO, SERVER
 from bench.config import AppSpec
 from bench.report.aggregate import (
     BOUND_RPS,
@@ -77,8 +77,10 @@ def format_ms(value: float) -> str:
 
 
 def describe_cell(cell: Mapping[str, Any]) -> str:
-    """Return a headline cell's figure in words: req/s and p99, or why there is none."""
-    scenario = cell[SCENARIO]
+    """Return a headline cell's figure in words: req/s and p99, or why there is none, and where it comes
+    from (the variant, and the database when there is one: "db (uvicorn, postgres): 1,234 req/s")."""
+    source = ", ".join(str(part) for part in (cell.get(SERVER), cell.get(DB)) if part)
+    scenario = f"{cell[SCENARIO]} ({source})" if source else cell[SCENARIO]
     if cell[STATUS] == STATUS_ERROR:
         return f"{scenario}: failed ({str(cell[ERRORS])[:80] or 'error'})"
     if cell[STATUS] == STATUS_GENERATOR_BOUND:

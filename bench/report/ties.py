@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bench.columns import APP, RPS, SCENARIO, SERVER, USERS
+from bench.columns import APP, DB, RPS, SCENARIO, SERVER, USERS
 from bench.report.aggregate import (
     SCORE,
     SCORED_SCENARIOS,
@@ -222,6 +222,7 @@ def valid_trials(
             & (valid[SERVER] == cell[SERVER])
             & (valid[SCENARIO] == cell[SCENARIO])
             & (valid[USERS] == cell[USERS])
+            & (valid[DB] == cell[DB])
         ]
         trials.setdefault(str(cell[SCENARIO]), {})[str(cell[APP])] = [float(v) for v in match[metric]]
     return trials

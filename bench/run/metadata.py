@@ -104,6 +104,18 @@ def app_metadata(app: AppSpec, servers: Iterable[str]) -> dict[str, Any]:
         "framework": app.framework,
         "framework_version": installed_version(app.framework),
         "servers": {server: versions_of(app.servers[server].packages) for server in servers},
+        # What each variant runs, as its app.toml said when the run started (the report labels with it).
+        "variants": {
+            server: {
+                "server": app.servers[server].server,
+                "worker_model": app.servers[server].worker_model,
+                "orm": app.servers[server].orm,
+                "drivers": dict(app.servers[server].drivers),
+                "env": dict(app.servers[server].env),
+                "recommended": server == app.default_server,
+            }
+            for server in servers
+        },
         "packages": versions_of(feature_packages),
     }
 
@@ -111,16 +123,18 @@ def app_metadata(app: AppSpec, servers: Iterable[str]) -> dict[str, Any]:
 def collect_metadata(
     *,
     apps: Iterable[tuple[AppSpec, Iterable[str]]],
-    db_kind: str,
+    db_kinds: Iterable[str],
     settings: dict[str, Any],
     command_line: str,
 ) -> dict[str, Any]:
     """Return a run's metadata: git state, interpreter, machine, packages, apps and the run's settings."""
+    kinds = list(dict.fromkeys(db_kinds)) or ["sqlite"]
+    versions = {key: value for kind in kinds for key, value in database_versions(kind).items()}
     return {
         "git": git_state(),
         "python": python(),
         "machine": machine(),
-        "database": {"kind": db_kind, **database_versions(db_kind)},
+        "database": {"kind": kinds[0], "kinds": kinds, **versions},
         "packages": {**versions_of(BENCH_PACKAGES), **versions_of(DRIVER_PACKAGES)},
         "apps": {app.name: app_metadata(app, servers) for app, servers in apps},
         "settings": settings,

@@ -40,13 +40,18 @@ class Profile:
     scenarios: tuple[str, ...] = ()  # empty: every scenario
     users: tuple[int, ...] = (32,)
     scenario_users: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # Scenarios measured on more (or other) server variants than `servers`, on the profile's first database
+    # only (make bench: every variant on db, fortunes, api and io, on PostgreSQL)
+    scenario_servers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     warmup_s: float = 2.0
     duration_s: float = 5.0
     trials: int = 3
     scenario_trials: Mapping[str, int] = field(default_factory=dict)  # scenarios measured more (or less)
     workers: int = 1  # server worker processes, the same for every app
     threads: int = 8  # threads per worker, for servers that use {threads}
-    db: str = "sqlite"  # sqlite, postgres or a DATABASE_URL
+    # sqlite, postgres or a DATABASE_URL; several: the database rows (PER_DATABASE scenarios) run on each,
+    # the other scenarios on the first only
+    db: tuple[str, ...] = ("sqlite",)
     max_failure_ratio: float = MAX_FAILURE_RATIO
     restart_every_cell: bool = (
         False  # False: a server is reused by read-only cells, restarted for writing ones
@@ -61,6 +66,10 @@ class Profile:
         """Return the user counts a scenario runs at in this profile."""
         return tuple(self.scenario_users.get(scenario, self.users))
 
+    def databases_for(self, *, per_database: bool) -> tuple[str, ...]:
+        """Return the databases a scenario runs on: every one for a database row, else the first."""
+        return self.db if per_database else self.db[:1]
+
     def trials_for(self, scenario: str) -> int:
         """Return how many trials of a scenario's cells this profile measures."""
         return self.scenario_trials.get(scenario, self.trials)
@@ -68,17 +77,21 @@ class Profile:
     def with_overrides(self, **overrides: Any) -> Profile:
         """Return a copy with the given fields replaced; None values leave a field as it is.
 
-        Overriding `users` also overrides `scenario_users`, and `trials` overrides `scenario_trials`: a count
-        given on the command line means every scenario.
+        Overriding `users` also overrides `scenario_users`, `servers` overrides `scenario_servers` and
+        `trials` overrides `scenario_trials`: a value given on the command line means every scenario.
         """
         given = {key: value for key, value in overrides.items() if value is not None}
         if "users" in given:
             given.setdefault("scenario_users", {})
+        if "servers" in given:
+            given.setdefault("scenario_servers", {})
         if "trials" in given:
             given.setdefault("scenario_trials", {})
         for key in ("apps", "servers", "scenarios", "users"):
             if key in given:
                 given[key] = tuple(given[key])
+        if "db" in given:
+            given["db"] = database_list(given["db"])
         profile = dataclasses.replace(self, **given)
         validate(profile)
         return profile
@@ -110,10 +123,19 @@ def parse_profile(name: str, table: Mapping[str, Any], *, scenario_users: Mappin
         values["servers"] = (ALL,)  # servers = ["all"] was given
     if "users" in values:
         values["users"] = _tuple_of(values["users"], kind=int, where=f"{where} users")
+    if "db" in values:
+        values["db"] = _tuple_of(values["db"], kind=str, where=f"{where} db")
     users_table = values.pop("scenario_users", scenario_users)
     values["scenario_users"] = {
         scenario: _tuple_of(counts, kind=int, where=f"{where} scenario_users.{scenario}")
         for scenario, counts in users_table.items()
+    }
+    servers_table = values.pop("scenario_servers", {})
+    if not isinstance(servers_table, Mapping):
+        raise ConfigError(f"{where} scenario_servers: expected a table of scenario = [variant, ...]")
+    values["scenario_servers"] = {
+        scenario: _tuple_of(names, kind=str, where=f"{where} scenario_servers.{scenario}")
+        for scenario, names in servers_table.items()
     }
     trials_table = values.pop("scenario_trials", {})
     if not isinstance(trials_table, Mapping) or not all(isinstance(v, int) for v in trials_table.values()):
@@ -122,6 +144,12 @@ def parse_profile(name: str, table: Mapping[str, Any], *, scenario_users: Mappin
     profile = Profile(name=name, **values)
     validate(profile)
     return profile
+
+
+def database_list(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Return a profile's databases from a command-line value ("postgres,sqlite") or a list."""
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(item.strip() for item in items if item.strip())
 
 
 def validate(profile: Profile) -> None:
@@ -135,8 +163,11 @@ def validate(profile: Profile) -> None:
         count < 1 for counts in (profile.users, *profile.scenario_users.values()) for count in counts
     ):
         raise ConfigError(f"{where}: user counts must be at least 1")
-    if profile.db not in DB_KINDS and "://" not in profile.db:
-        raise ConfigError(f"{where}: db must be sqlite, postgres or a DATABASE_URL, not {profile.db!r}")
+    if not profile.db or len(set(profile.db)) != len(profile.db):
+        raise ConfigError(f"{where}: db must name at least one database, each once")
+    for db in profile.db:
+        if db not in DB_KINDS and "://" not in db:
+            raise ConfigError(f"{where}: db must be sqlite, postgres or a DATABASE_URL, not {db!r}")
     if profile.min_requests < 0 or profile.max_window_s < profile.duration_s:
         raise ConfigError(f"{where}: min_requests must be >= 0 and max_window_s at least duration_s")
     if not 0 <= profile.max_failure_ratio < 1:

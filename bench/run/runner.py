@@ -19,7 +19,7 @@ from bench.config import APPS_DIR, DEFAULT_HOST, REPORTS_DIR, AppSpec
 from bench.errors import ServerError
 from bench.processes import free_port
 from bench.results import ResultRow
-from bench.run.database import kind_of, scratch_directory
+from bench.run.database import scratch_directory
 from bench.run.datacheck import SKIPPED, check_database, merge_write_logs
 from bench.run.display import RunDisplay
 from bench.run.lifecycle import default_run_id, now_iso, recorded_run
@@ -32,6 +32,7 @@ from bench.run.schedule import (
     Cell,
     build_schedule,
     cell_label,
+    db_label,
     resolve_apps,
     resolve_scenarios,
     resolve_targets,
@@ -144,14 +145,14 @@ class CellRunner:
         settings: RunSettings,
         *,
         scenarios: Mapping[str, ScenarioInfo],
-        pool: ServerPool | None,
+        pools: Mapping[str, ServerPool],
         workdir: Path,
         logs_dir: Path,
     ) -> None:
         self.settings = settings
         self.profile = settings.profile
         self.scenarios = scenarios
-        self.pool = pool
+        self.pools = pools  # by database (a profile's db entry); empty when measuring a --target
         self.workdir = workdir
         self.logs_dir = logs_dir
         self.local_master_port = free_port()
@@ -184,7 +185,7 @@ class CellRunner:
             scenario=cell.scenario,
             users=cell.users,
             trial=cell.trial,
-            db=self.db_kind,
+            db=EXTERNAL_SERVER if settings.target is not None else db_label(cell.db),
             workers=profile.workers,
             variant=settings.variant,
             started_at=now_iso(),
@@ -193,10 +194,11 @@ class CellRunner:
         loadgen = self.loadgen()  # started before the server, so that their start-ups overlap
         server_pid: int | None = None
         host = settings.target
-        if self.pool is not None:
+        pool = self.pools.get(cell.db)
+        if pool is not None:
             try:
                 fresh = info.writes or profile.restart_every_cell
-                running = self.pool.get(cell.app, cell.server, fresh=fresh)
+                running = pool.get(cell.app, cell.server, fresh=fresh)
             except ServerError as exc:
                 row.error = cell_error(start_error=str(exc).splitlines()[0])
                 row.log_tail = exc.log_tail
@@ -231,13 +233,6 @@ class CellRunner:
         self._finish_row(row, cell, info=info, measurement=measurement)
         return row
 
-    @property
-    def db_kind(self) -> str:
-        if self.settings.target is not None:
-            return EXTERNAL_SERVER
-        db = self.profile.db
-        return db if db in ("sqlite", "postgres") else kind_of(db)
-
     def _finish_row(
         self, row: ResultRow, cell: Cell, *, info: ScenarioInfo, measurement: CellMeasurement
     ) -> None:
@@ -253,12 +248,13 @@ class CellRunner:
         )
         exit_code = None
         server_log = ""
-        if self.pool is not None:
-            running = self.pool.get_running(cell.app, cell.server)
+        pool = self.pools.get(cell.db)
+        if pool is not None:
+            running = pool.get_running(cell.app, cell.server)
             if running is not None and not running.alive():
                 exit_code = running.process.returncode
                 server_log = running.log_tail()
-                self.pool.stop(cell.app, cell.server)
+                pool.stop(cell.app, cell.server)
         summary = measurement.summary
         if info.writes:
             row.data_check = self._check_data(
@@ -279,12 +275,13 @@ class CellRunner:
             row.log_tail = server_log or measurement.log_tail
 
     def _check_data(self, cell: Cell, writes: list[dict[str, Any]], *, server_died: bool) -> str:
-        if self.pool is None or not self.pool.fresh_copies:
+        pool = self.pools.get(cell.db)
+        if pool is None or not pool.fresh_copies:
             return f"{SKIPPED} (not a fresh database)"
         if server_died:
             return f"{SKIPPED} (the server died)"
         try:
-            return check_database(self.pool.database_url(cell.app, cell.server), merge_write_logs(writes))
+            return check_database(pool.database_url(cell.app, cell.server), merge_write_logs(writes))
         except Exception as exc:  # a check that cannot run says so in the row; the run goes on
             log.warning("data check of %s/%s failed to run: %s", cell.app, cell.scenario, exc)
             return f"could not run: {type(exc).__name__}: {exc}"
@@ -314,9 +311,15 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
     if settings.target is not None:
         apps: dict[str, AppSpec] = {}
         targets = [(profile.apps[0] if profile.apps else TARGET_APP, EXTERNAL_SERVER)]
+        targets_for = {}
     else:
         apps = resolve_apps(profile, settings.apps_dir)
         targets = resolve_targets(profile, apps)
+        targets_for = {
+            scenario: resolve_targets(profile, apps, servers)
+            for scenario, servers in profile.scenario_servers.items()
+            if scenario in scenarios
+        }
     seed = profile.seed if profile.seed is not None else random.SystemRandom().randrange(2**31)
     schedule = build_schedule(
         targets=targets,
@@ -324,13 +327,16 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
         users_for={name: profile.users_for(name) for name in scenarios},
         trials=profile.trials,
         trials_for={name: profile.trials_for(name) for name in scenarios},
+        databases_for={
+            name: profile.databases_for(per_database=info.per_database) for name, info in scenarios.items()
+        },
+        targets_for=targets_for,
         seed=seed,
     )
+    every_target = list(dict.fromkeys([*targets, *(t for more in targets_for.values() for t in more)]))
     metadata = collect_metadata(
-        apps=[(apps[name], [s for a, s in targets if a == name]) for name in apps],
-        db_kind=EXTERNAL_SERVER
-        if settings.target
-        else (profile.db if profile.db in ("sqlite", "postgres") else kind_of(profile.db)),
+        apps=[(apps[name], [s for a, s in every_target if a == name]) for name in apps],
+        db_kinds=[EXTERNAL_SERVER] if settings.target else [db_label(db) for db in profile.db],
         settings=run_settings_metadata(settings, seed=seed, cells=len(schedule)),
         command_line=settings.command_line,
     )
@@ -347,12 +353,12 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
         contextlib.ExitStack() as stack,
         display.progress(total=len(schedule)) as progress,
     ):
-        pool = None
-        if settings.target is None:
-            pool = stack.enter_context(
+        # One pool per database; a pool starts its database (a PostgreSQL cluster) when a cell first needs it.
+        pools = {
+            db: stack.enter_context(
                 ServerPool(
                     apps=apps,
-                    db=profile.db,
+                    db=db,
                     workdir=Path(workdir),
                     logs_dir=run.logs_dir,
                     workers=profile.workers,
@@ -361,8 +367,10 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
                     extra_env=settings.extra_env,
                 )
             )
+            for db in (profile.db if settings.target is None else ())
+        }
         runner = CellRunner(
-            settings, scenarios=scenarios, pool=pool, workdir=Path(workdir), logs_dir=run.logs_dir
+            settings, scenarios=scenarios, pools=pools, workdir=Path(workdir), logs_dir=run.logs_dir
         )
         stack.callback(runner.close)
         for cell in schedule:
@@ -379,6 +387,9 @@ def run_settings_metadata(settings: RunSettings, *, seed: int, cells: int) -> di
     profile = asdict(settings.profile)
     profile["scenario_users"] = {key: list(value) for key, value in settings.profile.scenario_users.items()}
     profile["scenario_trials"] = dict(settings.profile.scenario_trials)
+    profile["scenario_servers"] = {
+        key: list(value) for key, value in settings.profile.scenario_servers.items()
+    }
     return {
         "profile": profile,
         "seed": seed,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench.config import AppSpec, discover_apps, load_app
 from bench.errors import ConfigError
+from bench.run.database import DB_KINDS, kind_of
 from bench.run.profiles import ALL, DEFAULT_SERVER, Profile
 from bench.scenarios import ScenarioInfo, discover_scenarios
 
@@ -29,6 +30,7 @@ class Cell:
     scenario: str
     users: int
     trial: int
+    db: str = "sqlite"  # sqlite, postgres or a DATABASE_URL
 
 
 def resolve_apps(profile: Profile, apps_dir: Path) -> dict[str, AppSpec]:
@@ -38,23 +40,26 @@ def resolve_apps(profile: Profile, apps_dir: Path) -> dict[str, AppSpec]:
     return {name: load_app(name, apps_dir) for name in names}
 
 
-def resolve_targets(profile: Profile, apps: Mapping[str, AppSpec]) -> list[tuple[str, str]]:
-    """Return the (app, server variant) pairs the profile measures."""
+def resolve_targets(
+    profile: Profile, apps: Mapping[str, AppSpec], servers: Sequence[str] | None = None
+) -> list[tuple[str, str]]:
+    """Return the (app, server variant) pairs the profile measures (of `servers` when given)."""
+    names = tuple(servers if servers is not None else profile.servers)
     targets: list[tuple[str, str]] = []
     for app in apps.values():
-        if ALL in profile.servers:
+        if ALL in names:
             chosen = list(app.servers)
         else:
             chosen = [
                 app.default_server if name == DEFAULT_SERVER else name
-                for name in profile.servers
+                for name in names
                 if name == DEFAULT_SERVER or name in app.servers
             ]
         if not chosen:
-            log.warning("%s has none of the servers %s: skipped", app.name, ", ".join(profile.servers))
+            log.warning("%s has none of the servers %s: skipped", app.name, ", ".join(names))
         targets.extend((app.name, server) for server in dict.fromkeys(chosen))
     if not targets:
-        raise ConfigError(f"no app has any of the servers {', '.join(profile.servers)}")
+        raise ConfigError(f"no app has any of the servers {', '.join(names)}")
     return targets
 
 
@@ -75,27 +80,38 @@ def build_schedule(
     trials: int,
     seed: int,
     trials_for: Mapping[str, int] | None = None,
+    databases_for: Mapping[str, Sequence[str]] | None = None,
+    targets_for: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> list[Cell]:
-    """Return every cell in run order: trial by trial; within a trial, (scenario, users) blocks in a shuffled
-    order; within a block, the apps and servers in a shuffled order. trials_for gives some scenarios another
-    number of trials than `trials`; their extra trials spread over the run like the others."""
+    """Return every cell in run order: trial by trial; within a trial, (scenario, users, database) blocks in
+    a shuffled order; within a block, the apps and servers in a shuffled order. trials_for gives some
+    scenarios another number of trials than `trials`; their extra trials spread over the run like the others.
+    databases_for gives each scenario's databases (default: sqlite alone); targets_for gives some scenarios
+    other targets than `targets` on their first database."""
     rng = random.Random(seed)
     counts = {scenario: (trials_for or {}).get(scenario, trials) for scenario in scenarios}
     cells: list[Cell] = []
     for trial in range(1, max(counts.values(), default=0) + 1):
         blocks = [
-            (scenario, users)
+            (scenario, users, db)
             for scenario in scenarios
             if counts[scenario] >= trial
             for users in users_for[scenario]
+            for db in (databases_for or {}).get(scenario, ("sqlite",))
         ]
         rng.shuffle(blocks)
-        for scenario, users in blocks:
-            order = list(targets)
+        for scenario, users, db in blocks:
+            first_db = (databases_for or {}).get(scenario, ("sqlite",))[0]
+            order = list((targets_for or {}).get(scenario, targets) if db == first_db else targets)
             rng.shuffle(order)
-            cells.extend(Cell(app, server, scenario, users, trial) for app, server in order)
+            cells.extend(Cell(app, server, scenario, users, trial, db) for app, server in order)
     return cells
 
 
 def cell_label(cell: Cell) -> str:
-    return f"{cell.app}/{cell.server} {cell.scenario} u={cell.users} t={cell.trial}"
+    return f"{cell.app}/{cell.server} {cell.scenario} u={cell.users} t={cell.trial} {db_label(cell.db)}"
+
+
+def db_label(db: str) -> str:
+    """Return a database choice as rows and labels name it: sqlite, postgres, or the kind of a URL."""
+    return db if db in DB_KINDS else kind_of(db)

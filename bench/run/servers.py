@@ -214,7 +214,7 @@ def start_server(
         process = subprocess.Popen(
             command,
             cwd=app.root,
-            env=process_environment(app, env),
+            env=process_environment(app, {**env, **variant.env}),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -232,7 +232,7 @@ def start_server(
             port=port,
             process=process,
             log_path=log_path,
-            env=dict(env),
+            env={**env, **variant.env},
             startup=startup,
         )
     finally:

@@ -6,7 +6,11 @@ facts a scenario declares as module constants are read from its source with `ast
 - NAME: the scenario's name on the command line; the file's name, except where that would shadow the
   standard library (`json` lives in json_serialization.py, `io` in io_wait.py): `locust -f` works on each;
 - TABLE_ROW: the comparison-table row the scenario measures;
-- WRITES: True when the scenario changes the database (it then gets a fresh database and a data check).
+- WRITES: True when the scenario changes the database (it then gets a fresh database and a data check);
+- PER_DATABASE: True for the database rows, which a profile measures on each of its databases (the others
+  run on its first database only: their work does not depend on it);
+- IN_SCORE: False for a scenario left out of the report's overall score;
+- CONCURRENCY: True when the report's headline takes each app's concurrency-capable variant for it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class ScenarioInfo:
     writes: bool
     description: str
     in_score: bool = True  # counted in the report's overall throughput score
+    per_database: bool = False  # measured on every database of a profile, not only its first
+    concurrency: bool = False  # the headline shows each app's concurrent variant (app.toml `concurrent`)
 
 
 def _module_constants(tree: ast.Module) -> dict[str, object]:
@@ -65,6 +71,8 @@ def read_scenario(path: Path) -> ScenarioInfo:
         writes=bool(constants.get("WRITES", False)),
         description=docstring.splitlines()[0] if docstring else "",
         in_score=bool(constants.get("IN_SCORE", True)),
+        per_database=bool(constants.get("PER_DATABASE", False)),
+        concurrency=bool(constants.get("CONCURRENCY", False)),
     )
 
 

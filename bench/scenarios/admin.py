@@ -15,6 +15,7 @@ from bench.scenarios.common import LOGINS, fail, html_body, shared_session
 NAME = "admin"
 TABLE_ROW = "admin"
 WRITES = False
+PER_DATABASE = True  # a database row: measured on every database of the profile
 
 ADMIN_INDEX = "/admin/"
 # A seeded item's name in a cell of the list: "Item 17" between tags, in all three admins.

@@ -26,6 +26,7 @@ from bench.scenarios.common import (
 NAME = "api"
 TABLE_ROW = "validation"
 WRITES = True
+PER_DATABASE = True  # a database row: measured on every database of the profile
 
 ITEMS_PATH = "/api/items"
 ITEM_NAME = "/api/items/[id]"

@@ -27,6 +27,7 @@ from bench.scenarios.common import (
 NAME = "forms"
 TABLE_ROW = "forms"
 WRITES = True
+PER_DATABASE = True  # a database row: measured on every database of the profile
 
 LIST_PATH = "/items/"
 NEW_PATH = "/items/new"

@@ -11,6 +11,7 @@ from bench.scenarios.common import fail, html_body
 NAME = "fortunes"
 TABLE_ROW = "templates"
 WRITES = False
+PER_DATABASE = True  # a database row: measured on every database of the profile
 
 ROWS = 13  # the 12 seeded fortunes and the one added at request time
 ADDED_AT_REQUEST_TIME = "Additional fortune added at request time."

@@ -9,6 +9,7 @@ from bench.scenarios.common import fail, is_world_row, json_body
 NAME = "queries"
 TABLE_ROW = "orm"
 WRITES = False
+PER_DATABASE = True  # a database row: measured on every database of the profile
 
 QUERIES = 20
 

@@ -9,6 +9,7 @@ from bench.scenarios.common import WRITE_LOG, fail, is_world_row, json_body
 NAME = "updates"
 TABLE_ROW = "orm"
 WRITES = True
+PER_DATABASE = True  # a database row: measured on every database of the profile
 
 QUERIES = 20
 

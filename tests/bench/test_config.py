@@ -231,3 +231,43 @@ def test_scratch_root_prefers_memory_when_unset(monkeypatch: pytest.MonkeyPatch)
         assert root == Path("/dev/shm")
     else:
         assert root is None
+
+
+def test_a_variant_carries_its_settings_and_says_what_it_runs() -> None:
+    servers = {
+        "main": {"command": ["{python}"]},
+        "sync": {
+            "command": ["{python}"],
+            "env": {"DEMO_ORM": "sync"},
+            "server": "uvicorn",
+            "worker_model": "gthread, {threads} threads",
+            "orm": "Demo ORM",
+            "drivers": {"sqlite": "sqlite3", "postgres": "psycopg"},
+            "concurrent": True,
+        },
+    }
+    spec = parse_app_config(app_config(servers=servers), directory=Path("x"))
+    variant = spec.servers["sync"]
+    assert variant.env == {"DEMO_ORM": "sync"} and variant.concurrent
+    assert variant.describe("postgres", threads=4) == "uvicorn, gthread, 4 threads, Demo ORM, psycopg"
+    assert variant.describe() == "uvicorn, gthread, 8 threads, Demo ORM, sqlite3 / psycopg"
+    assert spec.servers["main"].env == {} and spec.servers["main"].describe() == ""
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [({"command": ["x"], "env": {"A": 1}}, "env: expected a table"), ({"command": ["x"], "typo": 1}, "typo")],
+)
+def test_a_bad_variant_table_is_named(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_app_config(app_config(servers={"main": table}), directory=Path("x"))
+
+
+@pytest.mark.parametrize("name", discover_apps())
+def test_every_real_variant_says_what_it_runs_on_both_databases(name: str) -> None:
+    spec = load_app(name)
+    assert len(spec.servers) >= 2, "each framework has a recommended variant and another one"
+    assert any(variant.concurrent for variant in spec.servers.values()), "one variant serves io concurrently"
+    for variant in spec.servers.values():
+        assert variant.server and variant.worker_model and variant.orm, variant.name
+        assert set(variant.drivers) == {"sqlite", "postgres"}, variant.name

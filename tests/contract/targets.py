@@ -3,7 +3,7 @@ tests see it. (Test modules import these from here, not from conftest, whose mod
 
 - BENCH_TEST_APPS: a comma list of app names (default: every app with an app.toml);
 - BENCH_TEST_DBS: a comma list of sqlite, postgres (default: both);
-- BENCH_TEST_SERVERS: a comma list of server variants, or "all" (default: each app's default server).
+- BENCH_TEST_SERVERS: a comma list of server variants, "all" or "default" (default: all, every variant).
 """
 
 from __future__ import annotations
@@ -63,9 +63,9 @@ def selected_targets() -> list[Target]:
     targets = []
     for app_name in apps:
         spec = load_app(app_name)
-        if wanted_servers is None:
+        if wanted_servers == ["default"]:
             servers = [spec.default_server]
-        elif wanted_servers == ["all"]:
+        elif wanted_servers is None or wanted_servers == ["all"]:
             servers = sorted(spec.servers)
         else:
             servers = [name for name in wanted_servers if name in spec.servers]

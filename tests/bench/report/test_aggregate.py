@@ -123,7 +123,7 @@ def test_warnings_for_noise_failures_data_and_missing_cells() -> None:
     assert ("fastapi", "db", "data_check") in found
     assert ("django", "io", "missing") in found
     (missing,) = [w for w in warnings if w.kind == "missing"]
-    assert missing.users == 16 and missing.cell == "django / io / 16 users"
+    assert missing.users == 16 and missing.cell == "django / io / 16 users / sqlite"
     assert all(w.kind != "few_trials" for w in warnings)
 
 
@@ -178,12 +178,41 @@ def test_history_has_one_line_per_run_app_and_scenario() -> None:
     assert list(dict.fromkeys(history[a.RUN])) == ["run-1", "run-2"]
 
 
-def test_cells_mixing_databases_or_variants_are_flagged() -> None:
+def test_trials_on_other_databases_are_other_cells_and_mixed_variants_are_flagged() -> None:
     rows = synthetic_rows(apps=("flask",), scenarios=("json",), trials=2)
-    rows = flag(rows, app="flask", scenario="json", trials=[1], db="postgres", variant="B")
+    rows = flag(rows, app="flask", scenario="json", trials=[1], db="postgres")
+    frame, cells = cells_of(rows)
+    assert sorted(cells[c.DB]) == ["postgres", "sqlite"] and set(cells[a.TRIALS]) == {1}
+    rows = flag(
+        synthetic_rows(apps=("flask",), scenarios=("json",), trials=2),
+        app="flask",
+        scenario="json",
+        trials=[1],
+        variant="B",
+    )
     frame, cells = cells_of(rows)
     mixed = [w.message for w in a.collect_warnings(frame, cells) if w.kind == "mixed"]
-    assert len(mixed) == 2 and "postgres,sqlite" in mixed[0] and "A/B" in mixed[1]
+    assert len(mixed) == 1 and "A/B" in mixed[0]
+
+
+def test_headline_takes_postgres_first_then_a_given_database_and_scenario_servers() -> None:
+    base = {"scenario": "db", "users": 32, "trial": 1, "rps": 100.0}
+    rows = [
+        {**base, "app": "flask", "server": "gunicorn", "db": "sqlite", "rps": 300.0},
+        {**base, "app": "flask", "server": "gunicorn", "db": "postgres", "rps": 200.0},
+        {**base, "app": "flask", "server": "gevent", "db": "postgres", "rps": 250.0},
+        {**base, "app": "flask", "server": "gevent", "db": "sqlite", "rps": 280.0},
+    ]
+    cells = a.aggregate_cells(a.frame_from_rows(rows))
+    first = a.headline_cells(cells, preferred_servers={"flask": "gunicorn"})
+    assert list(first[c.DB]) == ["postgres"] and list(first[c.SERVER]) == ["gunicorn"]
+    on_sqlite = a.headline_cells(cells, preferred_servers={"flask": "gunicorn"}, db="sqlite")
+    assert list(on_sqlite[a.median_of(c.RPS)]) == [300.0]
+    concurrent = a.headline_cells(
+        cells, preferred_servers={"flask": "gunicorn"}, scenario_servers={("flask", "db"): "gevent"}
+    )
+    assert list(concurrent[c.SERVER]) == ["gevent"] and list(concurrent[c.DB]) == ["postgres"]
+    assert a.ordered_databases(["sqlite", "mysql", "postgres"]) == ["postgres", "sqlite", "mysql"]
 
 
 def test_startup_and_memory_count_each_server_start_once() -> None:

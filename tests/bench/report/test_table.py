@@ -120,10 +120,14 @@ def test_table_quotes_measured_flagged_and_missing_figures(
 ) -> None:
     table = build(table_inputs, None)
     assert row(table, "orm")["django"].figures == ("db: missing from this run",)
-    assert row(table, "async")["flask"].figures[0].startswith("io: failed (server died")
+    # Each figure names the variant and the database it comes from.
+    assert row(table, "async")["flask"].figures[0].startswith("io (gunicorn, sqlite): failed (server died")
     performance = row(table, "performance")
     assert performance["fastapi"].figures[0].startswith("rank 1 of 3")
-    assert "plaintext: ≥ 12,500 req/s (the load generator was the limit)" in performance["fastapi"].figures
+    assert (
+        "plaintext (uvicorn, sqlite): ≥ 12,500 req/s (the load generator was the limit)"
+        in performance["fastapi"].figures
+    )
     assert performance["django"].figures[0].startswith("rank 3 of 3")
 
 

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 
 from bench.errors import ConfigError
+from bench.report.rows import unscored_scenarios
 from bench.run.profiles import ALL, available_profiles, load_profile
+from bench.run.schedule import resolve_scenarios
+from bench.scenarios import discover_scenarios
 
 PYPROJECT = """
 [tool.bench.scenario_users]
@@ -38,8 +41,12 @@ def test_the_repository_declares_quick_default_and_full() -> None:
     profiles = available_profiles()
     assert {"quick", "default", "full"} <= profiles.keys()
     assert profiles["default"].trials >= 3
-    assert profiles["default"].scenarios == ()  # every scenario
-    assert profiles["full"].servers == (ALL,)
+    # make bench: every scenario in the score (docs is not), every variant where they differ most
+    assert set(resolve_scenarios(profiles["default"])) | unscored_scenarios() == set(discover_scenarios())
+    assert {"db", "fortunes", "api", "io"} <= {
+        name for name, servers in profiles["default"].scenario_servers.items() if servers == (ALL,)
+    }
+    assert profiles["full"].servers == (ALL,) and profiles["full"].scenarios == ()
 
 
 def test_a_profile_reads_its_table_and_the_shared_scenario_users(pyproject: Path) -> None:
@@ -101,3 +108,24 @@ def test_a_window_that_waits_for_requests_must_be_allowed_to_last(pyproject: Pat
     assert (profile.min_requests, profile.max_window_s) == (50, 120.0)
     with pytest.raises(ConfigError, match="max_window_s"):
         profile.with_overrides(max_window_s=1)
+
+
+def test_a_profile_may_name_several_databases(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[tool.bench.profiles.both]\ndb = ["postgres", "sqlite"]\n[tool.bench.profiles.one]\ndb = "sqlite"\n'
+    )
+    both = load_profile("both", path)
+    assert both.db == ("postgres", "sqlite")
+    assert both.databases_for(per_database=True) == ("postgres", "sqlite")
+    assert both.databases_for(per_database=False) == ("postgres",)
+    assert load_profile("one", path).db == ("sqlite",)
+    assert both.with_overrides(db="sqlite, postgres").db == ("sqlite", "postgres")
+    for bad in ("sqlite,sqlite", "mysql", ""):
+        with pytest.raises(ConfigError, match="db"):
+            both.with_overrides(db=bad if bad else ())
+
+
+def test_make_bench_measures_the_database_rows_on_postgres_then_sqlite() -> None:
+    default = load_profile("default")
+    assert default.db == ("postgres", "sqlite")

@@ -82,3 +82,27 @@ def test_resolve_scenarios_names_the_unknown_ones() -> None:
     assert list(resolve_scenarios(Profile(name="t", scenarios=("json", "db")))) == ["json", "db"]
     with pytest.raises(ConfigError, match="nope"):
         resolve_scenarios(Profile(name="t", scenarios=("json", "nope")))
+
+
+def test_database_rows_run_on_every_database_and_the_others_on_the_first() -> None:
+    cells = build_schedule(
+        targets=TARGETS,
+        scenarios=["db", "json"],
+        users_for={"db": [32], "json": [32]},
+        trials=2,
+        seed=3,
+        databases_for={"db": ("postgres", "sqlite"), "json": ("postgres",)},
+    )
+    assert Counter((cell.scenario, cell.db) for cell in cells) == {
+        ("db", "postgres"): 6,
+        ("db", "sqlite"): 6,
+        ("json", "postgres"): 6,
+    }
+    # A block is one scenario on one database: the apps of a block run back to back.
+    for start in range(0, len(cells), len(TARGETS)):
+        assert len({(cell.scenario, cell.db) for cell in cells[start : start + len(TARGETS)]}) == 1
+
+
+def test_the_scenarios_declare_which_are_database_rows() -> None:
+    per_database = {name for name, info in resolve_scenarios(Profile(name="t")).items() if info.per_database}
+    assert per_database == {"db", "queries", "updates", "fortunes", "api", "forms", "admin", "mixed"}
