@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy.orm import Session
 
 from apps.fastapi_app.csrf import verify_csrf_token
 from apps.fastapi_app.deps import (
     SESSION_USER_KEY,
     TOKEN_URL,
     CurrentUser,
-    DbSession,
     not_authenticated,
 )
 from apps.fastapi_app.errors import error_responses
+from apps.fastapi_app.models import User
+from apps.fastapi_app.orm_mode import with_db_session
 from apps.fastapi_app.schemas import Token, UserOut
-from apps.fastapi_app.security import authenticate_user, create_access_token
+from apps.fastapi_app.security import authenticate_user, create_access_token, read_user_by_username
 from apps.fastapi_app.templating import templates
 
 LOGIN_URL = "/login"
@@ -28,10 +31,38 @@ api_router = APIRouter(tags=["auth"])
 pages_router = APIRouter(include_in_schema=False)
 
 
+# A login reads the user in a dependency (the database part, in the ORM mode's form) and checks the
+# password in the endpoint: the hash check is awaited off the event loop, one at a time, in both modes.
+@dataclass(frozen=True)
+class LoginAttempt:
+    """The password of a login form, and the user its username names (None for an unknown name)."""
+
+    user: User | None
+    password: str
+
+
+@with_db_session
+def read_token_attempt(
+    session: Session, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> LoginAttempt:
+    """Return the login attempt of an OAuth2 password grant."""
+    return LoginAttempt(user=read_user_by_username(session, form.username), password=form.password)
+
+
+@with_db_session
+def read_login_attempt(
+    session: Session,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> LoginAttempt:
+    """Return the login attempt of the /login form."""
+    return LoginAttempt(user=read_user_by_username(session, username), password=password)
+
+
 @api_router.post(TOKEN_URL, responses=error_responses(400, 401, 413, 422))
-async def create_token(session: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+async def create_token(attempt: Annotated[LoginAttempt, Depends(read_token_attempt)]) -> Token:
     """Exchange a username and password (OAuth2 password grant) for a bearer token."""
-    user = await authenticate_user(session, username=form.username, password=form.password)
+    user = await authenticate_user(attempt.user, password=attempt.password)
     if user is None:
         raise not_authenticated()
     return Token(access_token=create_access_token(user))
@@ -63,13 +94,11 @@ async def read_login_form(
 @pages_router.post(LOGIN_URL, dependencies=[Depends(verify_csrf_token)])
 async def log_in(
     request: Request,
-    session: DbSession,
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
+    attempt: Annotated[LoginAttempt, Depends(read_login_attempt)],
     next_url: Annotated[str, Form(alias="next")] = AFTER_LOGIN_URL,
 ) -> Response:
     """Start a session for valid credentials; show the form again with an error otherwise."""
-    user = await authenticate_user(session, username=username, password=password)
+    user = await authenticate_user(attempt.user, password=attempt.password)
     if user is None:
         return templates.TemplateResponse(
             request,

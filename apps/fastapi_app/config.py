@@ -1,9 +1,10 @@
-"""Settings read from the environment: BENCH_* variables and DATABASE_URL."""
+"""Settings read from the environment: BENCH_* variables, DATABASE_URL and FASTAPI_ORM."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     user_password: str = seed_data.DEFAULT_USER_PASSWORD
     inject_cpu_us: int = Field(default=0, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # The ORM mode (orm_mode.py): async def endpoints on an AsyncSession, or def endpoints on a
+    # Session in the thread pool. The alias names the variable in the error of any other value.
+    orm: Literal["async", "sync"] = Field(default="async", validation_alias="FASTAPI_ORM")
 
 
 settings = Settings()  # type: ignore[call-arg]  # the values come from the environment

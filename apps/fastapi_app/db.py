@@ -1,12 +1,12 @@
-"""The async engine and the per-request database session."""
+"""The database engines of the two ORM modes: async (aiosqlite, asyncpg) and sync (sqlite3, psycopg)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import URL, event, make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from apps.fastapi_app.config import settings
 
@@ -18,12 +18,26 @@ _ASYNC_DRIVERS = {
     "postgresql": "postgresql+asyncpg",
     "postgres": "postgresql+asyncpg",
 }
+_SYNC_DRIVERS = {
+    "sqlite": "sqlite+pysqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+}
+
+
+def _with_driver(database_url: str, drivers: Mapping[str, str]) -> URL:
+    url = make_url(database_url)
+    return url.set(drivername=drivers.get(url.drivername, url.drivername))
 
 
 def async_database_url(database_url: str) -> URL:
     """Return DATABASE_URL with the async driver of its backend (aiosqlite or asyncpg)."""
-    url = make_url(database_url)
-    return url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
+    return _with_driver(database_url, _ASYNC_DRIVERS)
+
+
+def sync_database_url(database_url: str) -> URL:
+    """Return DATABASE_URL with the sync driver of its backend (sqlite3 or psycopg 3)."""
+    return _with_driver(database_url, _SYNC_DRIVERS)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
@@ -38,20 +52,29 @@ def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any)
     cursor.close()
 
 
-database_url = async_database_url(settings.database_url)
-engine = create_async_engine(
-    database_url,
-    pool_size=settings.db_pool_size,
-    max_overflow=0,
-)
-if database_url.get_backend_name() == "sqlite":
-    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
-
-# expire_on_commit=False: an async session cannot lazily reload attributes after a commit.
-session_factory = async_sessionmaker(engine, expire_on_commit=False)
+def _configure_connections(engine: Engine) -> None:
+    # Both modes' engines pass here, so their SQLite connections are set up alike.
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite_connection)
 
 
-async def get_db_session() -> AsyncIterator[AsyncSession]:
-    """Yield a database session that is closed when the request is done."""
-    async with session_factory() as session:
-        yield session
+def create_async_db_engine() -> AsyncEngine:
+    """Return the engine of the async mode, on DATABASE_URL, with the pool size of the settings."""
+    engine = create_async_engine(
+        async_database_url(settings.database_url),
+        pool_size=settings.db_pool_size,
+        max_overflow=0,
+    )
+    _configure_connections(engine.sync_engine)
+    return engine
+
+
+def create_sync_db_engine() -> Engine:
+    """Return the engine of the sync mode, on DATABASE_URL, with the pool size of the settings."""
+    engine = create_engine(
+        sync_database_url(settings.database_url),
+        pool_size=settings.db_pool_size,
+        max_overflow=0,
+    )
+    _configure_connections(engine)
+    return engine

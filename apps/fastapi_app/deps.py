@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from apps.fastapi_app.db import get_db_session
 from apps.fastapi_app.errors import LoginRequiredError
 from apps.fastapi_app.models import User
+from apps.fastapi_app.orm_mode import with_db_session
 from apps.fastapi_app.schemas import MAX_INTEGER
 from apps.fastapi_app.security import user_id_from_token
 
@@ -20,7 +20,6 @@ JSON_MEDIA_TYPE = "application/json"
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL)
 
-DbSession = Annotated[AsyncSession, Depends(get_db_session)]
 ItemId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
 BearerToken = Annotated[str, Depends(oauth2_scheme)]
 
@@ -34,10 +33,11 @@ def not_authenticated() -> HTTPException:
     )
 
 
-async def get_current_user(session: DbSession, token: BearerToken) -> User:
+@with_db_session
+def get_current_user(session: Session, token: BearerToken) -> User:
     """Return the user of the request's bearer token, or answer 401."""
     user_id = user_id_from_token(token)
-    user = await session.get(User, user_id) if user_id is not None else None
+    user = session.get(User, user_id) if user_id is not None else None
     if user is None:
         raise not_authenticated()
     return user
@@ -46,10 +46,11 @@ async def get_current_user(session: DbSession, token: BearerToken) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-async def get_session_user(request: Request, session: DbSession) -> User:
+@with_db_session
+def get_session_user(session: Session, request: Request) -> User:
     """Return the user logged in through /login, or send the visitor there."""
     user_id = request.session.get(SESSION_USER_KEY)
-    user = await session.get(User, user_id) if user_id is not None else None
+    user = session.get(User, user_id) if user_id is not None else None
     if user is None:
         raise LoginRequiredError
     return user

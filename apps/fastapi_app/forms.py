@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from apps.fastapi_app.csrf import verify_csrf_token
-from apps.fastapi_app.deps import DbSession, ItemId, SessionUser, get_session_user
+from apps.fastapi_app.deps import ItemId, SessionUser, get_session_user
 from apps.fastapi_app.models import Item
+from apps.fastapi_app.orm_mode import with_db_session
 from apps.fastapi_app.schemas import ItemForm
 from apps.fastapi_app.templating import templates
 
@@ -21,17 +23,18 @@ router = APIRouter(prefix="/items", include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def read_item_list(
+@with_db_session
+def read_item_list(
+    session: Session,
     request: Request,
-    session: DbSession,
     user: SessionUser,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     """Show a page of items (the last one for a page number past the end)."""
-    total = await session.scalar(select(func.count()).select_from(Item)) or 0
+    total = session.scalar(select(func.count()).select_from(Item)) or 0
     page_count = max(1, -(-total // ITEMS_PER_PAGE))
     page = min(page, page_count)
-    items = await session.scalars(
+    items = session.scalars(
         select(Item).order_by(Item.id).limit(ITEMS_PER_PAGE).offset((page - 1) * ITEMS_PER_PAGE)
     )
     return templates.TemplateResponse(
@@ -66,9 +69,10 @@ async def read_new_item_form(request: Request, user: SessionUser) -> HTMLRespons
 
 # The login check comes first, so that an anonymous visitor is sent to /login, not refused.
 @router.post("/new", dependencies=[Depends(get_session_user), Depends(verify_csrf_token)])
-async def create_item_from_form(
+@with_db_session
+def create_item_from_form(
+    session: Session,
     request: Request,
-    session: DbSession,
     user: SessionUser,
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
@@ -92,16 +96,15 @@ async def create_item_from_form(
         )
     item = Item(**item_form.column_values(), owner=user)
     session.add(item)
-    await session.commit()
+    session.commit()
     return RedirectResponse(f"/items/{item.id}", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/{item_id}", response_class=HTMLResponse)
-async def read_item_page(
-    request: Request, session: DbSession, user: SessionUser, item_id: ItemId
-) -> HTMLResponse:
+@with_db_session
+def read_item_page(session: Session, request: Request, user: SessionUser, item_id: ItemId) -> HTMLResponse:
     """Show one item."""
-    item = await session.get(Item, item_id)
+    item = session.get(Item, item_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Item not found")
     return templates.TemplateResponse(request, "items/detail.html", {"user": user, "item": item})

@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from apps.fastapi_app.deps import CurrentUser, DbSession, ItemId, require_json_body
+from apps.fastapi_app.deps import CurrentUser, ItemId, require_json_body
 from apps.fastapi_app.errors import error_responses
 from apps.fastapi_app.models import Item, User
+from apps.fastapi_app.orm_mode import with_db_session
 from apps.fastapi_app.schemas import (
     ITEMS_DEFAULT_LIMIT,
     ITEMS_MAX_LIMIT,
@@ -26,9 +28,9 @@ router = APIRouter(prefix="/api/items", tags=["items"])
 JSON_BODY = [Depends(require_json_body)]
 
 
-async def get_item_or_404(session: DbSession, item_id: ItemId) -> Item:
+def get_item_or_404(session: Session, item_id: int) -> Item:
     """Return the item, or answer 404."""
-    item = await session.get(Item, item_id)
+    item = session.get(Item, item_id)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Item not found")
     return item
@@ -41,14 +43,15 @@ def check_owner(item: Item, user: User) -> None:
 
 
 @router.get("", responses=error_responses(422))
-async def read_items(
-    session: DbSession,
+@with_db_session
+def read_items(
+    session: Session,
     limit: Annotated[int, Query(ge=1, le=ITEMS_MAX_LIMIT)] = ITEMS_DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
 ) -> ItemPage:
     """List the items in id order, a page at a time."""
-    total = await session.scalar(select(func.count()).select_from(Item))
-    items = await session.scalars(select(Item).order_by(Item.id).limit(limit).offset(offset))
+    total = session.scalar(select(func.count()).select_from(Item))
+    items = session.scalars(select(Item).order_by(Item.id).limit(limit).offset(offset))
     return ItemPage(
         items=[ItemOut.model_validate(item) for item in items],
         total=total or 0,
@@ -63,18 +66,20 @@ async def read_items(
     dependencies=JSON_BODY,
     responses=error_responses(400, 401, 413, 415, 422),
 )
-async def create_item(session: DbSession, user: CurrentUser, item_in: ItemIn) -> ItemOut:
+@with_db_session
+def create_item(session: Session, user: CurrentUser, item_in: ItemIn) -> ItemOut:
     """Create an item owned by the token's user."""
     item = Item(**item_in.column_values(), owner=user)
     session.add(item)
-    await session.commit()
+    session.commit()
     return ItemOut.model_validate(item)
 
 
 @router.get("/{item_id}", responses=error_responses(404, 422))
-async def read_item(session: DbSession, item_id: ItemId) -> ItemOut:
+@with_db_session
+def read_item(session: Session, item_id: ItemId) -> ItemOut:
     """Return one item."""
-    return ItemOut.model_validate(await get_item_or_404(session, item_id))
+    return ItemOut.model_validate(get_item_or_404(session, item_id))
 
 
 @router.put(
@@ -82,13 +87,14 @@ async def read_item(session: DbSession, item_id: ItemId) -> ItemOut:
     dependencies=JSON_BODY,
     responses=error_responses(400, 401, 403, 404, 413, 415, 422),
 )
-async def replace_item(session: DbSession, user: CurrentUser, item_id: ItemId, item_in: ItemIn) -> ItemOut:
+@with_db_session
+def replace_item(session: Session, user: CurrentUser, item_id: ItemId, item_in: ItemIn) -> ItemOut:
     """Replace every field of an item the token's user owns."""
-    item = await get_item_or_404(session, item_id)
+    item = get_item_or_404(session, item_id)
     check_owner(item, user)
     for column, value in item_in.column_values().items():
         setattr(item, column, value)
-    await session.commit()
+    session.commit()
     return ItemOut.model_validate(item)
 
 
@@ -98,10 +104,11 @@ async def replace_item(session: DbSession, user: CurrentUser, item_id: ItemId, i
     response_class=Response,
     responses=error_responses(401, 403, 404, 422),
 )
-async def delete_item(session: DbSession, user: CurrentUser, item_id: ItemId) -> Response:
+@with_db_session
+def delete_item(session: Session, user: CurrentUser, item_id: ItemId) -> Response:
     """Delete an item the token's user owns."""
-    item = await get_item_or_404(session, item_id)
+    item = get_item_or_404(session, item_id)
     check_owner(item, user)
-    await session.delete(item)
-    await session.commit()
+    session.delete(item)
+    session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

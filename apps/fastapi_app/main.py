@@ -11,9 +11,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from apps.fastapi_app import auth, docs, forms, health, io, items, performance
 from apps.fastapi_app.admin import mount_admin
 from apps.fastapi_app.config import settings
-from apps.fastapi_app.db import engine
 from apps.fastapi_app.errors import add_exception_handlers
 from apps.fastapi_app.middleware import BodySizeLimitMiddleware, InjectCpuMiddleware
+from apps.fastapi_app.orm_mode import orm
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -21,7 +21,7 @@ MAX_BODY_BYTES = 1024 * 1024
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     yield
-    await engine.dispose()
+    await orm.dispose()
 
 
 app = FastAPI(

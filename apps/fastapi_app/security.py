@@ -10,7 +10,7 @@ from anyio import CapacityLimiter, to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from apps import seed_data
 from apps.fastapi_app.config import settings
@@ -49,12 +49,16 @@ async def verify_password(password: str, hashed: str) -> bool:
     return await to_thread.run_sync(password_hash.verify, password, hashed, limiter=_hashing_limiter)
 
 
-async def authenticate_user(session: AsyncSession, *, username: str, password: str) -> User | None:
-    """Return the user with these credentials, or None."""
+def read_user_by_username(session: Session, username: str) -> User | None:
+    """Return the user of this name, or None."""
     # No username holds NUL, and PostgreSQL would refuse to compare with one.
     if "\x00" in username:
         username = ""
-    user = await session.scalar(select(User).where(User.username == username))
+    return session.scalar(select(User).where(User.username == username))
+
+
+async def authenticate_user(user: User | None, *, password: str) -> User | None:
+    """Return the user (read by read_user_by_username) if the password is theirs, or None."""
     # An unknown name costs a hash check too, so timing does not reveal which names exist.
     hashed = user.password_hash if user is not None else _unknown_user_hash()
     if not await verify_password(password, hashed) or user is None:

@@ -1,0 +1,142 @@
+"""The ORM mode that FASTAPI_ORM selects, and the decorator that serves database code in it.
+
+Each endpoint and dependency that reads the database is written once, as a plain function whose first
+parameter is a `sqlalchemy.orm.Session`; `@with_db_session` gives FastAPI that function in the mode's form:
+
+- async (the default): an `async def` on the request's AsyncSession (aiosqlite, asyncpg) that runs the
+  function with `AsyncSession.run_sync`, in the session's greenlet on the event loop;
+- sync: a `def` on the request's Session (sqlite3, psycopg), which FastAPI runs in Starlette's thread pool,
+  as in FastAPI's SQL tutorial and its full-stack template.
+
+Either way the request has one session, shared by the endpoint and its dependencies (FastAPI caches a
+dependency per request), and closed when the request is done.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
+
+from fastapi import Depends
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from apps.fastapi_app.config import settings
+from apps.fastapi_app.db import create_async_db_engine, create_sync_db_engine
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _session_parameter(logic: Callable[..., Any]) -> tuple[inspect.Signature, str]:
+    """Return logic's signature (annotations evaluated) and the name of its Session parameter."""
+    signature = inspect.signature(logic, eval_str=True)
+    first = next(iter(signature.parameters.values()), None)
+    if first is None or first.annotation is not Session:
+        raise TypeError(f"{logic.__qualname__}: the first parameter must be annotated Session")
+    return signature, first.name
+
+
+def _as_endpoint(
+    endpoint: Callable[..., Any], logic: Callable[..., Any], *, session_annotation: Any
+) -> Callable[..., Any]:
+    """Return endpoint dressed as logic (name, docstring) with logic's signature, whose Session parameter
+    is filled by the mode's session dependency: that signature is what FastAPI reads."""
+    signature, session_name = _session_parameter(logic)
+    parameters = [
+        parameter.replace(annotation=session_annotation) if parameter.name == session_name else parameter
+        for parameter in signature.parameters.values()
+    ]
+    functools.update_wrapper(endpoint, logic)
+    endpoint.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return endpoint
+
+
+class OrmMode(ABC):
+    """What the app needs of an ORM mode: its engine, its endpoints, a session outside a request."""
+
+    engine: Engine | AsyncEngine
+
+    @abstractmethod
+    def with_db_session(self, logic: Callable[..., T]) -> Callable[..., Any]:
+        """Return logic as an endpoint or dependency of this mode, given the request's session."""
+
+    @abstractmethod
+    async def run(self, logic: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Return what logic gives on a session of its own, without blocking the event loop."""
+
+    @abstractmethod
+    async def dispose(self) -> None:
+        """Close the engine's pooled connections."""
+
+
+class AsyncOrm(OrmMode):
+    """async def endpoints on SQLAlchemy's AsyncSession: the app as FastAPI's async story tells it."""
+
+    def __init__(self) -> None:
+        self.engine: AsyncEngine = create_async_db_engine()
+        # expire_on_commit=False: an async session cannot lazily reload attributes after a commit.
+        self.session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.session_annotation = Annotated[AsyncSession, Depends(self.get_session)]
+
+    async def get_session(self) -> AsyncIterator[AsyncSession]:
+        """Yield a database session that is closed when the request is done."""
+        async with self.session_factory() as session:
+            yield session
+
+    def with_db_session(self, logic: Callable[..., T]) -> Callable[..., Any]:
+        session_name = _session_parameter(logic)[1]
+
+        async def run_on_async_session(**values: Any) -> T:
+            session: AsyncSession = values.pop(session_name)
+            return await session.run_sync(logic, **values)
+
+        return _as_endpoint(run_on_async_session, logic, session_annotation=self.session_annotation)
+
+    async def run(self, logic: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        async with self.session_factory() as session:
+            return await session.run_sync(logic, *args, **kwargs)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class SyncOrm(OrmMode):
+    """def endpoints on a sync Session in Starlette's thread pool: FastAPI's SQL tutorial."""
+
+    def __init__(self) -> None:
+        self.engine: Engine = create_sync_db_engine()
+        # The same as the async mode's, so that both modes send the same statements.
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.session_annotation = Annotated[Session, Depends(self.get_session)]
+
+    def get_session(self) -> Iterator[Session]:
+        """Yield a database session that is closed when the request is done (in the thread pool)."""
+        with self.session_factory() as session:
+            yield session
+
+    def with_db_session(self, logic: Callable[..., T]) -> Callable[..., Any]:
+        def run_on_session(**values: Any) -> T:
+            return logic(**values)
+
+        return _as_endpoint(run_on_session, logic, session_annotation=self.session_annotation)
+
+    async def run(self, logic: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        def run_on_new_session() -> T:
+            with self.session_factory() as session:
+                return logic(session, *args, **kwargs)
+
+        return await run_in_threadpool(run_on_new_session)
+
+    async def dispose(self) -> None:
+        self.engine.dispose()
+
+
+# Only the configured mode's engine is made, so a worker never imports the other mode's drivers.
+orm: OrmMode = SyncOrm() if settings.orm == "sync" else AsyncOrm()
+with_db_session = orm.with_db_session
