@@ -130,3 +130,49 @@ def test_cli_report_writes_the_files_and_fails_clearly(
     assert (run_dir / "index.html").is_file() and (run_dir / "summary.csv").is_file()
     assert main(["report", str(tmp_path / "absent")]) == EXIT_USAGE  # a run that is not there: unusable input
     assert "no run folder" in capsys.readouterr().err
+
+
+def test_two_databases_and_variants_report_postgres_first_and_say_what_each_runs(
+    tmp_path: Path, apps_dir: Path
+) -> None:
+    from dataclasses import replace
+
+    toml = apps_dir / "flask_app" / "app.toml"
+    text = toml.read_text(encoding="utf-8").replace(
+        "[features]",
+        '[servers.gevent]\ncommand = ["{python}", "-c", "pass"]\nconcurrent = true\nserver = "gunicorn"\n'
+        'worker_model = "gevent greenlets"\norm = "Flask-SQLAlchemy"\n'
+        'drivers = { sqlite = "sqlite3", postgres = "psycopg" }\n\n[features]',
+    )
+    toml.write_text(text, encoding="utf-8")
+    base = synthetic_rows(scenarios=("db", "io"))
+    rows = [replace(row, db="postgres") for row in base] + [
+        replace(row, db="sqlite", rps=row.rps * 2) for row in base if row.scenario == "db"
+    ]
+    # Flask's gevent variant: slower on db, far ahead on io (the threaded default is capped there).
+    rows += [
+        replace(row, server="gevent", rps=row.rps * (0.9 if row.scenario == "db" else 10))
+        for row in rows
+        if row.app == "flask" and row.db == "postgres"
+    ]
+    run_dir = write_run(tmp_path / "reports" / "two-dbs", rows)
+
+    content = build_content(run_dir, apps_dir=apps_dir)
+
+    assert tuple(content.databases) == ("postgres", "sqlite")
+    assert set(content.other_standings) == {"sqlite"} and set(content.other_standings["sqlite"]) == {"db"}
+    flask_figures = [
+        figure for spec, cells in content.table.rows for figure in cells["flask"].figures if "req/s" in figure
+    ]
+    assert any(figure.startswith("db (gunicorn, postgres)") for figure in flask_figures), flask_figures
+    assert any(figure.startswith("io (gevent, postgres)") for figure in flask_figures), flask_figures
+    roles = {(line.app, line.server): line for line in content.variants}
+    assert roles[("flask", "gunicorn")].role.startswith("recommended")
+    assert "io headline" in roles[("flask", "gevent")].role
+    assert (
+        "postgres: gunicorn, gevent greenlets, Flask-SQLAlchemy, psycopg" in roles[("flask", "gevent")].runs
+    )
+    names = [chart.name for chart in content.charts]
+    assert names.index("throughput-postgres") < names.index("throughput-sqlite")
+    page = html.unescape(write_report(run_dir, apps_dir=apps_dir).html.read_text(encoding="utf-8"))
+    assert "The database rows on <strong>sqlite</strong>" in page and "<h2>Variants</h2>" in page
