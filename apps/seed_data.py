@@ -23,6 +23,12 @@ USER_USERNAME = "user"
 DEFAULT_ADMIN_PASSWORD = "admin-password"
 DEFAULT_USER_PASSWORD = "user-password"
 
+# The mixed scenario's simulated users act as one account each (bench/scenarios/mixed.py): that many extra
+# non-staff accounts, mixed-001 to mixed-064, all with the user password. At most this many users of mixed
+# run as distinct accounts; beyond it they share.
+MIXED_ACCOUNTS = 64
+
+
 # Rows of one page of the admin's Item list, in every app (the admin scenario checks it).
 ADMIN_PAGE_SIZE = 20
 
@@ -73,6 +79,18 @@ def items() -> Iterator[SeedItem]:
             quantity=item_id % 50,
             created_at=_ITEMS_EPOCH + timedelta(minutes=item_id),
         )
+
+
+def mixed_username(index: int) -> str:
+    """Return the username of mixed account index, 0 to MIXED_ACCOUNTS - 1: "mixed-001" to "mixed-064"."""
+    if not 0 <= index < MIXED_ACCOUNTS:
+        raise ValueError(f"mixed account index {index} is not in 0..{MIXED_ACCOUNTS - 1}")
+    return f"mixed-{index + 1:03d}"
+
+
+def mixed_usernames() -> list[str]:
+    """Return the usernames of every mixed account, in index order."""
+    return [mixed_username(index) for index in range(MIXED_ACCOUNTS)]
 
 
 def clamp_queries(raw: str | None) -> int:

@@ -95,24 +95,48 @@ def is_world_row(value: Any) -> bool:
 class _LoginCache:
     """Runs a login once per process and key; every other user waits for it and reuses the result.
 
-    All users of a scenario act as the same account, so one login serves them all: the measured window then
-    holds the steady-state requests, not a burst of password hashing at start (the auth scenario measures
-    that on purpose).
+    Users of a scenario that act as the same account share one login: the measured window then holds the
+    steady-state requests, not a burst of password hashing at start (the auth scenario measures that on
+    purpose). Logins under different keys (mixed gives each user its own account) run concurrently, and the
+    load generator starts a cell's warm-up once none is in flight. The cache also numbers a scenario's users
+    in this process (see mixed); a new cell clears both.
     """
 
     def __init__(self) -> None:
         self._values: dict[tuple[str, ...], Any] = {}
+        self._key_locks: dict[tuple[str, ...], Semaphore] = {}
+        self._numbers: dict[str, int] = {}
+        self._in_flight = 0  # users inside get(): kept by clear(), it counts live greenlets
         self._lock = Semaphore()
 
     def get(self, key: tuple[str, ...], login: Callable[[], T]) -> T:
-        with self._lock:
-            if key not in self._values:
-                self._values[key] = login()
-            value: T = self._values[key]
-            return value
+        self._in_flight += 1
+        try:
+            with self._lock:
+                key_lock = self._key_locks.setdefault(key, Semaphore())
+            with key_lock:
+                if key not in self._values:
+                    self._values[key] = login()
+                value: T = self._values[key]
+                return value
+        finally:
+            self._in_flight -= 1
+
+    @property
+    def in_flight(self) -> int:
+        """Return how many users are logging in, or waiting for another's login, right now."""
+        return self._in_flight
+
+    def next_number(self, counter: str) -> int:
+        """Return 0, then 1, 2, ... on each call with counter in this process, from 0 again after clear()."""
+        number = self._numbers.get(counter, 0)
+        self._numbers[counter] = number + 1  # no yield between the read and the write: greenlet-safe
+        return number
 
     def clear(self) -> None:
         self._values.clear()
+        self._key_locks.clear()
+        self._numbers.clear()
 
 
 LOGINS = _LoginCache()

@@ -5,7 +5,8 @@ cell, instead of reconnecting to a new master per cell (a race Locust handles ba
 reconnects to a restarted master stays unknown to it until the heartbeat times out). Each cell:
 
 1. wait until the expected workers are ready, then start the cell's users on them;
-2. `bench_window` messages to the workers: `start` resets their recorders after the warm-up, `end` makes
+2. `bench_window` messages to the workers: `logins` makes each answer once its users are spawned and
+   logged in (the warm-up starts then), `start` resets their recorders after the warm-up, `end` makes
    each send its measurements, `stop` makes each stop its users gracefully (their last writes done) and
    send its write log;
 3. Locust's own stop, which returns the workers to "ready" for the next cell.
@@ -26,7 +27,7 @@ from typing import Any
 import gevent
 from locust import User
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_RUNNING, MasterRunner, Runner, WorkerRunner
 
 from bench.run.loadgen.latency import LatencyRecorder
 from bench.run.loadgen.protocol import WINDOW_END, WINDOW_START, LoadSpec, LoadSummary
@@ -39,6 +40,9 @@ REPORT_MESSAGE = "bench_report"
 WORKERS_TIMEOUT_S = 60.0
 REPORT_TIMEOUT_S = 15.0
 REQUEST_COUNT_POLL_S = 0.05
+# Logging in every user of a cell may take this long: mixed logs 32 accounts in twice, ~0.2 s of server CPU
+# each (argon2id), before its warm-up starts. Below measure.GRACE_S, which covers it.
+LOGINS_TIMEOUT_S = 45.0
 
 
 class ReportCollector:
@@ -99,6 +103,8 @@ class MasterSession:
             )
         self.env.host = spec.host
         runner.start(spec.users, spawn_rate=spec.spawn_rate or float(spec.users), user_classes=[user_class])
+        runner.send_message(WINDOW_MESSAGE, {"action": "logins", "cell": cell})
+        self.collector.wait(cell, "logins", count=workers, timeout_s=LOGINS_TIMEOUT_S + REPORT_TIMEOUT_S)
         gevent.sleep(spec.warmup_s)
 
         runner.send_message(WINDOW_MESSAGE, {"action": "start", "cell": cell})
@@ -159,6 +165,20 @@ def wait_for_requests(completed: Callable[[], int], *, spec: LoadSpec, started: 
         gevent.sleep(REQUEST_COUNT_POLL_S)
 
 
+def wait_until_logged_in(runner: Runner, *, timeout_s: float = LOGINS_TIMEOUT_S) -> None:
+    """Sleep until the runner has spawned its users and none of them is logging in (or timeout_s passed).
+
+    The measured window is then the logged-in users' steady state, not a queue of password hashing.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        # Sleeping first lets the users spawned last run into their on_start (and so into LOGINS).
+        gevent.sleep(REQUEST_COUNT_POLL_S)
+        if runner.state == STATE_RUNNING and not LOGINS.in_flight:
+            return
+    log.warning("users still logging in after %.0f s; the window starts anyway", timeout_s)
+
+
 def session_key(spec: LoadSpec) -> tuple[str, int, int, int]:
     return (spec.master_bind_host, spec.master_port, spec.workers, spec.expect_workers)
 
@@ -209,7 +229,10 @@ def serve_master(user_classes: list[type[User]], *, master_host: str, master_por
 
     def on_window(environment: Environment, msg: Any, **_: Any) -> None:
         action, cell = msg.data["action"], msg.data["cell"]
-        if action == "start":
+        if action == "logins":
+            wait_until_logged_in(runner)
+            runner.send_message(REPORT_MESSAGE, {"round": "logins", "cell": cell})
+        elif action == "start":
             recorder.reset()
         elif action == "end":
             runner.send_message(

@@ -37,6 +37,7 @@ from bench.run.loadgen.distributed import (
     run_distributed_cell,
     serve_as_worker,
     wait_for_requests,
+    wait_until_logged_in,
 )
 from bench.run.loadgen.latency import LatencyRecorder
 from bench.run.loadgen.protocol import DONE, STOP_TIMEOUT_S, WINDOW_END, WINDOW_START, LoadSpec, LoadSummary
@@ -83,6 +84,7 @@ def run_local_cell(spec: LoadSpec) -> LoadSummary:
     env.events.user_error.add_listener(user_errors.on_user_error)  # type: ignore[no-untyped-call]
     runner = env.create_local_runner()
     runner.start(spec.users, spawn_rate=spec.spawn_rate or float(spec.users))
+    wait_until_logged_in(runner)
     gevent.sleep(spec.warmup_s)
 
     recorder.reset()

@@ -15,7 +15,7 @@ from bench.config import ROOT, discover_apps
 from bench.errors import ConfigError
 from bench.report.rows import TABLE_ROWS
 from bench.scenarios import discover_scenarios, read_scenario, scenario_info
-from bench.scenarios.common import WriteLog, html_body, json_body
+from bench.scenarios.common import WriteLog, _LoginCache, html_body, json_body
 
 TABLE_ROW_KEYS = {row.key for row in TABLE_ROWS}  # the comparison table's rows
 ISSUE_SCENARIOS = {"plaintext", "json", "db", "queries", "updates", "fortunes", "api", "forms", "auth"}
@@ -155,3 +155,17 @@ def test_io_and_docs_stay_out_of_the_overall_score() -> None:
 
     assert {name for name, info in discover_scenarios().items() if not info.in_score} == {"io", "docs"}
     assert unscored_scenarios() == {"io", "docs"}
+
+
+def test_the_login_cache_counts_the_logins_in_flight() -> None:
+    cache = _LoginCache()
+    seen: list[int] = []
+
+    def login() -> str:
+        seen.append(cache.in_flight)
+        return "token"
+
+    assert cache.get(("token", "host", "a"), login) == "token"
+    assert cache.get(("token", "host", "a"), login) == "token"  # cached: no second login
+    assert seen == [1]
+    assert cache.in_flight == 0

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.core.management.color import no_style
@@ -39,6 +40,7 @@ def seed_tables() -> None:
         user_model.objects.create_user(
             username=seed_data.USER_USERNAME, password=settings.BENCH_USER_PASSWORD
         )
+    seed_mixed_accounts()
     if not World.objects.exists():
         World.objects.bulk_create(
             [World(id=world_id, random_number=number) for world_id, number in seed_data.world_rows()],
@@ -70,3 +72,20 @@ def seed_tables() -> None:
         with connection.cursor() as cursor:
             for statement in reset_sql:
                 cursor.execute(statement)
+
+
+def seed_mixed_accounts() -> None:
+    """Add the mixed scenario's accounts that are missing, with the user password (see seed_data)."""
+    user_model = get_user_model()
+    usernames = seed_data.mixed_usernames()
+    existing = set(user_model.objects.filter(username__in=usernames).values_list("username", flat=True))
+    missing = [username for username in usernames if username not in existing]
+    if not missing:
+        return
+    # One hash for every account: hashing 64 argon2id passwords (~0.1 s each) would add seconds to each
+    # setup. The accounts differ, the stored hash repeats (the same password and salt); a login still
+    # verifies it in full, at the same cost as any other account's.
+    password_hash = make_password(settings.BENCH_USER_PASSWORD)
+    user_model.objects.bulk_create(
+        [user_model(username=username, password=password_hash) for username in missing]
+    )
