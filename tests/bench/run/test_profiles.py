@@ -43,7 +43,7 @@ def test_the_repository_declares_quick_default_and_full() -> None:
     assert profiles["default"].trials >= 3
     # make bench: every scenario in the score (docs is not), every variant where they differ most
     assert set(resolve_scenarios(profiles["default"])) | unscored_scenarios() == set(discover_scenarios())
-    assert {"db", "fortunes", "api", "io"} <= {
+    assert {"db", "api", "io"} <= {
         name for name, servers in profiles["default"].scenario_servers.items() if servers == (ALL,)
     }
     assert profiles["full"].servers == (ALL,) and profiles["full"].scenarios == ()
