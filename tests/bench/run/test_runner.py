@@ -244,7 +244,8 @@ def port_is_free(port: int) -> bool:
 def test_an_interrupted_run_leaves_no_process_behind(apps_dir: Path, tmp_path: Path, signum: int) -> None:
     command = [
         sys.executable, "-m", "bench", "run", "--apps-dir", str(apps_dir), "--apps", "fake",
-        "--scenarios", "plaintext", "--db", "sqlite", "--users", "4", "--warmup", "0.5", "--duration", "60", "--trials", "1",
+        "--scenarios", "plaintext", "--db", "sqlite", "--users", "4", "--warmup", "0.5", "--duration", "60",
+        "--trials", "1",
         "--out", str(tmp_path / "reports"), "--quiet",
     ]  # fmt: skip
     runner = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
