@@ -30,7 +30,7 @@ from bench.report.community import (
     refresh_community,
 )
 from bench.report.contract import CONTRACT_FILE, read_contract_evidence
-from bench.report.html import ReportContent, VariantLine, render_html
+from bench.report.html import RECOMMENDED, ReportContent, VariantLine, render_html
 from bench.report.rows import concurrency_scenarios, ordered_scenarios, scenario_rows, unscored_scenarios
 from bench.report.table import build_comparison_table, render_markdown
 from bench.report.ties import scenario_standings, score_standing
@@ -250,7 +250,7 @@ def variant_lines(
                 if variant.concurrent
                 else f"{workers} request(s) at once"
             )
-            role = "recommended: the headline" if server == spec.default_server else "beside it"
+            role = f"{RECOMMENDED}: the headline" if server == spec.default_server else "beside it"
             if concurrent_variant(spec) == server and server != spec.default_server:
                 role += "; the io headline"
             lines.append(VariantLine(spec.name, server, role, runs, ceiling))

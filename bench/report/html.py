@@ -284,6 +284,14 @@ def _measured_facts(
 # ---- the page's parts --------------------------------------------------------------------------------------
 
 
+RECOMMENDED = "recommended"  # how a VariantLine's role starts for the variant the headline comes from
+
+
+def _with_variant(app: str, recommended: Mapping[str, str]) -> str:
+    """Return "flask (gunicorn)": the app and the variant its headline figures come from, where known."""
+    return f"{app} ({recommended[app]})" if app in recommended else app
+
+
 def _standing_lines(standings: Mapping[str, Standing]) -> list[tuple[str, str]]:
     return [
         (scenario, standings[scenario].text)
@@ -296,11 +304,13 @@ def _summary(content: ReportContent) -> Summary:
     """Return the numbers of the "In short" section."""
     cells = content.cells
     ranked = content.ranking.dropna(subset=[a.SCORE])
+    recommended = {line.app: line.server for line in content.variants if line.role.startswith(RECOMMENDED)}
     return Summary(
         cells=len(cells),
         trials=", ".join(str(value) for value in sorted(set(cells[a.TRIALS]))),
         ranking=[
-            (int(row[a.RANK]), str(row[c.APP]), f"{float(row[a.SCORE]):.0%}") for _, row in ranked.iterrows()
+            (int(row[a.RANK]), _with_variant(str(row[c.APP]), recommended), f"{float(row[a.SCORE]):.0%}")
+            for _, row in ranked.iterrows()
         ],
         scored_scenarios="" if ranked.empty else str(ranked.iloc[0][a.SCORED_SCENARIOS]),
         overall=content.overall.text if content.overall is not None and content.overall.groups else "",

@@ -175,4 +175,5 @@ def test_two_databases_and_variants_report_postgres_first_and_say_what_each_runs
     names = [chart.name for chart in content.charts]
     assert names.index("throughput-postgres") < names.index("throughput-sqlite")
     page = html.unescape(write_report(run_dir, apps_dir=apps_dir).html.read_text(encoding="utf-8"))
+    assert re.search(r"<strong>flask \(gunicorn\)</strong> \d+%", page), "the ranking names the variants"
     assert "The database rows on <strong>sqlite</strong>" in page and "<h2>Variants</h2>" in page
