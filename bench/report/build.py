@@ -211,7 +211,7 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         unscored=ordered_scenarios(set(cells[c.SCENARIO]) & unscored_scenarios()),
         databases=tuple(databases),
         other_standings=other_standings,
-        variants=variant_lines(specs, cells, metadata),
+        variants=variant_lines(specs, cells, metadata, databases=databases, concurrent=concurrent),
         table=table,
         charts=charts,
         notes=notes,
@@ -226,13 +226,18 @@ def concurrent_variant(spec: AppSpec) -> str | None:
 
 
 def variant_lines(
-    specs: Sequence[AppSpec], cells: pd.DataFrame, metadata: Mapping[str, Any]
+    specs: Sequence[AppSpec],
+    cells: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    *,
+    databases: Sequence[str],
+    concurrent: Mapping[str, str],
 ) -> list[VariantLine]:
-    """Return what each measured variant runs (as its app.toml says now), its part in the report, and how
-    many requests it serves at once with the run's workers and threads."""
+    """Return what each measured variant runs (as its app.toml says now) on each of the run's databases, its
+    part in the report (concurrent: each app's io variant), and how many requests it serves at once with the
+    run's workers and threads."""
     settings = metadata.get("settings", {}).get("profile", {}) if isinstance(metadata, Mapping) else {}
     threads, workers = int(settings.get("threads", 8)), int(settings.get("workers", 1))
-    databases = a.ordered_databases(cells[c.DB]) if not cells.empty else []
     lines = []
     for spec in specs:
         measured = sorted(set(cells.loc[cells[c.APP] == spec.name, c.SERVER])) if not cells.empty else []
@@ -251,7 +256,7 @@ def variant_lines(
                 else f"{workers} request(s) at once"
             )
             role = f"{RECOMMENDED}: the headline" if server == spec.default_server else "beside it"
-            if concurrent_variant(spec) == server and server != spec.default_server:
+            if concurrent.get(spec.name) == server and server != spec.default_server:
                 role += "; the io headline"
             lines.append(VariantLine(spec.name, server, role, runs, ceiling))
     return lines

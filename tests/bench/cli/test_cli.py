@@ -104,6 +104,14 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _wait_for_ui(ui: subprocess.Popen[bytes], web_port: int, timeout_s: float = 90) -> None:
+    """Return once bench ui's Locust web UI answers on web_port (or the timeout passed); fail if ui exits."""
+    deadline = time.monotonic() + timeout_s
+    while not _answers(f"http://127.0.0.1:{web_port}/") and time.monotonic() < deadline:
+        assert ui.poll() is None, "bench ui exited"
+        time.sleep(0.3)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif("fastapi" not in discover_apps(), reason="the FastAPI app is not there")
 def test_ui_serves_locusts_web_ui_until_interrupted() -> None:
@@ -122,10 +130,7 @@ def test_ui_serves_locusts_web_ui_until_interrupted() -> None:
     ]
     with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as ui:
         try:
-            deadline = time.monotonic() + 90
-            while not _answers(f"http://127.0.0.1:{web_port}/") and time.monotonic() < deadline:
-                assert ui.poll() is None, "bench ui exited"
-                time.sleep(0.3)
+            _wait_for_ui(ui, web_port)
             children = psutil.Process(ui.pid).children(recursive=True)
             swarm = httpx.post(f"http://127.0.0.1:{web_port}/swarm", data={"user_count": 1, "spawn_rate": 1})
             assert swarm.json()["success"]
@@ -243,10 +248,7 @@ def test_a_killed_ui_leaves_no_process_behind() -> None:
         stderr=subprocess.DEVNULL,
     ) as ui:
         try:
-            deadline = time.monotonic() + 90
-            while not _answers(f"http://127.0.0.1:{web_port}/") and time.monotonic() < deadline:
-                assert ui.poll() is None, "bench ui exited"
-                time.sleep(0.3)
+            _wait_for_ui(ui, web_port)
             children = psutil.Process(ui.pid).children(recursive=True)
             assert children, "bench ui started no process"
         finally:
