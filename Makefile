@@ -17,7 +17,7 @@ SCENARIO ?= mixed
 REF ?= HEAD~1
 ARGS ?=
 
-.PHONY: help setup test lint serve ui bench bench-quick report check baseline clean
+.PHONY: help setup test lint serve ui bench bench-quick bench-latency report check baseline clean
 
 help: ## list the targets
 	@echo "framework-bench: FastAPI, Flask or Django, measured."
@@ -58,6 +58,10 @@ bench: setup ## the default profile on every app, then the HTML report
 
 bench-quick: setup ## the quick profile (a few minutes), then the report
 	$(PY) -m bench run --profile quick $(ARGS)
+	$(PY) -m bench report
+
+bench-latency: setup ## open-loop rate sweeps and the wrk yardstick (under 15 minutes), then the report
+	$(PY) -m bench run --profile latency $(ARGS)
 	$(PY) -m bench report
 
 report: setup ## rebuild the report of a saved run: make report ARGS=reports/<run-id>

@@ -68,6 +68,17 @@ class ResultRow:
     startup_s: float | None = None
     first_request_ms: float | None = None
     rest_pss_mb: float | None = None
+    # Open-loop rate sweep (profiles with `sweep`, issue 15): one SweepStep (as a dict) per step, in the order
+    # they ran; the pool of users that carried the arrivals; the p50 at a low rate; any step whose generator
+    # fell behind its schedule.
+    sweep: list[dict[str, Any]] = field(default_factory=list)
+    open_users: int = 0
+    unloaded_p50_ms: float | None = None
+    generator_behind: bool = False
+    # The wrk yardstick on the same server, right after Locust (GET scenarios, profiles with `yardstick`)
+    wrk_rps: float | None = None
+    wrk_p99_ms: float | None = None
+    wrk_error: str = ""  # why wrk did not measure the cell ("" when it did or was not asked)
 
     @property
     def valid(self) -> bool:
@@ -75,6 +86,55 @@ class ResultRow:
 
 
 ROW_FIELDS = tuple(f.name for f in fields(ResultRow))
+
+# SweepStep.phase values, in the order a sweep runs them
+WARMUP_PHASE = "warmup"  # opens the pool's connections; not reported
+UNLOADED_PHASE = "unloaded"  # a low rate: the unloaded latency the default target is a multiple of
+SWEEP_PHASE = "sweep"  # the rising steps, shares of the closed-loop peak
+RECOVERY_PHASE = "recovery"  # the step after the overload one, back at a lower rate
+
+
+@dataclass
+class SweepStep:
+    """One step of an open-loop rate sweep: requests planned at a fixed rate, latency from the planned start.
+
+    Latencies are from each request's *planned* start (coordinated-omission corrected) unless named
+    `uncorrected_`, which start when the request was actually sent (what closed-loop load reports). A
+    request belongs to the step its start was planned in; `achieved_rps` counts the requests that completed
+    during the step's own time, whichever step planned them.
+    """
+
+    phase: str
+    share: float  # of the cell's closed-loop peak
+    offered_rps: float
+    duration_s: float
+    planned: int = 0
+    requests: int = 0  # planned in this step and completed (answered or failed)
+    failures: int = 0
+    timeouts: int = 0  # failures that were the client's timeout
+    late_starts: int = 0  # started late although a user was free: the generator fell behind
+    waited_for_user: int = 0  # every user of the pool was busy when the request was due (it queued)
+    achieved_rps: float = 0.0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    p999_ms: float | None = None
+    max_ms: float | None = None
+    uncorrected_p50_ms: float | None = None
+    uncorrected_p99_ms: float | None = None
+    generator_cpu_util: float | None = None  # the load generator's CPU over the step (1.0: its whole core)
+    generator_behind: bool = False
+    slice_s: float = 0.0  # the step cut in slices of this length, by planned start...
+    slice_p99_ms: list[float | None] = field(default_factory=list)  # ...and each slice's corrected p99
+
+
+STEP_FIELDS = tuple(f.name for f in fields(SweepStep))
+
+
+def sweep_steps(row: dict[str, Any]) -> list[SweepStep]:
+    """Return a saved row's sweep steps (an empty list for a closed-loop row or an older results file)."""
+    return [
+        SweepStep(**{k: v for k, v in step.items() if k in STEP_FIELDS}) for step in row.get("sweep") or []
+    ]
 
 
 def append_row(path: Path, row: ResultRow) -> None:

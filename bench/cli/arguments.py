@@ -71,6 +71,13 @@ def positive_float(text: str) -> float:
     return value
 
 
+def positive_floats(text: str) -> list[float]:
+    """argparse type: '0.25,0.5,1' -> [0.25, 0.5, 1.0]; 'none' -> [] (switches a profile's list off)."""
+    if text.strip().lower() == "none":
+        return []
+    return [positive_float(part) for part in comma_list(text)]
+
+
 def fraction(text: str) -> float:
     """argparse type: a fraction written 0.1 or 10%."""
     try:

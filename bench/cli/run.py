@@ -17,6 +17,7 @@ from bench.cli.arguments import (
     cpu_set,
     log,
     positive_float,
+    positive_floats,
     positive_int,
     positive_ints,
 )
@@ -63,6 +64,24 @@ def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     matrix.add_argument("--threads", type=positive_int, help="threads per worker, for threaded servers")
     matrix.add_argument(
         "--seed", type=int, help="seed of the shuffled cell order (default: random, recorded)"
+    )
+    latency = parser.add_argument_group("open-loop latency (the latency profile)")
+    latency.add_argument(
+        "--sweep",
+        type=positive_floats,
+        help="after each cell's closed-loop window, offer these shares of its rate open-loop, e.g. "
+        "0.25,0.5,0.75,0.9,1,1.25 (then a recovery step); 'none' for no sweep",
+    )
+    latency.add_argument("--step", type=positive_float, help="seconds of each sweep step")
+    latency.add_argument(
+        "--slo-ms",
+        type=positive_float,
+        help="the p99 target of the capacity table (default: 10x unloaded p50)",
+    )
+    latency.add_argument(
+        "--yardstick",
+        action=argparse.BooleanOptionalAction,
+        help="measure the GET scenarios with wrk too, on the same server (installs Debian's wrk if missing)",
     )
     output = parser.add_argument_group("output")
     output.add_argument("--out", type=Path, help="reports directory (default: reports/)")
@@ -124,7 +143,13 @@ def command_run(args: argparse.Namespace) -> int:
         workers=args.workers,
         threads=args.threads,
         seed=args.seed,
+        sweep=args.sweep,
+        step_s=args.step,
+        slo_ms=args.slo_ms,
+        yardstick=args.yardstick,
     )
+    if profile.sweep and args.locust_workers:
+        raise ConfigError("an open-loop sweep runs in one Locust process: drop --locust-workers or --sweep")
     default_server_cpus, default_load_cpus = default_cpu_split()
     server_cpus = frozenset(args.server_cpus or default_server_cpus)
     load_cpus = frozenset(args.load_cpus or (default_load_cpus - server_cpus) or default_load_cpus)

@@ -108,7 +108,7 @@ class LoadGenerator:
         process = self.process
         assert process.stdin is not None
         measurement = CellMeasurement()
-        deadline = time.monotonic() + spec.warmup_s + spec.longest_window_s + GRACE_S
+        deadline = time.monotonic() + spec.warmup_s + spec.longest_window_s + spec.sweep_s + GRACE_S
         try:
             process.stdin.write((json.dumps(asdict(spec)) + "\n").encode())
             process.stdin.flush()

@@ -61,6 +61,17 @@ class Profile:
     # (0: duration_s alone). Tests use it, so that no check depends on how fast the machine is.
     min_requests: int = 0
     max_window_s: float = DEFAULT_MAX_WINDOW_S
+    # An open-loop rate sweep after each cell's closed-loop window (bench.run.loadgen.openloop): these shares
+    # of the cell's closed-loop rate, step_s each, then a recovery step at recovery_share. Empty: no sweep.
+    sweep: tuple[float, ...] = ()
+    step_s: float = 2.0
+    recovery_share: float = 0.5
+    open_timeout_s: float = 2.0  # an open-loop request unanswered after this is a timeout
+    open_users_max: int = 512
+    # The latency target of the report's capacity table; None: 10x the scenario's median unloaded p50
+    slo_ms: float | None = None
+    # Measure GET scenarios with wrk too, right after Locust, on the same server (bench.run.yardstick)
+    yardstick: bool = False
 
     def users_for(self, scenario: str) -> tuple[int, ...]:
         """Return the user counts a scenario runs at in this profile."""
@@ -87,7 +98,7 @@ class Profile:
             given.setdefault("scenario_servers", {})
         if "trials" in given:
             given.setdefault("scenario_trials", {})
-        for key in ("apps", "servers", "scenarios", "users"):
+        for key in ("apps", "servers", "scenarios", "users", "sweep"):
             if key in given:
                 given[key] = tuple(given[key])
         if "db" in given:
@@ -125,6 +136,13 @@ def parse_profile(name: str, table: Mapping[str, Any], *, scenario_users: Mappin
         values["users"] = _tuple_of(values["users"], kind=int, where=f"{where} users")
     if "db" in values:
         values["db"] = _tuple_of(values["db"], kind=str, where=f"{where} db")
+    if "sweep" in values:
+        shares = values["sweep"]
+        if not isinstance(shares, list) or not all(
+            isinstance(share, int | float) and not isinstance(share, bool) for share in shares
+        ):
+            raise ConfigError(f"{where} sweep: expected a list of numbers (shares of the closed-loop rate)")
+        values["sweep"] = tuple(float(share) for share in shares)
     users_table = values.pop("scenario_users", scenario_users)
     values["scenario_users"] = {
         scenario: _tuple_of(counts, kind=int, where=f"{where} scenario_users.{scenario}")
@@ -172,6 +190,14 @@ def validate(profile: Profile) -> None:
         raise ConfigError(f"{where}: min_requests must be >= 0 and max_window_s at least duration_s")
     if not 0 <= profile.max_failure_ratio < 1:
         raise ConfigError(f"{where}: max_failure_ratio must be in [0, 1)")
+    if any(share <= 0 for share in profile.sweep) or not profile.recovery_share > 0:
+        raise ConfigError(
+            f"{where}: sweep shares and recovery_share must be above 0 (1.0: the closed-loop rate)"
+        )
+    if profile.step_s <= 0 or profile.open_timeout_s <= 0 or profile.open_users_max < 1:
+        raise ConfigError(f"{where}: step_s and open_timeout_s must be > 0 and open_users_max at least 1")
+    if profile.slo_ms is not None and profile.slo_ms <= 0:
+        raise ConfigError(f"{where}: slo_ms must be above 0 (milliseconds of p99)")
 
 
 def available_profiles(pyproject: Path = PYPROJECT) -> dict[str, Profile]:

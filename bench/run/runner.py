@@ -18,7 +18,7 @@ from typing import Any
 from bench.config import APPS_DIR, DEFAULT_HOST, REPORTS_DIR, AppSpec
 from bench.errors import ServerError
 from bench.processes import free_port
-from bench.results import ResultRow
+from bench.results import UNLOADED_PHASE, WARMUP_PHASE, ResultRow
 from bench.run.database import scratch_directory
 from bench.run.datacheck import SKIPPED, check_database, merge_write_logs
 from bench.run.display import RunDisplay
@@ -45,6 +45,7 @@ from bench.run.validity import (
     server_cores,
     server_saturated,
 )
+from bench.run.yardstick import WrkAvailability, ensure_wrk, run_wrk
 from bench.scenarios import ScenarioInfo
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,14 @@ def row_from_measurement(
         generator_util=row.generator_cpu_util if measurement.generator is not None else None,
         server_saturated=saturated,
     )
+    row.sweep = list(summary.get("sweep", []))
+    row.open_users = int(summary.get("open_users", 0))
+    for step in row.sweep:
+        if step["phase"] == UNLOADED_PHASE:
+            row.unloaded_p50_ms = step["p50_ms"]
+    row.generator_behind = any(
+        step["generator_behind"] for step in row.sweep if step["phase"] != WARMUP_PHASE
+    )
 
 
 class CellRunner:
@@ -159,6 +168,11 @@ class CellRunner:
         self._loadgen: LoadGenerator | None = None
         self._loadgens_started = 0
         self._cells_started = 0
+        self.wrk: WrkAvailability | None = None
+        if self.profile.yardstick and any(info.yardstick_path for info in scenarios.values()):
+            self.wrk = ensure_wrk()
+            if self.wrk.path is None:
+                log.warning("no wrk yardstick in this run: %s", self.wrk.reason)
 
     def close(self) -> None:
         if self._loadgen is not None:
@@ -223,6 +237,11 @@ class CellRunner:
             # Local workers talk to their master on loopback, on a port of the run's own.
             master_bind_host=settings.master_bind_host if settings.master else DEFAULT_HOST,
             master_port=settings.master_port if settings.master else self.local_master_port,
+            sweep_shares=list(profile.sweep),
+            step_s=profile.step_s,
+            recovery_share=profile.recovery_share,
+            open_timeout_s=profile.open_timeout_s,
+            open_users_max=profile.open_users_max,
         )
         measurement = loadgen.measure(
             spec,
@@ -230,8 +249,25 @@ class CellRunner:
             server_cpus=set(settings.server_cpus),
             load_cpus=set(settings.load_cpus),
         )
+        if self.wrk is not None and info.yardstick_path and not measurement.error:
+            self._measure_with_wrk(row, url=host.rstrip("/") + info.yardstick_path, users=cell.users)
         self._finish_row(row, cell, info=info, measurement=measurement)
         return row
+
+    def _measure_with_wrk(self, row: ResultRow, *, url: str, users: int) -> None:
+        """Measure the cell's server with wrk too, on the same connections and load CPUs (the yardstick)."""
+        assert self.wrk is not None
+        if self.wrk.path is None:
+            row.wrk_error = self.wrk.reason
+            return
+        result = run_wrk(
+            url=url,
+            connections=users,
+            duration_s=self.profile.duration_s,
+            cpus=set(self.settings.load_cpus),
+            wrk_path=self.wrk.path,
+        )
+        row.wrk_rps, row.wrk_p99_ms, row.wrk_error = result.rps, result.p99_ms, result.error
 
     def _finish_row(
         self, row: ResultRow, cell: Cell, *, info: ScenarioInfo, measurement: CellMeasurement

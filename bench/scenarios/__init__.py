@@ -10,7 +10,8 @@ facts a scenario declares as module constants are read from its source with `ast
 - PER_DATABASE: True for the database rows, which a profile measures on each of its databases (the others
   run on its first database only: their work does not depend on it);
 - IN_SCORE: False for a scenario left out of the report's overall score;
-- CONCURRENCY: True when the report's headline takes each app's concurrency-capable variant for it.
+- CONCURRENCY: True when the report's headline takes each app's concurrency-capable variant for it;
+- YARDSTICK_PATH: the one GET request of a scenario that wrk can send as well (the yardstick).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class ScenarioInfo:
     in_score: bool = True  # counted in the report's overall throughput score
     per_database: bool = False  # measured on every database of a profile, not only its first
     concurrency: bool = False  # the headline shows each app's concurrent variant (app.toml `concurrent`)
+    yardstick_path: str = ""  # the GET path wrk measures the same server on ("": none)
 
 
 def _module_constants(tree: ast.Module) -> dict[str, object]:
@@ -73,6 +75,7 @@ def read_scenario(path: Path) -> ScenarioInfo:
         in_score=bool(constants.get("IN_SCORE", True)),
         per_database=bool(constants.get("PER_DATABASE", False)),
         concurrency=bool(constants.get("CONCURRENCY", False)),
+        yardstick_path=str(constants.get("YARDSTICK_PATH", "")),
     )
 
 

@@ -9,6 +9,7 @@ from bench.scenarios.common import fail, is_world_row, json_body
 NAME = "db"
 TABLE_ROW = "orm"
 WRITES = False
+YARDSTICK_PATH = "/db"  # what wrk requests for the yardstick
 PER_DATABASE = True  # a database row: measured on every database of the profile
 
 
@@ -17,7 +18,7 @@ class DbUser(FastHttpUser):
 
     @task
     def read_world(self) -> None:
-        with self.client.get("/db", catch_response=True) as response:
+        with self.client.get(YARDSTICK_PATH, catch_response=True) as response:
             body = json_body(response, status=200)
             if body is not None and not is_world_row(body):
                 fail(response, "not a World row")

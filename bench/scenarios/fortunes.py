@@ -11,6 +11,7 @@ from bench.scenarios.common import fail, html_body
 NAME = "fortunes"
 TABLE_ROW = "templates"
 WRITES = False
+YARDSTICK_PATH = "/fortunes"  # what wrk requests for the yardstick
 PER_DATABASE = True  # a database row: measured on every database of the profile
 
 ROWS = 13  # the 12 seeded fortunes and the one added at request time
@@ -24,7 +25,7 @@ class FortunesUser(FastHttpUser):
 
     @task
     def read_fortunes(self) -> None:
-        with self.client.get("/fortunes", catch_response=True) as response:
+        with self.client.get(YARDSTICK_PATH, catch_response=True) as response:
             html = html_body(response)
             if html is None:
                 return

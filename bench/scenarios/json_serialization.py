@@ -9,6 +9,7 @@ from bench.scenarios.common import fail, json_body
 NAME = "json"
 TABLE_ROW = "performance"
 WRITES = False
+YARDSTICK_PATH = "/json"  # what wrk requests for the yardstick
 
 EXPECTED = {"message": "Hello, World!"}
 
@@ -18,7 +19,7 @@ class JsonUser(FastHttpUser):
 
     @task
     def read_json(self) -> None:
-        with self.client.get("/json", catch_response=True) as response:
+        with self.client.get(YARDSTICK_PATH, catch_response=True) as response:
             body = json_body(response, status=200)
             if body is not None and body != EXPECTED:
                 fail(response, "wrong body")

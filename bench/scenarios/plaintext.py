@@ -9,6 +9,7 @@ from bench.scenarios.common import content_type, fail
 NAME = "plaintext"
 TABLE_ROW = "performance"
 WRITES = False
+YARDSTICK_PATH = "/plaintext"  # what wrk requests for the yardstick
 
 EXPECTED_BODY = b"Hello, World!"
 
@@ -18,7 +19,7 @@ class PlaintextUser(FastHttpUser):
 
     @task
     def read_plaintext(self) -> None:
-        with self.client.get("/plaintext", catch_response=True) as response:
+        with self.client.get(YARDSTICK_PATH, catch_response=True) as response:
             if response.status_code != 200:
                 fail(response, f"expected 200, got {response.status_code}")
             elif not content_type(response).startswith("text/plain"):

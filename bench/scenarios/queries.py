@@ -12,6 +12,7 @@ WRITES = False
 PER_DATABASE = True  # a database row: measured on every database of the profile
 
 QUERIES = 20
+YARDSTICK_PATH = "/queries?queries=20"  # what wrk requests for the yardstick (QUERIES rows)
 
 
 class QueriesUser(FastHttpUser):
@@ -19,7 +20,7 @@ class QueriesUser(FastHttpUser):
 
     @task
     def read_worlds(self) -> None:
-        with self.client.get(f"/queries?queries={QUERIES}", catch_response=True) as response:
+        with self.client.get(YARDSTICK_PATH, catch_response=True) as response:
             body = json_body(response, status=200)
             if body is None:
                 return

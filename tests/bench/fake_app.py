@@ -4,7 +4,9 @@
 serve --host H --port P` serves /health, /plaintext, /json, /db, /queries, /updates and /io with keep-alive.
 `--die-after-requests N` makes the server exit once it has answered N requests besides /health (a server that
 dies mid-run, at the same point however fast the machine is);
-`--refuse-to-start` makes it exit at once (a server that will not start).
+`--refuse-to-start` makes it exit at once (a server that will not start);
+`--stall-ms MS` makes every request that arrives in the first MS milliseconds of each second wait until they
+are over (a server that pauses once a second, like a stop-the-world collector).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class Handler(BaseHTTPRequestHandler):
     die_after_requests: int | None = None
     answered = 0
     answered_lock = threading.Lock()
+    stall_s = 0.0
+    started = time.monotonic()
 
     def log_message(self, format: str, *args: object) -> None:  # no access log
         pass
@@ -83,8 +87,15 @@ class Handler(BaseHTTPRequestHandler):
         (number,) = self.db().execute("SELECT randomNumber FROM world WHERE id = ?", (world_id,)).fetchone()
         return {"id": world_id, "randomNumber": number}
 
+    def stall(self) -> None:
+        phase = (time.monotonic() - self.started) % 1.0
+        if phase < self.stall_s:
+            time.sleep(self.stall_s - phase)
+
     def do_GET(self) -> None:
         url = urlsplit(self.path)
+        if self.stall_s and url.path != "/health":
+            self.stall()
         query = parse_qs(url.query)
         if url.path == "/health":
             self.send_json({"status": "ok", "framework": NAME})
@@ -116,8 +127,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(404, b"not found", "text/plain")
 
 
-def serve(*, host: str, port: int, die_after_requests: int | None) -> None:
+def serve(*, host: str, port: int, die_after_requests: int | None, stall_ms: float) -> None:
     Handler.die_after_requests = die_after_requests
+    Handler.stall_s = stall_ms / 1000
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     server.serve_forever()
@@ -130,6 +142,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--die-after-requests", type=int)
     parser.add_argument("--refuse-to-start", action="store_true")
+    parser.add_argument("--stall-ms", type=float, default=0.0)
     args = parser.parse_args()
     if args.command == "setup":
         setup()
@@ -137,7 +150,12 @@ def main() -> None:
         sys.stderr.write("fake app: refusing to start, as asked\n")
         sys.exit(4)
     else:
-        serve(host=args.host, port=args.port, die_after_requests=args.die_after_requests)
+        serve(
+            host=args.host,
+            port=args.port,
+            die_after_requests=args.die_after_requests,
+            stall_ms=args.stall_ms,
+        )
 
 
 if __name__ == "__main__":

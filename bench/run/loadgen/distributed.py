@@ -212,6 +212,10 @@ class UserErrors:
         self.count = 0
         self.samples = []
 
+    def listen_to(self, env: Environment) -> None:
+        """Count the user errors of another environment too (the open-loop sweep's)."""
+        env.events.user_error.add_listener(self.on_user_error)  # type: ignore[no-untyped-call]
+
 
 def serve_master(user_classes: list[type[User]], *, master_host: str, master_port: int) -> None:
     """Be a worker of one master: run the users it asks for, cell after cell, until it quits."""

@@ -40,6 +40,7 @@ from bench.run.loadgen.distributed import (
     wait_until_logged_in,
 )
 from bench.run.loadgen.latency import LatencyRecorder
+from bench.run.loadgen.openloop import run_open_sweep
 from bench.run.loadgen.protocol import DONE, STOP_TIMEOUT_S, WINDOW_END, WINDOW_START, LoadSpec, LoadSummary
 from bench.scenarios import discover_scenarios, scenario_info
 from bench.scenarios.common import LOGINS, WRITE_LOG
@@ -100,17 +101,35 @@ def run_local_cell(spec: LoadSpec) -> LoadSummary:
     runner.quit()
     summary = LatencyRecorder()
     summary.add_message(measured)
-    return LoadSummary(
+    result = LoadSummary(
         window_s=window_s,
         requests=summary.requests,
         failures=summary.failures,
         failures_by_kind=summary.failures_by_kind,
         requests_by_name=summary.requests_by_name,
         latency_ms=summary.latency_summary(),
-        user_errors=user_errors.count,
-        user_error_samples=user_errors.samples,
-        writes=[WRITE_LOG.to_message()],
     )
+    if spec.sweep_shares:
+        if result.requests == 0:
+            result.error = "no request completed in the closed-loop window: no rate to sweep from"
+        else:
+            result.sweep, result.open_users = run_open_sweep(
+                user_class=load_user_class(spec.scenario),
+                host=spec.host,
+                peak_rps=result.requests / window_s,
+                shares=spec.sweep_shares,
+                step_s=spec.step_s,
+                warmup_s=spec.warmup_s,
+                recovery_share=spec.recovery_share,
+                timeout_s=spec.open_timeout_s,
+                max_users=spec.open_users_max,
+                stop_timeout_s=spec.stop_timeout_s,
+                add_listeners=user_errors.listen_to,
+            )
+    result.user_errors = user_errors.count
+    result.user_error_samples = user_errors.samples
+    result.writes = [WRITE_LOG.to_message()]
+    return result
 
 
 def run_cell(spec: LoadSpec) -> LoadSummary:
@@ -118,6 +137,10 @@ def run_cell(spec: LoadSpec) -> LoadSummary:
     WRITE_LOG.clear()
     LOGINS.clear()
     try:
+        if spec.sweep_shares and (spec.workers or spec.expect_workers):
+            return LoadSummary(
+                error="an open-loop sweep runs in one load generator process, not with workers"
+            )
         if spec.workers or spec.expect_workers:
             return run_distributed_cell(
                 spec, user_class=load_user_class(spec.scenario), all_classes=all_user_classes()

@@ -40,11 +40,25 @@ class LoadSpec:
     # speed (the tests). 0: the window is duration_s.
     min_requests: int = 0
     max_window_s: float = 0.0
+    # An open-loop rate sweep after the closed-loop window (bench.run.loadgen.openloop): the shares of the
+    # closed-loop rate to offer, one step_s step each, then a step at recovery_share. Empty: no sweep.
+    sweep_shares: list[float] = field(default_factory=list)
+    step_s: float = 2.0
+    recovery_share: float = 0.5
+    open_timeout_s: float = 2.0  # a request not answered within this is a timeout
+    open_users_max: int = 512
 
     @property
     def longest_window_s(self) -> float:
         """Return the most the measured window may last."""
         return max(self.duration_s, self.max_window_s) if self.min_requests else self.duration_s
+
+    @property
+    def sweep_s(self) -> float:
+        """Return how long the open-loop sweep lasts (0 without one): warm-up, unloaded, steps, recovery."""
+        if not self.sweep_shares:
+            return 0.0
+        return self.warmup_s + self.step_s * (len(self.sweep_shares) + 2) + self.open_timeout_s
 
 
 @dataclass
@@ -61,4 +75,6 @@ class LoadSummary:
     user_error_samples: list[str] = field(default_factory=list)
     workers: int = 0
     writes: list[dict[str, Any]] = field(default_factory=list)  # one write log per load process
+    sweep: list[dict[str, Any]] = field(default_factory=list)  # SweepStep dicts (bench.results)
+    open_users: int = 0
     error: str = ""

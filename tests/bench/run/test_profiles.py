@@ -81,7 +81,17 @@ def test_unknown_profiles_and_keys_are_refused(pyproject: Path, tmp_path: Path) 
 
 @pytest.mark.parametrize(
     "override",
-    [{"trials": 0}, {"duration_s": 0}, {"users": [0]}, {"db": "mysql"}, {"workers": 0}],
+    [
+        {"trials": 0},
+        {"duration_s": 0},
+        {"users": [0]},
+        {"db": "mysql"},
+        {"workers": 0},
+        {"sweep": [0.5, 0]},
+        {"step_s": 0},
+        {"slo_ms": -1},
+        {"open_timeout_s": 0},
+    ],
 )
 def test_impossible_overrides_are_refused(pyproject: Path, override: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
@@ -129,3 +139,24 @@ def test_a_profile_may_name_several_databases(tmp_path: Path) -> None:
 def test_make_bench_measures_the_database_rows_on_postgres_then_sqlite() -> None:
     default = load_profile("default")
     assert default.db == ("postgres", "sqlite")
+
+
+def test_the_latency_profile_sweeps_the_recommended_variants_and_runs_the_yardstick() -> None:
+    latency = load_profile("latency")
+    assert set(latency.scenarios) == {"db", "fortunes", "api"}
+    assert latency.servers == ("default",) and latency.db == ("postgres",)
+    assert latency.sweep == (0.25, 0.5, 0.75, 0.9, 1.0, 1.25) and latency.recovery_share == 0.5
+    assert latency.yardstick and latency.trials == 3
+    # make bench keeps its closed-loop matrix
+    assert not load_profile("default").sweep and not load_profile("default").yardstick
+
+
+def test_a_sweep_is_read_as_shares_and_can_be_switched_off(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[tool.bench.profiles.s]\nsweep = [0.5, 1]\nslo_ms = 25\n")
+    profile = load_profile("s", path)
+    assert profile.sweep == (0.5, 1.0) and profile.slo_ms == 25
+    assert profile.with_overrides(sweep=[]).sweep == ()
+    path.write_text('[tool.bench.profiles.bad]\nsweep = ["x"]\n')
+    with pytest.raises(ConfigError, match="sweep"):
+        load_profile("bad", path)

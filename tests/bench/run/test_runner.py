@@ -16,7 +16,19 @@ import pytest
 
 from bench.config import ROOT
 from bench.processes import free_port
-from bench.results import LATEST_LINK, METADATA_FILE, RESULTS_FILE, ResultRow, read_metadata, read_rows
+from bench.results import (
+    LATEST_LINK,
+    METADATA_FILE,
+    RECOVERY_PHASE,
+    RESULTS_FILE,
+    SWEEP_PHASE,
+    UNLOADED_PHASE,
+    WARMUP_PHASE,
+    ResultRow,
+    read_metadata,
+    read_rows,
+)
+from bench.run.loadgen.sweep import MIN_OPEN_USERS, MIN_RATE_RPS
 from bench.run.measure import CellMeasurement
 from bench.run.profiles import Profile
 from bench.run.runner import RunSettings, default_cpu_split, row_from_measurement, run_benchmark
@@ -27,6 +39,8 @@ FAKE_APP = Path(__file__).parents[1] / "fake_app.py"
 MIN_REQUESTS = 20
 # The dying stand-in answers this many requests, then exits: within the warm-up or the window of its cell.
 DYING_AFTER_REQUESTS = 200
+# The stalling stand-in holds every request that arrives in the first STALL_MS of each second.
+STALL_MS = 200
 
 
 def test_default_cpu_split() -> None:
@@ -84,6 +98,22 @@ def test_the_generators_capacity_counts_its_processes() -> None:
     assert not row.generator_bound
 
 
+def test_a_sweep_gives_the_row_its_steps_unloaded_latency_and_generator_flag() -> None:
+    measurement = measured(server_cpu_s=4.9, generator_cpu_s=2.0)
+    steps = [
+        {"phase": WARMUP_PHASE, "p50_ms": 9.0, "generator_behind": True},  # the warm-up does not count
+        {"phase": UNLOADED_PHASE, "p50_ms": 0.8, "generator_behind": False},
+        {"phase": SWEEP_PHASE, "p50_ms": 1.2, "generator_behind": False},
+    ]
+    measurement.summary |= {"sweep": steps, "open_users": 64}
+    row = fill(measurement)
+    assert (row.unloaded_p50_ms, row.open_users, row.generator_behind) == (0.8, 64, False)
+    assert row.sweep == steps
+    steps[2]["generator_behind"] = True
+    assert fill(measurement).generator_behind
+    assert fill(measured(server_cpu_s=4.9, generator_cpu_s=2.0)).sweep == []
+
+
 # --- real runs against stand-in apps ------------------------------------------------------------------------
 
 
@@ -105,6 +135,7 @@ def apps_dir(tmp_path: Path) -> Path:
     write_fake_app(directory, "fake")
     write_fake_app(directory, "broken", "--refuse-to-start")
     write_fake_app(directory, "dying", "--die-after-requests", str(DYING_AFTER_REQUESTS))
+    write_fake_app(directory, "stalling", "--stall-ms", str(STALL_MS))
     return directory
 
 
@@ -275,3 +306,53 @@ def test_an_interrupted_run_leaves_no_process_behind(apps_dir: Path, tmp_path: P
     finally:
         runner.kill()
         runner.wait()
+
+
+# --- open-loop sweeps ---------------------------------------------------------------------------------------
+
+
+def sweep_run(apps_dir: Path, tmp_path: Path, *, app: str) -> dict[str, Any]:
+    _, rows = run(
+        apps_dir,
+        tmp_path,
+        apps=(app,),
+        scenarios=("plaintext",),
+        users=(1,),
+        sweep=(0.25,),
+        step_s=2.0,
+        warmup_s=0.5,
+    )
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["error"] == "", row["log_tail"]
+    return row
+
+
+@pytest.mark.slow
+def test_a_sweep_follows_the_closed_loop_window(apps_dir: Path, tmp_path: Path) -> None:
+    row = sweep_run(apps_dir, tmp_path, app="fake")
+    phases = [step["phase"] for step in row["sweep"]]
+    assert phases == [WARMUP_PHASE, UNLOADED_PHASE, SWEEP_PHASE, RECOVERY_PHASE]
+    sweep = row["sweep"][2]
+    assert sweep["offered_rps"] == pytest.approx(max(MIN_RATE_RPS, 0.25 * row["rps"]))
+    # Every planned request was sent and answered, counted in the step that planned it.
+    assert sweep["requests"] == sweep["planned"] > 0 and sweep["failures"] == 0
+    assert 0 < sweep["p50_ms"] <= sweep["p99_ms"] <= sweep["max_ms"]
+    assert row["unloaded_p50_ms"] == row["sweep"][1]["p50_ms"]
+    assert row["open_users"] >= MIN_OPEN_USERS
+
+
+@pytest.mark.slow
+def test_open_loop_latency_sees_a_stall_that_closed_loop_hides(apps_dir: Path, tmp_path: Path) -> None:
+    """The server pauses 200 ms once a second. One closed-loop user waits through each pause once and then
+    sends its many fast requests: the pause is under 1% of its requests and out of its p99. Open-loop
+    arrivals keep coming during the pause: every request planned in it waits for the rest of it, counted
+    from its planned start, about a fifth of the requests, so the p99 is most of the pause."""
+    row = sweep_run(apps_dir, tmp_path, app="stalling")
+    closed_p99 = row["latency_p99_ms"]
+    assert row["latency_max_ms"] >= STALL_MS / 2, "the closed-loop user did wait through a pause"
+    open_steps = [step for step in row["sweep"] if step["phase"] in (SWEEP_PHASE, RECOVERY_PHASE)]
+    for step in open_steps:
+        assert step["requests"] == step["planned"] and step["failures"] == 0
+        assert step["p99_ms"] >= 0.75 * STALL_MS, "the open-loop p99 is most of the pause"
+        assert closed_p99 < step["p99_ms"]

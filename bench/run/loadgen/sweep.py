@@ -1,0 +1,161 @@
+"""The open-loop rate sweep's plan and bookkeeping: pure, no Locust (bench.run.loadgen.openloop drives it).
+
+A sweep offers requests at fixed rates, shares of the cell's own closed-loop peak, one step after another,
+and measures every request's latency from the moment it was *planned* to start: when the server stalls,
+the requests that should have been sent meanwhile count their wait (the correction wrk2 and HdrHistogram
+call coordinated-omission correction), where closed-loop load simply sends fewer requests and hides it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from hdrh.histogram import HdrHistogram
+
+from bench.results import RECOVERY_PHASE, SWEEP_PHASE, UNLOADED_PHASE, WARMUP_PHASE, SweepStep
+from bench.run.loadgen.latency import HIGHEST_US, LOWEST_US, latency_summary, new_histogram
+from bench.run.validity import GENERATOR_SATURATION
+
+# A request that starts this much after its planned time, although a user was free to send it, started
+# late: the generator's own loop fell behind. A step with more than LATE_SHARE of them is generator_behind.
+LATE_START_MS = 10.0
+LATE_SHARE = 0.01
+# The unloaded step runs at this share of the peak, at least MIN_RATE_RPS: the server nearly idle, enough
+# requests for a median.
+UNLOADED_SHARE = 0.05
+MIN_RATE_RPS = 10.0
+WARMUP_SHARE = 0.25
+# The pool holds the arrivals of POOL_SLACK_S at the highest rate (Little's law: no arrival waits for a
+# free user while requests take less than that on average), at least MIN_OPEN_USERS.
+POOL_SLACK_S = 0.1
+MIN_OPEN_USERS = 16
+SLICES_PER_STEP = 8
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One step of a sweep as planned: its phase, the share of the peak, its rate and length."""
+
+    phase: str
+    share: float
+    rate_rps: float
+    duration_s: float
+
+    @property
+    def planned(self) -> int:
+        """Return how many requests the step plans (at least one)."""
+        return max(1, round(self.rate_rps * self.duration_s))
+
+
+def plan_sweep(
+    *, peak_rps: float, shares: list[float], step_s: float, warmup_s: float, recovery_share: float
+) -> list[PlannedStep]:
+    """Return the steps of a sweep: warm-up, unloaded, one step per share of peak_rps, recovery."""
+    if peak_rps <= 0:
+        raise ValueError("a sweep needs a closed-loop rate above zero")
+
+    def rate(share: float) -> float:
+        return max(MIN_RATE_RPS, share * peak_rps)
+
+    steps = []
+    if warmup_s > 0:
+        steps.append(PlannedStep(WARMUP_PHASE, WARMUP_SHARE, rate(WARMUP_SHARE), warmup_s))
+    steps.append(PlannedStep(UNLOADED_PHASE, UNLOADED_SHARE, rate(UNLOADED_SHARE), step_s))
+    steps.extend(PlannedStep(SWEEP_PHASE, share, rate(share), step_s) for share in shares)
+    steps.append(PlannedStep(RECOVERY_PHASE, recovery_share, rate(recovery_share), step_s))
+    return steps
+
+
+def pool_size(steps: list[PlannedStep], *, max_users: int) -> int:
+    """Return how many users carry a sweep's arrivals."""
+    highest = max(step.rate_rps for step in steps)
+    return max(MIN_OPEN_USERS, min(max_users, math.ceil(highest * POOL_SLACK_S)))
+
+
+def is_timeout(exception: BaseException) -> bool:
+    """Return True when a failed request was the client's timeout (gevent's, the socket's or the OS's)."""
+    return "timeout" in type(exception).__name__.lower() or "timed out" in str(exception).lower()
+
+
+def _to_us(milliseconds: float) -> int:
+    return min(HIGHEST_US, max(LOWEST_US, round(milliseconds * 1000)))
+
+
+@dataclass
+class StepRecorder:
+    """What one step measured: corrected and uncorrected latency histograms, counts, per-slice histograms."""
+
+    step: PlannedStep
+    corrected: HdrHistogram = field(default_factory=new_histogram)
+    uncorrected: HdrHistogram = field(default_factory=new_histogram)
+    slices: list[HdrHistogram] = field(default_factory=list)
+    requests: int = 0
+    failures: int = 0
+    timeouts: int = 0
+    late_starts: int = 0
+    waited_for_user: int = 0
+    completed_in_step: int = 0  # requests of any step that completed during this step's time
+
+    def __post_init__(self) -> None:
+        self.slices = [new_histogram() for _ in range(SLICES_PER_STEP)]
+
+    @property
+    def slice_s(self) -> float:
+        return self.step.duration_s / SLICES_PER_STEP
+
+    def record(
+        self,
+        *,
+        planned_offset_s: float,
+        corrected_ms: float,
+        uncorrected_ms: float,
+        exception: BaseException | None,
+    ) -> None:
+        """Count one request planned offset_s after the step's start; record its latencies if it succeeded."""
+        self.requests += 1
+        if exception is not None:
+            self.failures += 1
+            self.timeouts += is_timeout(exception)
+            return
+        self.corrected.record_value(_to_us(corrected_ms))
+        self.uncorrected.record_value(_to_us(uncorrected_ms))
+        index = min(SLICES_PER_STEP - 1, max(0, int(planned_offset_s / self.slice_s)))
+        self.slices[index].record_value(_to_us(corrected_ms))
+
+    def result(self, *, generator_cpu_util: float | None) -> SweepStep:
+        """Return the step's figures."""
+        corrected = latency_summary(self.corrected)
+        uncorrected = latency_summary(self.uncorrected)
+        planned = self.step.planned
+        behind = self.late_starts > LATE_SHARE * planned or (
+            generator_cpu_util is not None and generator_cpu_util >= GENERATOR_SATURATION
+        )
+        return SweepStep(
+            phase=self.step.phase,
+            share=self.step.share,
+            offered_rps=self.step.rate_rps,
+            duration_s=self.step.duration_s,
+            planned=planned,
+            requests=self.requests,
+            failures=self.failures,
+            timeouts=self.timeouts,
+            late_starts=self.late_starts,
+            waited_for_user=self.waited_for_user,
+            achieved_rps=self.completed_in_step / self.step.duration_s,
+            p50_ms=corrected["p50"],
+            p99_ms=corrected["p99"],
+            p999_ms=corrected["p999"],
+            max_ms=corrected["max"],
+            uncorrected_p50_ms=uncorrected["p50"],
+            uncorrected_p99_ms=uncorrected["p99"],
+            generator_cpu_util=generator_cpu_util,
+            generator_behind=behind,
+            slice_s=self.slice_s,
+            slice_p99_ms=[latency_summary(histogram)["p99"] for histogram in self.slices],
+        )
+
+
+def corrected_latency_ms(*, planned_s: float, sent_s: float, response_ms: float) -> float:
+    """Return a request's latency from its planned start: the wait to be sent plus its response time."""
+    return max(0.0, sent_s - planned_s) * 1000 + response_ms
