@@ -114,6 +114,7 @@ class SweepStep:
     timeouts: int = 0  # failures that were the client's timeout
     late_starts: int = 0  # started late although a user was free: the generator fell behind
     waited_for_user: int = 0  # every user of the pool was busy when the request was due (it queued)
+    unsent: int = 0  # planned but never sent: the scenario's tasks sent nothing for it (a bug if not 0)
     achieved_rps: float = 0.0
     p50_ms: float | None = None
     p99_ms: float | None = None

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 TICKET = "open_loop_ticket"  # the key of a request's ticket in Locust's request context
 SPAWN_TIMEOUT_S = 30.0
+MAX_EMPTY_TASKS = 100  # tasks in a row that sent no request before a ticket is given up
 
 
 class Ticket(NamedTuple):
@@ -91,6 +92,11 @@ class ArrivalSchedule:
             self.cpu_util.append((time.process_time() - cpu_before) / max(1e-9, time.perf_counter() - start))
             start = end
 
+    def drop(self, ticket: Ticket) -> None:
+        """Give up a ticket whose user found no task that sends a request."""
+        self.recorders[ticket.step].unsent += 1
+        self.outstanding -= 1
+
     def wait_for_outstanding(self, timeout_s: float) -> None:
         """Wait until every released ticket's request completed, at most timeout_s."""
         deadline = time.perf_counter() + timeout_s
@@ -144,12 +150,23 @@ class ArrivalSchedule:
 
 
 def open_loop_class(user_class: type[User], schedule: ArrivalSchedule, *, timeout_s: float) -> type[User]:
-    """Return a subclass of a scenario's User that runs one task per ticket of the schedule."""
+    """Return a subclass of a scenario's User that runs one task per ticket of the schedule.
+
+    A task that sent nothing (api's update of an own item when the user has none yet) leaves its ticket to
+    the next task, so that every planned request is sent; after MAX_EMPTY_TASKS such tasks in a row the ticket
+    is dropped.
+    """
 
     def wait_time(self: Any) -> float:
         # Called by Locust between tasks, while the user counts as waiting (so stopping it is immediate).
+        if getattr(self, "open_ticket", None) is not None and self.open_first:
+            self.open_empty_tasks += 1
+            if self.open_empty_tasks < MAX_EMPTY_TASKS:
+                return 0.0  # the same ticket again
+            schedule.drop(self.open_ticket)
         self.open_ticket = schedule.take()
         self.open_first = True
+        self.open_empty_tasks = 0
         return 0.0
 
     def on_start(self: Any) -> None:

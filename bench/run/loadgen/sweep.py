@@ -95,6 +95,7 @@ class StepRecorder:
     timeouts: int = 0
     late_starts: int = 0
     waited_for_user: int = 0
+    unsent: int = 0  # tickets given up: no task of the scenario sent a request
     completed_in_step: int = 0  # requests of any step that completed during this step's time
 
     def __post_init__(self) -> None:
@@ -142,6 +143,7 @@ class StepRecorder:
             timeouts=self.timeouts,
             late_starts=self.late_starts,
             waited_for_user=self.waited_for_user,
+            unsent=self.unsent,
             achieved_rps=self.completed_in_step / self.step.duration_s,
             p50_ms=corrected["p50"],
             p99_ms=corrected["p99"],

@@ -33,6 +33,7 @@ from bench.run.measure import CellMeasurement
 from bench.run.profiles import Profile
 from bench.run.runner import RunSettings, default_cpu_split, row_from_measurement, run_benchmark
 from bench.run.usage import TreeUsage
+from bench.run.yardstick import ensure_wrk
 
 FAKE_APP = Path(__file__).parents[1] / "fake_app.py"
 # Windows end after a count of requests, not a time: no check here depends on how fast the machine is.
@@ -356,3 +357,18 @@ def test_open_loop_latency_sees_a_stall_that_closed_loop_hides(apps_dir: Path, t
         assert step["requests"] == step["planned"] and step["failures"] == 0
         assert step["p99_ms"] >= 0.75 * STALL_MS, "the open-loop p99 is most of the pause"
         assert closed_p99 < step["p99_ms"]
+
+
+@pytest.mark.slow
+def test_the_yardstick_measures_get_cells_with_wrk_on_the_same_server(apps_dir: Path, tmp_path: Path) -> None:
+    _, rows = run(apps_dir, tmp_path, apps=("fake",), scenarios=("plaintext", "updates"), yardstick=True)
+    by_scenario = {row["scenario"]: row for row in rows}
+    plaintext, updates = by_scenario["plaintext"], by_scenario["updates"]
+    assert plaintext["error"] == "", plaintext["log_tail"]
+    wrk = ensure_wrk()
+    if wrk.path is None:  # a machine where wrk cannot be installed: the row says why
+        assert plaintext["wrk_rps"] is None and plaintext["wrk_error"] == wrk.reason
+    else:
+        assert plaintext["wrk_error"] == "" and plaintext["wrk_rps"] > 0 and plaintext["wrk_p99_ms"] > 0
+    # updates writes: it has no GET request wrk could send instead of Locust
+    assert updates["wrk_rps"] is None and updates["wrk_error"] == ""
