@@ -119,7 +119,7 @@ class ArrivalSchedule:
         ticket, first = entry
         now = time.perf_counter()
         during = bisect.bisect_right(self.starts, now) - 1
-        if 0 <= during < len(self.recorders):
+        if during >= 0 and now < self.starts[during] + self.steps[during].duration_s:
             self.recorders[during].completed_in_step += 1
         response_ms = response_time or 0.0
         sent = start_time - self._wall_minus_perf
