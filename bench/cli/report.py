@@ -33,14 +33,26 @@ def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
             "per framework; a framework PyPI does not answer for stays 'not fetched')"
         ),
     )
+    parser.add_argument(
+        "--slo-ms",
+        type=float,
+        metavar="MS",
+        help=(
+            "the p99 target (milliseconds) of the open-loop section's capacity table, for every scenario "
+            "(default: the run profile's slo_ms, else 10x each scenario's unloaded p50)"
+        ),
+    )
     parser.set_defaults(handler=command_report)
 
 
 def command_report(args: argparse.Namespace) -> int:
     # Imported here: pandas and matplotlib take a second to load, and the other commands do not need them.
     from bench.report.build import refresh_run_community, write_report
+    from bench.report.latency import validate_slo_ms
     from bench.results import find_run_dir
 
+    if args.slo_ms is not None:
+        validate_slo_ms(args.slo_ms, where="--slo-ms")
     run_dir = find_run_dir(args.run)
     if args.refresh_community:
         community = refresh_run_community(run_dir)
@@ -51,7 +63,7 @@ def command_report(args: argparse.Namespace) -> int:
             f"community: {community.path} has PyPI's facts for {', '.join(fetched) or 'no framework'}"
             + (f"; not fetched: {', '.join(missing)}" if missing else "")
         )
-    files = write_report(run_dir)
+    files = write_report(run_dir, slo_ms=args.slo_ms)
     console.print(
         f"report: [link=file://{files.html}]{files.html}[/]\n  also {files.markdown.name}, {files.csv.name}"
     )

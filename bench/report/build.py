@@ -31,10 +31,22 @@ from bench.report.community import (
 )
 from bench.report.contract import CONTRACT_FILE, read_contract_evidence
 from bench.report.html import RECOMMENDED, ReportContent, VariantLine, render_html
+from bench.report.latency import chosen_slo, latency_targets
+from bench.report.latency_cells import (
+    capacity_standings,
+    cells_by_key,
+    generator_behind_warnings,
+    headline_keys,
+    sweep_cells,
+    sweep_summary,
+)
+from bench.report.latency_charts import latency_charts
+from bench.report.latency_section import LatencySection, build_latency_section
 from bench.report.rows import concurrency_scenarios, ordered_scenarios, scenario_rows, unscored_scenarios
-from bench.report.table import build_comparison_table, render_markdown
+from bench.report.table import build_comparison_table, capacity_figures, render_markdown
 from bench.report.ties import scenario_standings, score_standing
-from bench.results import METADATA_FILE, RESULTS_FILE, read_metadata, read_rows, read_run
+from bench.report.yardstick import yardstick_cells, yardstick_summary
+from bench.results import CELL_KEYS, METADATA_FILE, RESULTS_FILE, read_metadata, read_rows, read_run
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +157,56 @@ def run_warnings(metadata: Mapping[str, Any]) -> list[a.CellWarning]:
     return []
 
 
-def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
+@dataclass(frozen=True)
+class OpenLoopContent:
+    """What a run's open-loop sweeps and wrk yardstick add to its report (nothing for a run without them)."""
+
+    section: LatencySection | None
+    capacity: dict[str, str]  # app -> the performance row's capacity line
+    warnings: list[a.CellWarning]
+    summary: pd.DataFrame  # per cell, the columns summary.csv adds (empty without a sweep or wrk)
+
+
+def open_loop_content(
+    frame: pd.DataFrame,
+    metadata: Mapping[str, Any],
+    *,
+    headline: pd.DataFrame,
+    databases: Sequence[str],
+    slo_ms: float | None,
+) -> OpenLoopContent:
+    """Return the open-loop section, the capacity lines, the warnings and the summary columns of a run's
+    sweeps and yardstick (slo_ms overrides the latency target)."""
+    slo, source = chosen_slo(slo_ms, metadata)
+    targets = latency_targets(frame, slo_ms=slo, slo_source=source)
+    swept = sweep_cells(frame, targets)
+    yardsticks = yardstick_cells(frame)
+    if not swept and not yardsticks:
+        return OpenLoopContent(None, {}, [], pd.DataFrame())
+    section = build_latency_section(
+        cells=swept,
+        targets=targets,
+        standings=capacity_standings(swept),
+        yardsticks=yardsticks,
+        charts=latency_charts(swept),
+        metadata=metadata,
+        databases=databases,
+        fixed_target=f"{slo:g} ms, {source}" if slo is not None else "",
+    )
+    parts = [part for part in (sweep_summary(swept), yardstick_summary(yardsticks)) if not part.empty]
+    summary = parts[0] if len(parts) == 1 else parts[0].merge(parts[1], on=list(CELL_KEYS), how="outer")
+    return OpenLoopContent(
+        section=section,
+        capacity=capacity_figures(headline_keys(headline), cells_by_key(swept)),
+        warnings=generator_behind_warnings(frame),
+        summary=summary,
+    )
+
+
+def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR, slo_ms: float | None = None) -> ReportContent:
     """Return what the report of the run in run_dir shows (reads the run's files, the apps' app.toml,
-    the contract evidence and the earlier runs saved beside it; writes nothing)."""
+    the contract evidence and the earlier runs saved beside it; writes nothing); slo_ms overrides the p99
+    target of the open-loop section."""
     reports_dir = run_dir.parent
     frame, metadata = load_run(run_dir)
     cells = a.aggregate_cells(frame)
@@ -176,6 +235,8 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         )
         for db in databases[1:]
     }
+    open_loop = open_loop_content(frame, metadata, headline=headline, databases=databases, slo_ms=slo_ms)
+    warnings += open_loop.warnings
     contract = read_contract_evidence(run_dir / CONTRACT_FILE, reports_dir / CONTRACT_FILE)
     if contract is None:
         notes.append(
@@ -192,6 +253,7 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         community=read_community(run_dir / COMMUNITY_FILE),
         run_id=run_dir.name,
         overall=overall,
+        capacity=open_loop.capacity,
     )
     charts = run_charts(cells)
     history = a.headline_history(saved_runs(reports_dir, up_to=run_dir), preferred_servers=preferred)
@@ -215,6 +277,8 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportContent:
         table=table,
         charts=charts,
         notes=notes,
+        latency=open_loop.section,
+        open_loop=open_loop.summary,
     )
 
 
@@ -272,14 +336,19 @@ def refresh_run_community(
     return refresh_community(run_dir / COMMUNITY_FILE, [spec.framework for spec in specs], fetch=fetch)
 
 
-def summary_frame(cells: pd.DataFrame) -> pd.DataFrame:
-    """Return the aggregated cells as summary.csv holds them."""
-    return cells.reindex(columns=list(SUMMARY_COLUMNS))
+def summary_frame(cells: pd.DataFrame, open_loop: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the aggregated cells as summary.csv holds them: SUMMARY_COLUMNS, then the open-loop and
+    yardstick columns when the run has any."""
+    summary = cells.reindex(columns=list(SUMMARY_COLUMNS))
+    if open_loop is None or open_loop.empty or summary.empty:
+        return summary
+    return summary.merge(open_loop, on=list(CELL_KEYS), how="left")
 
 
-def write_report(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportFiles:
-    """Write index.html, comparison.md and summary.csv into run_dir and return their paths."""
-    content = build_content(run_dir, apps_dir=apps_dir)
+def write_report(run_dir: Path, *, apps_dir: Path = APPS_DIR, slo_ms: float | None = None) -> ReportFiles:
+    """Write index.html, comparison.md and summary.csv into run_dir and return their paths (slo_ms: the p99
+    target of the open-loop section, instead of the profile's or the default rule's)."""
+    content = build_content(run_dir, apps_dir=apps_dir, slo_ms=slo_ms)
     files = ReportFiles(
         html=run_dir / INDEX_FILE, markdown=run_dir / COMPARISON_FILE, csv=run_dir / SUMMARY_FILE
     )
@@ -289,6 +358,6 @@ def write_report(run_dir: Path, *, apps_dir: Path = APPS_DIR) -> ReportFiles:
         + render_markdown(content.table),
         encoding="utf-8",
     )
-    summary_frame(content.cells).to_csv(files.csv, index=False)
+    summary_frame(content.cells, content.open_loop).to_csv(files.csv, index=False)
     log.debug("report of %s written to %s", content.run_id, files.html)
     return files

@@ -69,7 +69,8 @@ class Chart:
     svg: str
 
 
-def _svg(figure: Figure, *, name: str, title: str) -> str:
+def figure_svg(figure: Figure, *, name: str, title: str) -> str:
+    """Return the figure as an inline SVG element, the same at every build, its ids prefixed with name."""
     buffer = io.StringIO()
     # A fixed salt (the default is random) and no date: the same results give the same SVG at every build.
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": name}):
@@ -97,7 +98,8 @@ def series_labels(cells: pd.DataFrame) -> pd.Series:
     return pd.Series(labels, index=cells.index)
 
 
-def _colors(cells: pd.DataFrame) -> Colors:
+def series_colors(cells: pd.DataFrame) -> Colors:
+    """Return each series label's colour (see series_labels): one per app, lighter for its other servers."""
     apps = sorted(set(cells[APP]))
     colors: Colors = {}
     for app in apps:
@@ -213,7 +215,8 @@ MARKS: dict[str, tuple[Patch | Line2D, str]] = {  # each mark's legend entry and
 }
 
 
-def _legend(figure: Figure, handles: Sequence[Artist]) -> None:
+def figure_legend(figure: Figure, handles: Sequence[Artist]) -> None:
+    """Put the handles' legend above the figure's panels (nothing without handles)."""
     if handles:
         figure.legend(handles=handles, loc="outside upper center", ncols=min(len(handles), 6), frameon=False)
 
@@ -256,14 +259,14 @@ def bar_figure(cells: pd.DataFrame, spec: BarSpec) -> tuple[Figure, float, set[s
         titles = [label if several else "" for _, label in spec.metrics]
         layouts = [[(s, s, metric) for s in scenarios] for metric in metrics]
         panels[0].set_ylabel(spec.unit)
-    colors = _colors(chosen)
+    colors = series_colors(chosen)
     marks: set[str] = set()
     for axes, title, groups in zip(panels, titles, layouts, strict=True):
         marks |= _bar_panel(axes, chosen, groups, colors, spec.ci)
         axes.set_title(title)
     # Built from the colours, not from the bars: an app whose bars all failed still has its entry.
     apps = [Patch(color=color, label=label) for label, color in sorted(colors.items())]
-    _legend(figure, [*apps, *(handle for mark, (handle, _) in MARKS.items() if mark in marks)])
+    figure_legend(figure, [*apps, *(handle for mark, (handle, _) in MARKS.items() if mark in marks)])
     return figure, span, marks
 
 
@@ -280,7 +283,7 @@ def bar_chart(cells: pd.DataFrame, spec: BarSpec) -> Chart | None:
     )
     notes = [spec.bound_note if mark == BOUND else note for mark, (_, note) in MARKS.items() if mark in marks]
     caption = " ".join([spec.caption, scale, *notes])
-    return Chart(spec.name, spec.title, caption, _svg(figure, name=spec.name, title=spec.title))
+    return Chart(spec.name, spec.title, caption, figure_svg(figure, name=spec.name, title=spec.title))
 
 
 CI_NOTE = "Whiskers: 95% bootstrap confidence interval of the median (none with one trial)."
@@ -357,7 +360,7 @@ def users_chart(cells: pd.DataFrame) -> Chart | None:
     if swept[median_of(RPS)].isna().all() and swept[BOUND_RPS].isna().all():
         return None
     swept[SERIES] = series_labels(swept)
-    colors = _colors(swept)
+    colors = series_colors(swept)
     figure, panels = _panels(len(scenarios), columns=min(len(scenarios), 3), height=3.0)
     for axes, scenario in zip(panels, scenarios, strict=True):
         mine = swept[swept[SCENARIO] == scenario]
@@ -382,14 +385,14 @@ def users_chart(cells: pd.DataFrame) -> Chart | None:
         axes.set_ylabel("req/s")
         axes.set_ylim(bottom=0)
         axes.grid(alpha=0.3)
-    _legend(figure, panels[0].get_legend_handles_labels()[0])
+    figure_legend(figure, panels[0].get_legend_handles_labels()[0])
     title = "Throughput against concurrent users"
     caption = (
         "Median requests per second at each user count (shaded: 95% confidence interval). A line that stops "
         "rising shows where the app saturates; a gap is a flagged or missing cell. Hollow triangles: the "
         "load generator was the limit, the app did at least that much."
     )
-    return Chart("users", title, caption, _svg(figure, name="users", title=title))
+    return Chart("users", title, caption, figure_svg(figure, name="users", title=title))
 
 
 def history_chart(history: pd.DataFrame, *, scenarios: Sequence[str]) -> Chart | None:
@@ -415,13 +418,13 @@ def history_chart(history: pd.DataFrame, *, scenarios: Sequence[str]) -> Chart |
         axes.set_ylabel("req/s")
         axes.set_ylim(bottom=0)
         axes.grid(alpha=0.3)
-    _legend(figure, panels[0].get_legend_handles_labels()[0])
+    figure_legend(figure, panels[0].get_legend_handles_labels()[0])
     title = "History: throughput across saved runs"
     caption = (
         "Median requests per second of each app in every run saved under reports/, oldest first. Runs may "
         "differ in profile, duration or machine: check their metadata.json before reading a trend into it."
     )
-    return Chart("history", title, caption, _svg(figure, name="history", title=title))
+    return Chart("history", title, caption, figure_svg(figure, name="history", title=title))
 
 
 ChartMaker = Callable[[pd.DataFrame], Chart | None]

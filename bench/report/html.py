@@ -20,6 +20,8 @@ from markupsafe import Markup
 from bench import columns as c
 from bench.report import aggregate as a
 from bench.report.charts import Chart
+from bench.report.latency_cells import GENERATOR_BEHIND
+from bench.report.latency_section import LatencySection
 from bench.report.rows import DEPENDENCIES_ROW, ordered_scenarios
 from bench.report.table import (
     CONTRACT_NOT_RUN,
@@ -57,6 +59,7 @@ WARNING_LABELS = {
     "mixed": "mixed settings",
     "few_trials": "too few trials",
     "incomplete": "run incomplete",
+    GENERATOR_BEHIND: "load generator fell behind",
 }
 
 
@@ -79,6 +82,8 @@ class ReportContent:
     databases: Sequence[str] = ()  # in report order: the first is the headline's (PostgreSQL first)
     other_standings: Mapping[str, Mapping[str, Standing]] = field(default_factory=dict)  # by database
     variants: Sequence[VariantLine] = ()
+    latency: LatencySection | None = None  # the open-loop section; None: the run has no sweep nor wrk figure
+    open_loop: pd.DataFrame | None = None  # per cell, what summary.csv adds for the sweeps and wrk
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,7 @@ class Page:
         tuple[str, str, str, str, str, str]
     ]  # app, server, s to first 200, ms, MB at rest, under load
     variants: Sequence[VariantLine]
+    latency: LatencySection | None  # its charts' svg as Markup
 
 
 def _number(value: float, formatter: Callable[[float], str] = format_rate) -> str:
@@ -434,7 +440,15 @@ def page_of(content: ReportContent) -> Page:
         results_file=RESULTS_FILE,
         startup=_startup_lines(content.frame),
         variants=content.variants,
+        latency=_with_markup(content.latency),
     )
+
+
+def _with_markup(section: LatencySection | None) -> LatencySection | None:
+    """Return the section with its charts' SVG marked as markup to embed (matplotlib wrote it)."""
+    if section is None:
+        return None
+    return replace(section, charts=[replace(chart, svg=Markup(chart.svg)) for chart in section.charts])
 
 
 ENVIRONMENT = jinja2.Environment(

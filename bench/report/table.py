@@ -34,6 +34,8 @@ from bench.report.aggregate import (
 from bench.report.app_facts import RequiresLookup, dependency_closure, feature_lines, installed_requirements
 from bench.report.community import COMMUNITY_FILE, CommunityEvidence, PackageFacts, refresh_command
 from bench.report.contract import ContractEvidence
+from bench.report.latency import ABOVE, BELOW
+from bench.report.latency_cells import CellKey, CellSweep
 from bench.report.rows import (
     COMMUNITY_ROW,
     DEPENDENCIES_ROW,
@@ -91,6 +93,45 @@ def describe_cell(cell: Mapping[str, Any]) -> str:
         f" ({cell[VALID_TRIALS]} of {cell[TRIALS]} trials valid)" if cell[STATUS] == STATUS_PARTIAL else ""
     )
     return f"{scenario}: {format_rate(cell[median_of(RPS)])} req/s{latency}{partial}"
+
+
+def short_capacity(cell: CellSweep) -> str:
+    """Return the cell's capacity in a few characters: "820", "< 130", "≥ 1,260"."""
+    total = len(cell.trials)
+    if cell.bounded(BELOW) == total:
+        return f"{BELOW} {format_rate(cell.capacity.high)}"
+    if cell.bounded(ABOVE) == total:
+        return f"{ABOVE} {format_rate(cell.capacity.low)}"
+    return (
+        f"{ABOVE} {format_rate(cell.capacity.median)}" if cell.behind else format_rate(cell.capacity.median)
+    )
+
+
+def capacity_figure(cells: Sequence[CellSweep]) -> str:
+    """Return the comparison table's line for one app's headline cells with a sweep, e.g. "capacity at p99 ≤
+    12 ms: db 820 req/s, fortunes 790 req/s" ("" without any)."""
+    shown = [cell for cell in cells if math.isfinite(cell.target.ms)]
+    if not shown:
+        return ""
+    order = ordered_scenarios(cell.key[2] for cell in shown)
+    shown.sort(key=lambda cell: order.index(cell.key[2]))
+    if len({cell.target.ms for cell in shown}) == 1:
+        listed = ", ".join(f"{cell.key[2]} {short_capacity(cell)} req/s" for cell in shown)
+        return f"capacity at p99 ≤ {format_ms(shown[0].target.ms)} ms: {listed}"
+    listed = ", ".join(
+        f"{cell.key[2]} {short_capacity(cell)} req/s (p99 ≤ {format_ms(cell.target.ms)} ms)" for cell in shown
+    )
+    return f"capacity at the p99 target: {listed}"
+
+
+def capacity_figures(
+    headline: Mapping[str, Sequence[CellKey]], cells: Mapping[CellKey, CellSweep]
+) -> dict[str, str]:
+    """Return app -> its capacity line, for the apps whose headline cells have a sweep."""
+    lines = {
+        app: capacity_figure([cells[key] for key in keys if key in cells]) for app, keys in headline.items()
+    }
+    return {app: line for app, line in lines.items() if line}
 
 
 def _figures(app: str, row: str, *, headline: pd.DataFrame, rows_of: Mapping[str, str]) -> tuple[str, ...]:
@@ -155,10 +196,12 @@ def build_comparison_table(
     community: CommunityEvidence | None = None,
     run_id: str = "",
     overall: Standing | None = None,
+    capacity: Mapping[str, str] | None = None,
 ) -> ComparisonTable:
     """Return the table: one column per app, the rows of TABLE_ROWS, every cell from evidence (run_id names
     the run in the command a "not fetched" Community cell suggests; overall says which apps the run's noise
-    cannot tell apart on the score)."""
+    cannot tell apart on the score; capacity, app -> its capacity at the latency target of an open-loop
+    sweep, is quoted in the performance row)."""
     table_rows: list[tuple[RowSpec, dict[str, TableCell]]] = []
     for row in TABLE_ROWS:
         cells: dict[str, TableCell] = {}
@@ -174,7 +217,12 @@ def build_comparison_table(
                 )
             else:
                 if row.key == PERFORMANCE_ROW:
-                    figures = (_rank_text(spec.name, ranking, overall), *figures)
+                    at_target = (capacity or {}).get(spec.name)
+                    figures = (
+                        _rank_text(spec.name, ranking, overall),
+                        *figures,
+                        *([at_target] if at_target else []),
+                    )
                 cells[spec.name] = _feature_cell(
                     spec, row.key, figures=figures, version_of=version_of, contract=contract
                 )

@@ -211,7 +211,8 @@ class CellRunner:
         pool = self.pools.get(cell.db)
         if pool is not None:
             try:
-                fresh = info.writes or profile.restart_every_cell
+                # A sweep overloads its server: the next cell must not inherit its backlog.
+                fresh = info.writes or profile.restart_every_cell or bool(profile.sweep)
                 running = pool.get(cell.app, cell.server, fresh=fresh)
             except ServerError as exc:
                 row.error = cell_error(start_error=str(exc).splitlines()[0])

@@ -3,10 +3,14 @@ from a saved synthetic run, and clear errors when there is no run to report."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import html
 import json
+import math
 import re
+import statistics
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,9 +19,14 @@ from bench import columns as c
 from bench.cli import main
 from bench.errors import EXIT_OK, EXIT_USAGE, RunNotFoundError
 from bench.report import aggregate as a
-from bench.report.build import SUMMARY_COLUMNS, build_content, write_report
-from bench.results import RESULTS_FILE
-from tests.bench.synthetic_run import flag, synthetic_rows, write_apps, write_run
+from bench.report.build import SUMMARY_COLUMNS, build_content, summary_frame, write_report
+from bench.report.html import render_html
+from bench.report.latency_cells import CAPACITY_MEDIAN, GENERATOR_BEHIND, SWEEP_SUMMARY_COLUMNS
+from bench.report.table import format_rate
+from bench.report.yardstick import LOCUST_TO_WRK, WRK_RPS_MEDIAN
+from bench.results import RESULTS_FILE, ResultRow
+from tests.bench.report.synthetic_sweep import PROFILE, SHARES, hockey_stick, sweep, with_sweep, with_sweeps
+from tests.bench.synthetic_run import METADATA, flag, synthetic_rows, write_apps, write_run
 
 
 @pytest.fixture
@@ -177,3 +186,168 @@ def test_two_databases_and_variants_report_postgres_first_and_say_what_each_runs
     page = html.unescape(write_report(run_dir, apps_dir=apps_dir).html.read_text(encoding="utf-8"))
     assert re.search(r"<strong>flask \(gunicorn\)</strong> \d+%", page), "the ranking names the variants"
     assert "The database rows on <strong>sqlite</strong>" in page and "<h2>Variants</h2>" in page
+
+
+# ---- open-loop sweeps and the wrk yardstick ----------------------------------------------------------------
+
+SWEPT = ("db", "fortunes", "api")
+YARDSTICK = ("db", "fortunes")  # the GET scenarios: api writes
+
+
+def sweep_metadata(**profile: object) -> dict[str, object]:
+    metadata = copy.deepcopy(METADATA)
+    metadata["settings"]["profile"] = {**metadata["settings"]["profile"], **PROFILE, **profile}
+    return metadata
+
+
+def write_sweep_run(run_dir: Path, *, rows: list[ResultRow] | None = None, **profile: object) -> Path:
+    """Write a run of four scenarios, three of them swept, two of those measured by wrk too (at 80%)."""
+    if rows is None:
+        rows = with_sweeps(synthetic_rows(scenarios=("json", *SWEPT)), scenarios=SWEPT)
+        rows = [
+            replace(row, wrk_rps=row.rps / 0.8, wrk_p99_ms=4.0) if row.scenario in YARDSTICK else row
+            for row in rows
+        ]
+    return write_run(run_dir, rows, metadata=sweep_metadata(**profile))
+
+
+def hockey_stick_capacity(target_ms: float) -> float:
+    """Return the share of its peak where synthetic_sweep's hockey stick (2 ms unloaded) crosses target_ms."""
+    shares, p99s = SHARES, [hockey_stick(2.0)(share) for share in SHARES]
+    over = next(index for index, p99 in enumerate(p99s) if p99 > target_ms)
+    part = (math.log(target_ms) - math.log(p99s[over - 1])) / (
+        math.log(p99s[over]) - math.log(p99s[over - 1])
+    )
+    return shares[over - 1] + part * (shares[over] - shares[over - 1])
+
+
+def median_rps(rows: list[ResultRow], app: str, scenario: str) -> float:
+    return statistics.median(row.rps for row in rows if row.app == app and row.scenario == scenario)
+
+
+def section_of(page: str) -> str:
+    start = page.index('<section id="latency">')
+    return page[start : page.index("</section>", start)]
+
+
+def test_a_run_with_sweeps_has_the_open_loop_section_chart_and_tables(tmp_path: Path, apps_dir: Path) -> None:
+    run_dir = write_sweep_run(tmp_path / "reports" / "sweep")
+    rows = synthetic_rows(scenarios=("json", *SWEPT))
+
+    files = write_report(run_dir, apps_dir=apps_dir)
+
+    page = files.html.read_text(encoding="utf-8")
+    text = html.unescape(page)
+    section = html.unescape(section_of(page))
+    assert "<h2>Latency under open-loop load</h2>" in section
+    assert "planned" in section and "understate the tail" in section, "how to read it"
+    assert "offered 25%, 50%, 75%, 90%, 100%, 125% of the cell's own closed-loop rate, 2 s each" in section
+    assert "db</strong> on sqlite: p99 ≤ 20.0 ms: 10 × 2 ms, the median over the apps" in section
+    assert section.count("<svg ") == 3 and page.count("<svg ") == 4 + 3, "one chart per swept scenario"
+    assert 'id="chart-open-loop-db-sqlite"' in page
+    assert "capacity at target req/s" in section and "Locust / wrk" in section
+    flask_db = format_rate(hockey_stick_capacity(20.0) * median_rps(rows, "flask", "db"))
+    assert re.search(rf"<td class=\"number\">{flask_db} \[[\d,]+–[\d,]+\]</td>", section), flask_db
+    assert "<strong>db on sqlite</strong>: fastapi > flask > django" in section, "the ties, per scenario"
+    assert section.count('<td class="number">0.80</td>') == 6, "Locust / wrk of each GET cell"
+    assert "wrk did not run for api" in section
+    assert 'href="#latency"' in text, "the summary points to the section"
+    performance = text[text.index('<th scope="row">Performance') :]
+    expected = f"capacity at p99 ≤ 20.0 ms: db {flask_db} req/s, fortunes "
+    assert expected in performance[: performance.index("</tr>")]
+    assert expected in files.markdown.read_text(encoding="utf-8")
+    with files.csv.open(encoding="utf-8") as handle:
+        summary = list(csv.DictReader(handle))
+    assert tuple(summary[0])[: len(SUMMARY_COLUMNS)] == SUMMARY_COLUMNS, "the existing columns first"
+    assert tuple(summary[0])[len(SUMMARY_COLUMNS) :] == (
+        *SWEEP_SUMMARY_COLUMNS,
+        WRK_RPS_MEDIAN,
+        LOCUST_TO_WRK,
+    )
+    by_cell = {(line[c.APP], line[c.SCENARIO]): line for line in summary}
+    assert format_rate(float(by_cell["flask", "db"][CAPACITY_MEDIAN])) == flask_db
+    assert by_cell["flask", "json"][CAPACITY_MEDIAN] == "", "no sweep, no capacity"
+    assert float(by_cell["flask", "db"][LOCUST_TO_WRK]) == pytest.approx(0.8)
+
+
+def test_a_run_without_a_sweep_has_no_open_loop_section_and_no_new_column(
+    tmp_path: Path, apps_dir: Path
+) -> None:
+    run_dir = write_run(tmp_path / "reports" / "plain", synthetic_rows(scenarios=("json", "db")))
+    content = build_content(run_dir, apps_dir=apps_dir)
+    assert content.latency is None and content.open_loop is not None and content.open_loop.empty
+    page = render_html(content)
+    assert 'id="latency"' not in page and "open-loop" not in page.lower() and "wrk" not in page
+    figures = [
+        figure for _, cells in content.table.rows for cell in cells.values() for figure in cell.figures
+    ]
+    assert not any("capacity" in figure for figure in figures)
+    summary = summary_frame(content.cells, content.open_loop)
+    assert tuple(summary.columns) == SUMMARY_COLUMNS
+
+
+def test_the_target_comes_from_slo_ms_given_to_the_report_else_from_the_profile(
+    tmp_path: Path, apps_dir: Path
+) -> None:
+    run_dir = write_sweep_run(tmp_path / "reports" / "sweep", slo_ms=30.0)
+
+    content = build_content(run_dir, apps_dir=apps_dir)
+    assert content.latency is not None
+    assert content.latency.fixed_target == "30 ms, the profile's slo_ms"
+    assert all(target.startswith("p99 ≤ 30.0 ms") for _, _, target in content.latency.targets)
+
+    assert main(["report", "--slo-ms", "12", str(run_dir)]) == EXIT_OK
+    page = html.unescape((run_dir / "index.html").read_text(encoding="utf-8"))
+    assert "one fixed p99, 12 ms, given with --slo-ms" in page
+    assert "capacity at p99 ≤ 12.0 ms: db " in (run_dir / "comparison.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "nan", "inf"])
+def test_slo_ms_must_be_above_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
+    run_dir = write_sweep_run(tmp_path / "reports" / "sweep")
+    assert main(["report", f"--slo-ms={value}", str(run_dir)]) == EXIT_USAGE
+    assert "--slo-ms must be a number of milliseconds above 0" in capsys.readouterr().err
+    assert not (run_dir / "index.html").exists(), "nothing is written"
+
+
+def test_a_generator_that_fell_behind_marks_the_capacity_and_warns(tmp_path: Path, apps_dir: Path) -> None:
+    rows = with_sweeps(synthetic_rows(apps=("flask", "django"), scenarios=("db",)))
+    # django's generator fell behind in the step its capacity was decided on, in every trial.
+    rows = [
+        with_sweep(
+            row,
+            sweep(peak=row.rps, p99s=[hockey_stick(2.0)(s) for s in SHARES], changes={0.9: {"behind": True}}),
+        )
+        if row.app == "django"
+        else row
+        for row in rows
+    ]
+    run_dir = write_sweep_run(tmp_path / "reports" / "behind", rows=rows)
+
+    content = build_content(run_dir, apps_dir=apps_dir)
+
+    assert content.latency is not None
+    django = next(line for line in content.latency.capacity if line.app == "django")
+    assert (
+        django.behind
+        and django.capacity.startswith("≥ ")
+        and "fell behind in 3 of 3 trials" in django.capacity
+    )
+    assert django.ties == "the load generator fell behind its schedule (a lower bound)"
+    (warning,) = [w for w in content.warnings if w.kind == GENERATOR_BEHIND]
+    assert warning.app == "django" and "trial 0: 90%" in warning.message
+    page = html.unescape(render_html(content))
+    assert "load generator fell behind" in page[page.index('id="warnings"') :]
+    assert '<tr class="status-generator_bound"><td>django</td>' in page
+
+
+def test_a_run_with_wrk_and_no_sweep_shows_only_the_yardstick(tmp_path: Path, apps_dir: Path) -> None:
+    rows = [replace(row, wrk_rps=row.rps * 2) for row in synthetic_rows(scenarios=("db",))]
+    run_dir = write_sweep_run(tmp_path / "reports" / "wrk-only", rows=rows, sweep=[])
+
+    page = html.unescape(write_report(run_dir, apps_dir=apps_dir).html.read_text(encoding="utf-8"))
+
+    section = section_of(page)
+    assert "<h2>The wrk yardstick</h2>" in section and "Locust / wrk" in section
+    assert "Capacity at the latency target" not in section and "<svg " not in section
+    assert 'href="#latency"' not in page, "no capacity to point the summary to"

@@ -15,6 +15,7 @@ from bench.report import aggregate as a
 from bench.report.build import build_content, write_report
 from bench.report.charts import Chart
 from bench.report.html import STYLE_PATH, TEMPLATES_DIR, render_html
+from tests.bench.report.synthetic_sweep import with_sweeps
 from tests.bench.synthetic_run import METADATA, flag, synthetic_rows, write_apps, write_run
 
 SCRIPT = "<script>alert('run data')</script>"
@@ -88,3 +89,20 @@ def test_the_stylesheet_is_inlined(tmp_path: Path, apps_dir: Path) -> None:
     (inlined,) = re.findall(r"<style>\n(.*?)</style>", page, flags=re.DOTALL)
     assert inlined == style, "the stylesheet, byte for byte, not escaped"
     assert_self_contained(page)
+
+
+def test_the_open_loop_section_escapes_the_runs_data_and_stays_self_contained(
+    tmp_path: Path, apps_dir: Path
+) -> None:
+    rows = [
+        replace(row, wrk_error=f"wrk died {SCRIPT}") for row in with_sweeps(synthetic_rows(scenarios=("db",)))
+    ]
+    run_dir = write_run(tmp_path / "reports" / "run", rows)
+
+    page = write_report(run_dir, apps_dir=apps_dir).html.read_text(encoding="utf-8")
+
+    assert_self_contained(page)
+    section = page[page.index('<section id="latency">') :]
+    assert f"wrk died {ESCAPED_SCRIPT}" in section, "wrk's error, escaped"
+    assert f"wrk died {SCRIPT}" in html.unescape(section)
+    assert section.count("<svg ") == 1, "the latency chart is inline SVG, not escaped text"

@@ -3,6 +3,7 @@ results present or absent)."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from bench.report.community import (
     write_community,
 )
 from bench.report.contract import merge_contract_file, read_contract_evidence
+from bench.report.latency import ABOVE, BELOW, Bounded, LatencyTarget, TrialSweep
+from bench.report.latency_cells import CellSweep
 from bench.report.rows import (
     DEFAULT_SCENARIO_ROWS,
     ROW_KEYS,
@@ -35,6 +38,8 @@ from bench.report.table import (
     CONTRACT_PASSED,
     ComparisonTable,
     build_comparison_table,
+    capacity_figure,
+    capacity_figures,
     describe_cell,
     render_markdown,
 )
@@ -77,6 +82,7 @@ def build(
     table_inputs: tuple[list, pd.DataFrame, pd.DataFrame],
     contract_path: Path | None,
     community: CommunityEvidence | None = None,
+    capacity: dict[str, str] | None = None,
 ) -> ComparisonTable:
     specs, headline, ranking = table_inputs
     return build_comparison_table(
@@ -89,6 +95,7 @@ def build(
         requires=lambda name: [],
         community=community,
         run_id="20250101-1200",
+        capacity=capacity,
     )
 
 
@@ -129,6 +136,41 @@ def test_table_quotes_measured_flagged_and_missing_figures(
         in performance["fastapi"].figures
     )
     assert performance["django"].figures[0].startswith("rank 3 of 3")
+
+
+def test_the_performance_row_quotes_the_capacity_of_a_sweep_where_there_is_one(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame],
+) -> None:
+    line = "capacity at p99 ≤ 12.0 ms: db 820 req/s, fortunes 790 req/s"
+    without = row(build(table_inputs, None), "performance")
+    performance = row(build(table_inputs, None, capacity={"flask": line}), "performance")
+    assert performance["flask"].figures == (*without["flask"].figures, line)
+    assert performance["django"] == without["django"], "an app without a sweep is as before"
+    assert all(not any("capacity" in figure for figure in cell.figures) for cell in without.values())
+
+
+def swept_cell(capacity: Bounded, *, scenario: str, target: float = 12.0, behind: bool = False) -> CellSweep:
+    """Return a flask cell of one trial with this capacity at this target."""
+    trial = TrialSweep(0, 1000.0, capacity, Bounded(500.0), None, None, behind)
+    key = ("flask", "gunicorn", scenario, 32, "postgres")
+    return CellSweep(key, "flask", LatencyTarget(target, "rule"), (trial,), ())
+
+
+def test_the_capacity_line_names_each_scenario_and_the_target() -> None:
+    db = swept_cell(Bounded(820.0), scenario="db")
+    api = swept_cell(Bounded(250.0, BELOW), scenario="api")
+    fortunes = swept_cell(Bounded(790.0), scenario="fortunes", behind=True)
+    assert capacity_figure([api, fortunes, db]) == (
+        "capacity at p99 ≤ 12.0 ms: db 820 req/s, fortunes ≥ 790 req/s, api < 250 req/s"
+    )
+    other = swept_cell(Bounded(300.0), scenario="api", target=40.0)
+    assert capacity_figure([db, other]) == (
+        "capacity at the p99 target: db 820 req/s (p99 ≤ 12.0 ms), api 300 req/s (p99 ≤ 40.0 ms)"
+    )
+    assert capacity_figure([swept_cell(Bounded(1250.0, ABOVE), scenario="db")]).endswith("db ≥ 1,250 req/s")
+    assert capacity_figure([swept_cell(Bounded(math.nan), scenario="db", target=math.nan)]) == ""
+    keys = {"flask": [db.key], "django": [("django", "gunicorn", "db", 32, "postgres")]}
+    assert capacity_figures(keys, {db.key: db}) == {"flask": "capacity at p99 ≤ 12.0 ms: db 820 req/s"}
 
 
 def test_dependencies_row_counts_the_closure(table_inputs: tuple[list, pd.DataFrame, pd.DataFrame]) -> None:

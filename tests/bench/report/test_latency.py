@@ -1,0 +1,266 @@
+"""bench/report/latency.py: the latency target, and per trial the capacity at it, the knee, the overload step
+and the recovery, from synthetic sweeps."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bench.errors import ConfigError
+from bench.report import aggregate as a
+from bench.report.latency import (
+    ABOVE,
+    BELOW,
+    TARGET_FACTOR,
+    Bounded,
+    capacity_at,
+    chosen_slo,
+    has_sweep,
+    knee_of,
+    latency_targets,
+    overload_of,
+    recovery_of,
+    steps_of,
+    sweep_rows,
+    trial_sweep,
+    validate_slo_ms,
+)
+from bench.results import RECOVERY_PHASE, SweepStep, rows_to_dicts, sweep_steps
+from tests.bench.report.synthetic_sweep import PROFILE, SHARES, step, sweep, with_sweep, with_sweeps
+from tests.bench.synthetic_run import synthetic_rows
+
+PEAK = 1000.0
+
+
+def sweep_of(p99s: list[float | None], **changes: Any) -> list[SweepStep]:
+    """Return the sweep-phase steps of a sweep at PEAK with these p99s."""
+    return steps_of({"sweep": sweep(peak=PEAK, p99s=p99s, **changes)})
+
+
+# ---- the target --------------------------------------------------------------------------------------------
+
+
+def test_the_default_target_is_ten_times_the_median_over_apps_of_each_apps_median_unloaded_p50() -> None:
+    unloaded = {"fastapi": [1.0, 1.0, 1.0], "flask": [5.0], "django": [9.0, 30.0, 1.0]}
+    rows = [row for row in synthetic_rows(scenarios=("db", "api")) if row.trial < len(unloaded[row.app])]
+    rows = with_sweeps(
+        rows, unloaded_p50=lambda row: unloaded[row.app][row.trial] * (2 if row.scenario == "api" else 1)
+    )
+    frame = a.frame_from_rows(rows_to_dicts(rows))
+
+    targets = latency_targets(frame)
+
+    # Per app: fastapi 1, flask 5, django 9; over the apps: 5 (the median of all seven trials would be 1).
+    assert set(targets) == {("db", "sqlite"), ("api", "sqlite")}
+    assert targets["db", "sqlite"].ms == pytest.approx(TARGET_FACTOR * 5.0)
+    assert targets["api", "sqlite"].ms == pytest.approx(TARGET_FACTOR * 10.0), "one target per scenario"
+    rule = targets["db", "sqlite"].rule
+    assert "median unloaded p50 (django 9, fastapi 1, flask 5 ms)" in rule
+
+
+def test_each_database_has_its_own_target() -> None:
+    rows = with_sweeps(synthetic_rows(scenarios=("db",)))
+    rows += [replace(row, db="postgres", unloaded_p50_ms=4.0) for row in rows]
+    targets = latency_targets(a.frame_from_rows(rows_to_dicts(rows)))
+    assert targets["db", "sqlite"].ms == pytest.approx(20.0)
+    assert targets["db", "postgres"].ms == pytest.approx(40.0)
+
+
+def test_a_given_slo_is_every_scenarios_target_and_says_where_it_comes_from() -> None:
+    frame = a.frame_from_rows(rows_to_dicts(with_sweeps(synthetic_rows(scenarios=("db", "api")))))
+    targets = latency_targets(frame, slo_ms=12.0, slo_source="given with --slo-ms")
+    assert {target.ms for target in targets.values()} == {12.0}
+    assert all("--slo-ms" in target.rule for target in targets.values())
+
+
+def test_the_override_wins_over_the_profile_and_the_profile_over_the_default() -> None:
+    metadata = {"settings": {"profile": {**PROFILE, "slo_ms": 20.0}}}
+    assert chosen_slo(12.0, metadata) == (12.0, "given with --slo-ms")
+    assert chosen_slo(None, metadata) == (20.0, "the profile's slo_ms")
+    assert chosen_slo(None, {"settings": {"profile": PROFILE}}) == (None, ""), "slo_ms null: the default rule"
+    assert chosen_slo(None, {}) == (None, ""), "older metadata has no slo_ms"
+
+
+@pytest.mark.parametrize("value", [0.0, -5.0, math.nan, math.inf])
+def test_a_target_must_be_a_positive_number_of_milliseconds(value: float) -> None:
+    with pytest.raises(ConfigError, match=r"--slo-ms must be a number of milliseconds above 0"):
+        validate_slo_ms(value, where="--slo-ms")
+    with pytest.raises(ConfigError, match="--slo-ms"):
+        chosen_slo(value, {})
+
+
+def test_no_unloaded_step_gives_no_target() -> None:
+    rows = [replace(row, unloaded_p50_ms=None) for row in with_sweeps(synthetic_rows(scenarios=("db",)))]
+    (target,) = latency_targets(a.frame_from_rows(rows_to_dicts(rows))).values()
+    assert math.isnan(target.ms) and "no unloaded step" in target.rule
+
+
+def test_rows_without_a_sweep_have_no_target_and_no_sweep_rows() -> None:
+    frame = a.frame_from_rows(rows_to_dicts(synthetic_rows(scenarios=("db",))))
+    assert not has_sweep(frame)
+    assert sweep_rows(frame).empty
+    assert latency_targets(frame) == {}
+    assert latency_targets(frame, slo_ms=10.0, slo_source="x") == {}
+
+
+def test_failed_trials_are_left_out_of_the_target() -> None:
+    rows = with_sweeps(synthetic_rows(apps=("flask",), scenarios=("db",)))
+    rows[0] = replace(rows[0], error="server died", unloaded_p50_ms=100.0)
+    frame = a.frame_from_rows(rows_to_dicts(rows))
+    assert len(sweep_rows(frame)) == 2
+    assert latency_targets(frame)["db", "sqlite"].ms == pytest.approx(20.0)
+
+
+# ---- capacity at the target ------------------------------------------------------------------------------
+
+
+def test_capacity_is_interpolated_on_log_p99_between_the_last_step_under_and_the_first_over() -> None:
+    steps = sweep_of([5.0, 8.0, 20.0, 40.0, 80.0, 200.0])
+    capacity = capacity_at(steps, 10.0)
+    part = (math.log(10) - math.log(8)) / (math.log(20) - math.log(8))
+    assert capacity.rps == pytest.approx(500 + part * 250) and capacity.bound == ""
+
+
+def test_a_step_exactly_at_the_target_is_under_it() -> None:
+    assert capacity_at(sweep_of([5.0, 10.0, 10.0, 40.0, 80.0, 200.0]), 10.0).rps == pytest.approx(750)
+
+
+def test_capacity_below_the_lowest_step_and_at_or_above_the_highest() -> None:
+    assert capacity_at(sweep_of([15.0, 20.0, 30.0, 40.0, 80.0, 200.0]), 10.0) == Bounded(250.0, BELOW)
+    assert capacity_at(sweep_of([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), 10.0) == Bounded(1250.0, ABOVE)
+
+
+def test_latency_must_stay_under_the_target_a_later_step_under_it_again_does_not_count() -> None:
+    capacity = capacity_at(sweep_of([5.0, 20.0, 5.0, 5.0, 5.0, 5.0]), 10.0)
+    assert 250 < capacity.rps < 500
+
+
+@pytest.mark.parametrize(
+    ("p99", "change"),
+    [(6.0, {"failures": 11}), (6.0, {"achieved": 0.94}), (None, {})],  # 1,000 requests planned at 50%
+    ids=["failures over 1%", "served under 95%", "nothing answered"],
+)
+def test_a_failing_or_short_step_is_over_the_target_whatever_its_p99(
+    p99: float | None, change: dict[str, object]
+) -> None:
+    steps = sweep_of([5.0, p99, 7.0, 8.0, 9.0, 9.5], changes={0.5: change})
+    # No interpolation towards a step that is over for what it failed: the capacity is the last good step.
+    assert capacity_at(steps, 10.0) == Bounded(250.0)
+
+
+def test_a_step_just_within_the_failure_and_rate_limits_is_judged_on_its_p99() -> None:
+    steps = sweep_of([5.0, 6.0, 7.0, 8.0, 9.0, 9.5], changes={0.5: {"failures": 10, "achieved": 0.95}})
+    assert capacity_at(steps, 10.0) == Bounded(1250.0, ABOVE)
+
+
+def test_no_target_gives_no_capacity() -> None:
+    assert math.isnan(capacity_at(sweep_of([5.0] * 6), math.nan).rps)
+
+
+# ---- knee, overload, recovery -----------------------------------------------------------------------------
+
+
+def test_the_knee_is_the_last_step_before_p99_passes_three_times_the_first_steps() -> None:
+    # 3 x 4 ms = 12 ms: the 90% step (13 ms) takes off, so the knee is the 75% step.
+    assert knee_of(sweep_of([4.0, 5.0, 11.9, 13.0, 50.0, 200.0])) == Bounded(750.0)
+
+
+def test_the_knee_comes_earlier_when_a_step_does_not_serve_its_rate() -> None:
+    steps = sweep_of([4.0, 5.0, 6.0, 7.0, 8.0, 200.0], changes={0.9: {"achieved": 0.9}})
+    assert knee_of(steps) == Bounded(750.0)
+
+
+def test_a_knee_before_the_first_step_or_beyond_the_last() -> None:
+    assert knee_of(sweep_of([4.0] * 6, changes={0.25: {"achieved": 0.5}})) == Bounded(250.0, BELOW)
+    assert knee_of(sweep_of([4.0, 5.0, 6.0, 7.0, 8.0, 11.0])) == Bounded(1250.0, ABOVE)
+
+
+def test_the_overload_step_as_shares_of_offered_and_of_the_closed_loop_peak() -> None:
+    steps = sweep_of(
+        [4.0, 5.0, 6.0, 7.0, 8.0, 300.0], changes={1.25: {"achieved": 0.8, "failures": 50, "timeouts": 25}}
+    )
+    overload = overload_of(steps, peak_rps=PEAK)
+    assert overload is not None
+    assert overload.share == 1.25 and overload.p99_ms == 300.0
+    assert overload.of_offered == pytest.approx(0.8)
+    assert overload.of_peak == pytest.approx(1.0), "80% of 125% of the peak"
+    assert overload.failure_share == pytest.approx(50 / 2500)
+    assert overload.timeout_share == pytest.approx(25 / 2500)
+
+
+def test_a_sweep_that_never_passes_the_closed_loop_rate_has_no_overload_step() -> None:
+    steps = steps_of({"sweep": sweep(peak=PEAK, p99s=[4.0, 5.0], shares=(0.5, 1.0))})
+    assert overload_of(steps, peak_rps=PEAK) is None
+
+
+def recovery_step(slices: list[float | None], **changes: Any) -> SweepStep:
+    (made,) = sweep_steps(
+        {"sweep": [step(0.5, peak=PEAK, p99=50.0, phase=RECOVERY_PHASE, slices=slices, **changes)]}
+    )
+    return made
+
+
+def test_recovery_ends_with_the_last_slice_over_the_target() -> None:
+    # Slices of 0.25 s: the second one is the last over 10 ms.
+    recovery = recovery_of(recovery_step([50.0, 30.0, 8.0, 5.0, 12.0, 5.0, 5.0, 5.0]), 10.0)
+    assert recovery is not None and recovery.seconds == pytest.approx(1.25) and recovery.recovered
+    recovery = recovery_of(recovery_step([50.0, 30.0, 8.0, 5.0, 5.0, 5.0, 5.0, 5.0]), 10.0)
+    assert recovery is not None and recovery.seconds == pytest.approx(0.5)
+
+
+def test_recovery_never_over_the_target_takes_no_time() -> None:
+    recovery = recovery_of(recovery_step([5.0] * 8, failures=3), 10.0)
+    assert recovery is not None and recovery.seconds == 0.0
+    assert recovery.failures == 3 and recovery.failure_share == pytest.approx(3 / 1000)
+
+
+def test_a_step_still_over_the_target_at_its_end_did_not_recover() -> None:
+    recovery = recovery_of(recovery_step([50.0, 30.0, 8.0, 5.0, 5.0, 5.0, 5.0, 11.0]), 10.0)
+    assert recovery is not None and recovery.seconds is None and not recovery.recovered
+
+
+def test_a_slice_without_an_answered_request_counts_as_over_the_target() -> None:
+    recovery = recovery_of(recovery_step([5.0, 5.0, None, 5.0, 5.0, 5.0, 5.0, 5.0]), 10.0)
+    assert recovery is not None and recovery.seconds == pytest.approx(0.75)
+    at_the_end = recovery_of(recovery_step([5.0] * 7 + [None]), 10.0)
+    assert at_the_end is not None and not at_the_end.recovered, "nothing answered at its end"
+
+
+def test_no_recovery_without_slices_or_target() -> None:
+    assert recovery_of(recovery_step([]), 10.0) is None
+    assert recovery_of(recovery_step([5.0] * 8), math.nan) is None
+    assert recovery_of(None, 10.0) is None
+
+
+# ---- one trial ---------------------------------------------------------------------------------------------
+
+
+def trial_row(**changes: Any) -> dict[str, Any]:
+    (row,) = synthetic_rows(apps=("flask",), scenarios=("db",), trials=1)
+    steps = sweep(peak=row.rps, p99s=[4.0, 5.0, 6.0, 30.0, 60.0, 300.0], **changes)
+    return rows_to_dicts([with_sweep(row, steps)])[0]
+
+
+def test_a_trial_gathers_its_figures_at_its_own_closed_loop_rate() -> None:
+    row = trial_row()
+    trial = trial_sweep(row, 20.0)
+    assert trial.peak_rps == row["rps"] and trial.trial == row["trial"]
+    assert 0.75 * trial.peak_rps < trial.capacity.rps < 0.9 * trial.peak_rps
+    assert trial.knee.rps == pytest.approx(0.75 * trial.peak_rps)
+    assert trial.overload is not None and trial.overload.p99_ms == 300.0
+    assert trial.recovery is not None and trial.recovery.seconds == 0.0
+    assert not trial.behind, "the warm-up's generator fell behind, but the warm-up is not reported"
+
+
+def test_a_trial_is_behind_when_the_generator_fell_behind_in_a_step_its_capacity_was_decided_on() -> None:
+    assert trial_sweep(trial_row(changes={0.9: {"behind": True}}), 20.0).behind, "the first step over"
+    assert trial_sweep(trial_row(changes={0.25: {"behind": True}}), 20.0).behind
+    assert not trial_sweep(trial_row(changes={1.25: {"behind": True}}), 20.0).behind, "after the capacity"
+
+
+def test_the_sweep_shares_in_the_synthetic_profile_are_the_ones_built() -> None:
+    # A guard on the test helper itself: the steps the tests build are the profile's.
+    assert [step.share for step in steps_of(trial_row())] == list(SHARES) == PROFILE["sweep"]
