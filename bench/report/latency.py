@@ -17,12 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.columns import APP, DB, ERROR, RPS, SCENARIO, TRIAL, column
+from bench.columns import APP, DB, ERROR, RPS, SCENARIO, SWEEP, TRIAL, UNLOADED_P50
 from bench.errors import ConfigError
 from bench.results import RECOVERY_PHASE, SWEEP_PHASE, WARMUP_PHASE, SweepStep, sweep_steps
-
-SWEEP = column("sweep")
-UNLOADED_P50 = column("unloaded_p50_ms")
 
 # The default target: this many times the scenario's unloaded p50 (the median over its apps), one target per
 # scenario and database so that every app is judged at the same latency.

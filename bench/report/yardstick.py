@@ -10,13 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from bench.columns import ERROR, RPS, TRIAL, column
+from bench.columns import ERROR, RPS, TRIAL, WRK_ERROR, WRK_P99, WRK_RPS
 from bench.report.latency_cells import CellKey, Spread, cell_key
 from bench.results import CELL_KEYS
-
-WRK_RPS = column("wrk_rps")
-WRK_P99 = column("wrk_p99_ms")
-WRK_ERROR = column("wrk_error")
 
 
 @dataclass(frozen=True)
