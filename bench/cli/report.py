@@ -6,8 +6,9 @@ import argparse
 import math
 from pathlib import Path
 
-from bench.cli.arguments import SubParsers, console
+from bench.cli.arguments import SubParsers, console, fraction
 from bench.errors import EXIT_OK, UsageError
+from bench.noise import TIE_MARGIN
 
 
 def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -42,6 +43,16 @@ def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
             "(default: the run profile's slo_ms, else 10x each scenario's unloaded p50)"
         ),
     )
+    parser.add_argument(
+        "--tie-margin",
+        type=fraction,
+        default=TIE_MARGIN,
+        metavar="FRACTION",
+        help=(
+            "the smallest difference the report calls a lead: '>' only when the whole interval of two apps' "
+            f"ratio lies beyond it, otherwise '≈' (default {TIE_MARGIN * 100:.0f}%%)"
+        ),
+    )
     parser.set_defaults(handler=command_report)
 
 
@@ -63,7 +74,7 @@ def command_report(args: argparse.Namespace) -> int:
             f"community: {community.path} has PyPI's facts for {', '.join(fetched) or 'no framework'}"
             + (f"; not fetched: {', '.join(missing)}" if missing else "")
         )
-    files = write_report(run_dir, slo_ms=args.slo_ms)
+    files = write_report(run_dir, slo_ms=args.slo_ms, tie_margin=args.tie_margin)
     console.print(
         f"report: [link=file://{files.html}]{files.html}[/]\n  also {files.markdown.name}, {files.csv.name}"
     )

@@ -19,6 +19,7 @@ from packaging.utils import canonicalize_name
 from bench import columns as c
 from bench.config import APPS_DIR, AppSpec, installed_version, load_app
 from bench.errors import ConfigError
+from bench.noise import TIE_MARGIN
 from bench.report import aggregate as a
 from bench.report.app_facts import versions_in_metadata
 from bench.report.charts import history_chart, run_charts
@@ -203,10 +204,16 @@ def open_loop_content(
     )
 
 
-def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR, slo_ms: float | None = None) -> ReportContent:
+def build_content(
+    run_dir: Path,
+    *,
+    apps_dir: Path = APPS_DIR,
+    slo_ms: float | None = None,
+    tie_margin: float = TIE_MARGIN,
+) -> ReportContent:
     """Return what the report of the run in run_dir shows (reads the run's files, the apps' app.toml,
     the contract evidence and the earlier runs saved beside it; writes nothing); slo_ms overrides the p99
-    target of the open-loop section."""
+    target of the open-loop section; tie_margin is the smallest difference a verdict ">" may claim."""
     reports_dir = run_dir.parent
     frame, metadata = load_run(run_dir)
     cells = a.aggregate_cells(frame)
@@ -223,8 +230,8 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR, slo_ms: float | N
     # io and docs measure concurrency and document size more than the framework: not in the score.
     scored = headline[~headline[c.SCENARIO].isin(unscored_scenarios())]
     ranking = a.rank_by_throughput(scored)
-    overall = score_standing(frame, scored, ranking)
-    standings = scenario_standings(frame, headline, metric=c.RPS)
+    overall = score_standing(frame, scored, ranking, margin=tie_margin)
+    standings = scenario_standings(frame, headline, metric=c.RPS, margin=tie_margin)
     # The database rows on the run's other databases (SQLite after PostgreSQL), each standing on its own.
     databases = a.ordered_databases(cells[c.DB]) if not cells.empty else []
     other_standings = {
@@ -232,6 +239,7 @@ def build_content(run_dir: Path, *, apps_dir: Path = APPS_DIR, slo_ms: float | N
             frame,
             a.headline_cells(cells, preferred_servers=preferred, db=db, scenario_servers=scenario_servers),
             metric=c.RPS,
+            margin=tie_margin,
         )
         for db in databases[1:]
     }
@@ -345,10 +353,17 @@ def summary_frame(cells: pd.DataFrame, open_loop: pd.DataFrame | None = None) ->
     return summary.merge(open_loop, on=list(CELL_KEYS), how="left")
 
 
-def write_report(run_dir: Path, *, apps_dir: Path = APPS_DIR, slo_ms: float | None = None) -> ReportFiles:
+def write_report(
+    run_dir: Path,
+    *,
+    apps_dir: Path = APPS_DIR,
+    slo_ms: float | None = None,
+    tie_margin: float = TIE_MARGIN,
+) -> ReportFiles:
     """Write index.html, comparison.md and summary.csv into run_dir and return their paths (slo_ms: the p99
-    target of the open-loop section, instead of the profile's or the default rule's)."""
-    content = build_content(run_dir, apps_dir=apps_dir, slo_ms=slo_ms)
+    target of the open-loop section, instead of the profile's or the default rule's; tie_margin: as in
+    build_content)."""
+    content = build_content(run_dir, apps_dir=apps_dir, slo_ms=slo_ms, tie_margin=tie_margin)
     files = ReportFiles(
         html=run_dir / INDEX_FILE, markdown=run_dir / COMPARISON_FILE, csv=run_dir / SUMMARY_FILE
     )

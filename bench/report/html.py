@@ -299,11 +299,19 @@ def _with_variant(app: str, recommended: Mapping[str, str]) -> str:
 
 
 def _standing_lines(standings: Mapping[str, Standing]) -> list[tuple[str, str]]:
+    """Return (scenario, its standing and, with three apps or more, every pair's verdict)."""
     return [
-        (scenario, standings[scenario].text)
+        (scenario, _standing_with_pairs(standings[scenario]))
         for scenario in ordered_scenarios(standings)
         if standings[scenario].text
     ]
+
+
+def _standing_with_pairs(standing: Standing) -> str:
+    # With two apps the order text is the pair's verdict; with more, the pairs say what a chain of ties hides.
+    if len(standing.verdicts) < 2:
+        return standing.text
+    return f"{standing.text} (pairs: {standing.pairs_text})"
 
 
 def _summary(content: ReportContent) -> Summary:
@@ -319,7 +327,11 @@ def _summary(content: ReportContent) -> Summary:
             for _, row in ranked.iterrows()
         ],
         scored_scenarios="" if ranked.empty else str(ranked.iloc[0][a.SCORED_SCENARIOS]),
-        overall=content.overall.text if content.overall is not None and content.overall.groups else "",
+        overall=(
+            _standing_with_pairs(content.overall)
+            if content.overall is not None and content.overall.groups
+            else ""
+        ),
         unscored=", ".join(content.unscored),
         standings=_standing_lines(content.standings),
         databases=", ".join(content.databases),

@@ -10,6 +10,12 @@ nothing is said about it but that.
 
 The overall score (the geometric mean over scenarios of each app's throughput relative to the fastest) is
 compared the same way: its log is a mean over scenarios of log figures, whose variances add up.
+
+A difference the run can see is not always one worth a verdict: runs on different days differ by more than
+a run's own noise (docs/methodology.md, "Repeatability"). So one app is called ahead of another (">") only
+when the whole interval of their ratio lies beyond a practical margin (TIE_MARGIN, 5% by default: the same
+idea as the gate's minimum effect); otherwise they are tied, written "≈" with how far apart the interval lets
+them be. A tie group holds apps that are tied pair by pair; its apps are listed alphabetically, not ranked.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from bench.columns import APP, DB, RPS, SCENARIO, SERVER, USERS
+from bench.noise import TIE_MARGIN
 from bench.report.aggregate import (
     SCORE,
     SCORED_SCENARIOS,
@@ -67,10 +74,22 @@ class PairVerdict:
     ratio: float
     low: float
     high: float
+    margin: float = TIE_MARGIN
 
     @property
     def tied(self) -> bool:
-        return self.low <= 1.0 <= self.high
+        """Return whether the interval reaches into the margin (first is not clearly ahead)."""
+        return self.low <= 1.0 + self.margin
+
+    @property
+    def text(self) -> str:
+        """Return e.g. "flask > django (x1.21 [1.12-1.30])" or "django ≈ flask (within 7%)"."""
+        if self.tied:
+            # How far apart the interval lets them be; never less than the margin itself.
+            within = max(self.high - 1.0, self.margin)
+            first, second = sorted((self.first, self.second))
+            return f"{first} {TIED} {second} (within {within:.0%})"
+        return f"{self.first} {AHEAD} {self.second} (x{self.ratio:.2f} [{self.low:.2f}-{self.high:.2f}])"
 
 
 def ratio_interval(
@@ -96,7 +115,9 @@ def pair_confidence(pairs: int) -> float:
     return 1 - FALSE_CLAIM_RATE / max(pairs, 1)
 
 
-def compare_apps(trials: Mapping[str, Sequence[float]]) -> tuple[list[PairVerdict], list[str]]:
+def compare_apps(
+    trials: Mapping[str, Sequence[float]], *, margin: float = TIE_MARGIN
+) -> tuple[list[PairVerdict], list[str]]:
     """Return the verdict of every pair of apps with a noise estimate, and the apps without one.
 
     trials: app -> the valid trials' figures of one scenario (higher is better, e.g. requests/s).
@@ -118,11 +139,15 @@ def compare_apps(trials: Mapping[str, Sequence[float]]) -> tuple[list[PairVerdic
             df=welch_df(parts),
             confidence=confidence,
         )
-        verdicts.append(PairVerdict(first=first, second=second, ratio=ratio, low=low, high=high))
+        verdicts.append(
+            PairVerdict(first=first, second=second, ratio=ratio, low=low, high=high, margin=margin)
+        )
     return verdicts, unjudged
 
 
-def compare_scores(trials: Mapping[str, Mapping[str, Sequence[float]]]) -> list[PairVerdict]:
+def compare_scores(
+    trials: Mapping[str, Mapping[str, Sequence[float]]], *, margin: float = TIE_MARGIN
+) -> list[PairVerdict]:
     """Return the verdict of every pair of apps on the overall score (a geometric mean over scenarios).
 
     trials: scenario -> app -> valid trials of the scenarios the score counts. Every app needs two valid
@@ -154,25 +179,31 @@ def compare_scores(trials: Mapping[str, Mapping[str, Sequence[float]]]) -> list[
         ratio, low, high = ratio_interval(
             abs(difference), sum(v for v, _ in parts), df=welch_df(parts), confidence=confidence
         )
-        verdicts.append(PairVerdict(first=first, second=second, ratio=ratio, low=low, high=high))
+        verdicts.append(
+            PairVerdict(first=first, second=second, ratio=ratio, low=low, high=high, margin=margin)
+        )
     return verdicts
 
 
 def tie_groups(order: Sequence[str], verdicts: Sequence[PairVerdict]) -> list[list[str]]:
-    """Return the apps, best first, in groups: an app joins the current group when it is tied with the
-    group's first app, else it starts the next group."""
+    """Return the apps, best first, in groups: an app joins the current group when it is tied with every
+    app of it, else it starts the next group; within a group the apps are in alphabetical order.
+
+    Ties need not be transitive (a ≈ b and b ≈ c while a > c): then b stays with a, c starts a group, and
+    the pairwise verdicts (Standing.pairs_text) say that b ≈ c too.
+    """
     tied = {frozenset((v.first, v.second)) for v in verdicts if v.tied}
     groups: list[list[str]] = []
     for app in order:
-        if groups and frozenset((groups[-1][0], app)) in tied:
+        if groups and all(frozenset((member, app)) in tied for member in groups[-1]):
             groups[-1].append(app)
         else:
             groups.append([app])
-    return groups
+    return [sorted(group) for group in groups]
 
 
 def order_text(groups: Sequence[Sequence[str]]) -> str:
-    """Return groups as text: "flask ≈ django > fastapi" (≈: tied at the run's noise, >: ahead)."""
+    """Return groups as text: "django ≈ flask > fastapi" (≈: within the margin or the noise, >: ahead)."""
     return f" {AHEAD} ".join(f" {TIED} ".join(group) for group in groups)
 
 
@@ -197,6 +228,11 @@ class Standing:
         parts = [order_text(self.groups)] if self.groups else []
         parts += [f"{app}: {reason}" for app, reason in sorted(self.unjudged.items())]
         return "; ".join(parts)
+
+    @property
+    def pairs_text(self) -> str:
+        """Return every pair's verdict, e.g. "django ≈ flask (within 7%); flask > fastapi (x1.21 [...])"."""
+        return "; ".join(verdict.text for verdict in sorted(self.verdicts, key=lambda v: (v.first, v.second)))
 
     def tied_with(self, app: str) -> list[str]:
         """Return the apps the run cannot tell apart from app (pair by pair)."""
@@ -237,11 +273,13 @@ def _why_unjudged(headline: pd.DataFrame, scenario: str, app: str) -> str:
     return NO_NOISE_ESTIMATE
 
 
-def scenario_standings(frame: pd.DataFrame, headline: pd.DataFrame, *, metric: str) -> dict[str, Standing]:
+def scenario_standings(
+    frame: pd.DataFrame, headline: pd.DataFrame, *, metric: str, margin: float = TIE_MARGIN
+) -> dict[str, Standing]:
     """Return each scenario's standing of the apps on a higher-is-better metric (e.g. requests/s)."""
     standings = {}
     for scenario, by_app in valid_trials(frame, headline, metric=metric).items():
-        verdicts, unjudged = compare_apps(by_app)
+        verdicts, unjudged = compare_apps(by_app, margin=margin)
         means = {app: sample.mean for app, values in by_app.items() if (sample := LogSample.of(values))}
         order = sorted(means, key=lambda app: -means[app])
         standings[scenario] = Standing(
@@ -252,13 +290,17 @@ def scenario_standings(frame: pd.DataFrame, headline: pd.DataFrame, *, metric: s
     return standings
 
 
-def score_standing(frame: pd.DataFrame, headline: pd.DataFrame, ranking: pd.DataFrame) -> Standing:
+def score_standing(
+    frame: pd.DataFrame, headline: pd.DataFrame, ranking: pd.DataFrame, *, margin: float = TIE_MARGIN
+) -> Standing:
     """Return the standing of the apps on the overall throughput score, in the order of the ranking."""
     ranked = ranking.dropna(subset=[SCORE]).sort_values(SCORE, ascending=False)
     # The scenarios the score counts (those every app completed), and no others.
     scored = set(str(ranked.iloc[0][SCORED_SCENARIOS]).split(", ")) if len(ranked) else set()
     trials = valid_trials(frame, headline, metric=RPS)
-    verdicts = compare_scores({scenario: by_app for scenario, by_app in trials.items() if scenario in scored})
+    verdicts = compare_scores(
+        {scenario: by_app for scenario, by_app in trials.items() if scenario in scored}, margin=margin
+    )
     order = [str(app) for app in ranked[APP]]
     judged = {app for verdict in verdicts for app in (verdict.first, verdict.second)}
     unjudged = {app: NO_NOISE_ESTIMATE for app in order if app not in judged} if len(order) > 1 else {}
