@@ -414,27 +414,6 @@ SCORE = "score"
 SCORED_SCENARIOS = "scored_scenarios"
 
 
-def rank_by_throughput(headline: pd.DataFrame) -> pd.DataFrame:
-    """Return app, rank, score and the scenarios scored: the geometric mean of each app's throughput relative
-    to the fastest app, over the scenarios where every app has a valid median (so no app is judged on a
-    workload another one skipped or failed)."""
-    columns = [APP, RANK, SCORE, SCORED_SCENARIOS]
-    if headline.empty:
-        return pd.DataFrame(columns=columns)
-    table = headline.pivot_table(index=SCENARIO, columns=APP, values=median_of(RPS), aggfunc="first")
-    apps = sorted(set(headline[APP]))
-    table = table.reindex(columns=apps).dropna()
-    table = table[(table > 0).all(axis=1)]
-    if table.empty:
-        return pd.DataFrame({APP: apps, RANK: math.nan, SCORE: math.nan, SCORED_SCENARIOS: ""})[columns]
-    relative = table.div(table.max(axis=1), axis=0)
-    scores = np.exp(np.log(relative).mean(axis=0))
-    ranking = pd.DataFrame({APP: scores.index, SCORE: scores.to_numpy()})
-    ranking[RANK] = ranking[SCORE].rank(ascending=False, method="min").astype(int)
-    ranking[SCORED_SCENARIOS] = ", ".join(str(name) for name in table.index)
-    return ranking.sort_values([RANK, APP]).reset_index(drop=True)[columns]
-
-
 RUN = "run"
 
 

@@ -18,11 +18,13 @@ import pandas as pd
 from markupsafe import Markup
 
 from bench import columns as c
+from bench.noise import TIE_MARGIN
 from bench.report import aggregate as a
 from bench.report.charts import Chart
 from bench.report.latency_cells import GENERATOR_BEHIND
 from bench.report.latency_section import LatencySection
 from bench.report.rows import DEPENDENCIES_ROW, ordered_scenarios
+from bench.report.score import CPU_SCORE, THROUGHPUT_SCORE, Score
 from bench.report.table import (
     CONTRACT_NOT_RUN,
     NOT_APPLICABLE,
@@ -76,7 +78,11 @@ class ReportContent:
     table: ComparisonTable
     charts: Sequence[Chart]
     notes: Sequence[str]
-    overall: Standing | None = None  # which apps the run's noise cannot tell apart on the overall score
+    overall: Standing | None = None  # which apps the run's noise cannot tell apart on the headline score
+    # Every overall score (CPU per request, throughput; with and without third-party scenarios), each with
+    # what the run can tell apart on it; ranking and overall above are the first of them.
+    scores: Sequence[tuple[Score, Standing]] = ()
+    tie_margin: float = TIE_MARGIN
     standings: Mapping[str, Standing] = field(default_factory=dict)  # the same per scenario (throughput)
     unscored: Sequence[str] = ()  # scenarios of the run left out of the overall score
     databases: Sequence[str] = ()  # in report order: the first is the headline's (PostgreSQL first)
@@ -101,12 +107,21 @@ class VariantLine:
 
 
 @dataclass(frozen=True)
+class ScoreLine:
+    """One overall score as the summary shows it."""
+
+    title: str  # e.g. "CPU per request, every scored scenario"
+    scenarios: str  # the scenarios it covers
+    ranking: list[tuple[int, str, str]]  # (rank, app with its variant, score as a percentage)
+    standing: str  # e.g. "django ≈ flask > fastapi (pairs: ...)"; "" when the run cannot say
+
+
+@dataclass(frozen=True)
 class Summary:
     cells: int
     trials: str  # the distinct trial counts of the cells, e.g. "3" or "1, 3"
-    ranking: list[tuple[int, str, str]]  # (rank, app, score as a percentage); empty when nothing is ranked
-    scored_scenarios: str
-    overall: str  # e.g. "flask ≈ django > fastapi"; "" when the run cannot say
+    scores: list[ScoreLine]  # the headline score first; empty when nothing is ranked
+    tie_margin: str  # e.g. "5%": the smallest lead a ">" claims
     standings: list[tuple[str, str]]  # (scenario, its standing as text), in the report's scenario order
     databases: str  # e.g. "postgres, sqlite": the headline's database first
     other_standings: list[tuple[str, list[tuple[str, str]]]]  # (database, its standings) after the first
@@ -314,24 +329,35 @@ def _standing_with_pairs(standing: Standing) -> str:
     return f"{standing.text} (pairs: {standing.pairs_text})"
 
 
-def _summary(content: ReportContent) -> Summary:
-    """Return the numbers of the "In short" section."""
-    cells = content.cells
-    ranked = content.ranking.dropna(subset=[a.SCORE])
-    recommended = {line.app: line.server for line in content.variants if line.role.startswith(RECOMMENDED)}
-    return Summary(
-        cells=len(cells),
-        trials=", ".join(str(value) for value in sorted(set(cells[a.TRIALS]))),
+SCORE_TITLES = {CPU_SCORE: "server CPU per request", THROUGHPUT_SCORE: "throughput (requests/s)"}
+
+
+def _score_line(score: Score, standing: Standing, *, recommended: Mapping[str, str]) -> ScoreLine:
+    ranked = score.ranking.dropna(subset=[a.SCORE])
+    return ScoreLine(
+        title=f"{SCORE_TITLES.get(score.metric, score.metric)}, {score.scope}",
+        scenarios=score.scenarios,
         ranking=[
             (int(row[a.RANK]), _with_variant(str(row[c.APP]), recommended), f"{float(row[a.SCORE]):.0%}")
             for _, row in ranked.iterrows()
         ],
-        scored_scenarios="" if ranked.empty else str(ranked.iloc[0][a.SCORED_SCENARIOS]),
-        overall=(
-            _standing_with_pairs(content.overall)
-            if content.overall is not None and content.overall.groups
-            else ""
-        ),
+        standing=_standing_with_pairs(standing) if standing.groups else "",
+    )
+
+
+def _summary(content: ReportContent) -> Summary:
+    """Return the numbers of the "In short" section."""
+    cells = content.cells
+    recommended = {line.app: line.server for line in content.variants if line.role.startswith(RECOMMENDED)}
+    return Summary(
+        cells=len(cells),
+        trials=", ".join(str(value) for value in sorted(set(cells[a.TRIALS]))),
+        tie_margin=f"{content.tie_margin:.0%}",
+        scores=[
+            _score_line(score, standing, recommended=recommended)
+            for score, standing in content.scores
+            if score.scenarios
+        ],
         unscored=", ".join(content.unscored),
         standings=_standing_lines(content.standings),
         databases=", ".join(content.databases),

@@ -31,7 +31,7 @@ TABLE_ROWS: tuple[RowSpec, ...] = (
     RowSpec("admin", "Admin interface", "an auto-generated admin over the Item model"),
     RowSpec("validation", "Data validation", "a JSON API that rejects bad input naming each field"),
     RowSpec("docs", "API documentation", "OpenAPI document and Swagger UI served offline"),
-    RowSpec(PERFORMANCE_ROW, "Performance", "framework overhead, ranked by measured throughput"),
+    RowSpec(PERFORMANCE_ROW, "Performance", "framework overhead, ranked by measured CPU per request"),
     RowSpec(DEPENDENCIES_ROW, "Dependencies", "distributions installed beyond the standard library"),
     RowSpec(COMMUNITY_ROW, "Community", "the framework's releases on PyPI, the Python versions it declares"),
 )
@@ -96,6 +96,20 @@ def unscored_scenarios() -> frozenset[str]:
         return DEFAULT_UNSCORED
     unscored = {name for name, info in declared.items() if not info.in_score}
     return frozenset(unscored | (DEFAULT_UNSCORED - set(declared)))
+
+
+# Used when bench/scenarios/ cannot be read: the scenario that mostly measures a third-party package.
+DEFAULT_THIRD_PARTY: frozenset[str] = frozenset({"admin"})
+
+
+def third_party_scenarios() -> frozenset[str]:
+    """Return the scenarios whose work is mostly a third-party package's (their files say THIRD_PARTY = True)."""
+    try:
+        declared = discover_scenarios()
+    except (OSError, SyntaxError, ValueError):
+        return DEFAULT_THIRD_PARTY
+    third_party = {name for name, info in declared.items() if info.third_party}
+    return frozenset(third_party | (DEFAULT_THIRD_PARTY - set(declared)))
 
 
 def concurrency_scenarios() -> frozenset[str]:

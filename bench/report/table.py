@@ -173,8 +173,8 @@ def _rank_text(app: str, ranking: pd.DataFrame, overall: Standing | None) -> str
         return "not ranked: no workload has a valid figure for every app"
     record = match.iloc[0]
     text = (
-        f"rank {int(record[RANK])} of {len(ranking)}: {float(record[SCORE]):.0%} of the fastest "
-        f"(geometric mean over {record[SCORED_SCENARIOS]})"
+        f"rank {int(record[RANK])} of {len(ranking)} on server CPU per request: {float(record[SCORE]):.0%} "
+        f"of the cheapest (geometric mean over {record[SCORED_SCENARIOS]})"
     )
     if overall is None or not overall.judged(app):
         return f"{text}; too few trials to tell whether the differences are real"

@@ -21,7 +21,7 @@ them be. A tie group holds apps that are tied pair by pair; its apps are listed 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bench.columns import APP, DB, RPS, SCENARIO, SERVER, USERS
+from bench.columns import APP, CPU_MS_PER_REQUEST, DB, RPS, SCENARIO, SERVER, USERS
 from bench.noise import TIE_MARGIN
 from bench.report.aggregate import (
     SCORE,
@@ -247,10 +247,17 @@ class Standing:
 
 
 def valid_trials(
-    frame: pd.DataFrame, headline: pd.DataFrame, *, metric: str
+    frame: pd.DataFrame,
+    headline: pd.DataFrame,
+    *,
+    metric: str,
+    statuses: Collection[str] = (STATUS_OK,),
+    higher_is_better: bool = True,
 ) -> dict[str, dict[str, list[float]]]:
-    """Return scenario -> app -> the metric's values in the valid trials of each headline cell."""
-    valid = frame[frame[STATUS] == STATUS_OK]
+    """Return scenario -> app -> the metric's values in the trials of each headline cell whose status is one
+    of statuses (valid ones by default; a server's own metrics were measured in generator-bound trials too);
+    a lower-is-better metric (CPU per request) comes back as its reciprocal, so that higher is better."""
+    valid = frame[frame[STATUS].isin(statuses)]
     trials: dict[str, dict[str, list[float]]] = {}
     for _, cell in headline.iterrows():
         match = valid[
@@ -260,7 +267,10 @@ def valid_trials(
             & (valid[USERS] == cell[USERS])
             & (valid[DB] == cell[DB])
         ]
-        trials.setdefault(str(cell[SCENARIO]), {})[str(cell[APP])] = [float(v) for v in match[metric]]
+        values = [float(v) for v in match[metric]]
+        if not higher_is_better:
+            values = [1 / value for value in values if value > 0]
+        trials.setdefault(str(cell[SCENARIO]), {})[str(cell[APP])] = values
     return trials
 
 
@@ -291,13 +301,29 @@ def scenario_standings(
 
 
 def score_standing(
-    frame: pd.DataFrame, headline: pd.DataFrame, ranking: pd.DataFrame, *, margin: float = TIE_MARGIN
+    frame: pd.DataFrame,
+    headline: pd.DataFrame,
+    ranking: pd.DataFrame,
+    *,
+    metric: str = RPS,
+    margin: float = TIE_MARGIN,
 ) -> Standing:
-    """Return the standing of the apps on the overall throughput score, in the order of the ranking."""
+    """Return the standing of the apps on an overall score (ranking: its apps, scores and scenarios), in the
+    ranking's order. metric RPS judges the throughput score on valid trials; CPU_MS_PER_REQUEST judges the CPU
+    score on every completed trial, generator-bound ones included."""
     ranked = ranking.dropna(subset=[SCORE]).sort_values(SCORE, ascending=False)
     # The scenarios the score counts (those every app completed), and no others.
     scored = set(str(ranked.iloc[0][SCORED_SCENARIOS]).split(", ")) if len(ranked) else set()
-    trials = valid_trials(frame, headline, metric=RPS)
+    if metric == CPU_MS_PER_REQUEST:
+        trials = valid_trials(
+            frame,
+            headline,
+            metric=metric,
+            statuses=(STATUS_OK, STATUS_GENERATOR_BOUND),
+            higher_is_better=False,
+        )
+    else:
+        trials = valid_trials(frame, headline, metric=metric)
     verdicts = compare_scores(
         {scenario: by_app for scenario, by_app in trials.items() if scenario in scored}, margin=margin
     )

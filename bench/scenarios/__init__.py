@@ -10,6 +10,8 @@ facts a scenario declares as module constants are read from its source with `ast
 - PER_DATABASE: True for the database rows, which a profile measures on each of its databases (the others
   run on its first database only: their work does not depend on it);
 - IN_SCORE: False for a scenario left out of the report's overall score;
+- THIRD_PARTY: True for a scenario whose work is mostly a third-party package's (the scores come with and
+  without it);
 - CONCURRENCY: True when the report's headline takes each app's concurrency-capable variant for it;
 - YARDSTICK_PATH: the one GET request of a scenario that wrk can send as well (the yardstick).
 """
@@ -37,7 +39,8 @@ class ScenarioInfo:
     table_row: str
     writes: bool
     description: str
-    in_score: bool = True  # counted in the report's overall throughput score
+    in_score: bool = True  # counted in the report's overall scores
+    third_party: bool = False  # mostly a third-party package's work: the scores are given without it too
     per_database: bool = False  # measured on every database of a profile, not only its first
     concurrency: bool = False  # the headline shows each app's concurrent variant (app.toml `concurrent`)
     yardstick_path: str = ""  # the GET path wrk measures the same server on ("": none)
@@ -73,6 +76,7 @@ def read_scenario(path: Path) -> ScenarioInfo:
         writes=bool(constants.get("WRITES", False)),
         description=docstring.splitlines()[0] if docstring else "",
         in_score=bool(constants.get("IN_SCORE", True)),
+        third_party=bool(constants.get("THIRD_PARTY", False)),
         per_database=bool(constants.get("PER_DATABASE", False)),
         concurrency=bool(constants.get("CONCURRENCY", False)),
         yardstick_path=str(constants.get("YARDSTICK_PATH", "")),

@@ -148,26 +148,6 @@ def test_headline_cells_prefer_the_default_server_at_the_largest_user_count() ->
     assert list(fallback[c.SERVER]) == ["gthread"], "without a preference, the first server by name"
 
 
-def test_ranking_uses_only_scenarios_every_app_completed() -> None:
-    rows = synthetic_rows(noise=0.0)
-    # flask fails io, where it would come last: io must not count for anyone.
-    rows = flag(rows, app="flask", scenario="io", error="died")
-    _, cells = cells_of(rows)
-    ranking = a.rank_by_throughput(a.headline_cells(cells, preferred_servers={}))
-    assert list(ranking[c.APP]) == ["fastapi", "flask", "django"]
-    assert list(ranking[a.RANK]) == [1, 2, 3]
-    assert "io" not in ranking.iloc[0][a.SCORED_SCENARIOS]
-    assert ranking.iloc[0][a.SCORE] == pytest.approx(1.0)
-
-
-def test_ranking_without_a_common_valid_scenario_ranks_nobody() -> None:
-    rows = synthetic_rows(apps=("flask", "django"), scenarios=("json",))
-    rows = flag(rows, app="django", scenario="json", error="died")
-    _, cells = cells_of(rows)
-    ranking = a.rank_by_throughput(a.headline_cells(cells, preferred_servers={}))
-    assert ranking[a.SCORE].isna().all()
-
-
 def test_history_has_one_line_per_run_app_and_scenario() -> None:
     runs = [
         ("run-1", a.frame_from_rows(rows_to_dicts(synthetic_rows(scenarios=("json",), seed=1)))),

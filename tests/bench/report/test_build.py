@@ -62,9 +62,18 @@ def test_report_files_of_a_run_with_flagged_and_missing_cells(tmp_path: Path, ap
     assert "contract: not run" in text and "tests.contract.recorder" in text
     assert "Compare apps within one run." in text, "the reader is told runs at different times drift"
     summary = text[text.index("In short") : text.index("</section>", text.index("In short"))]
-    assert "What this run can tell apart:" in summary
+    assert "what the run can tell apart" in summary
+    assert "server CPU per request, every scored scenario" in summary
+    assert "throughput (requests/s), every scored scenario" in summary
+    # The CPU score keeps plaintext, where fastapi out-ran the generator; the throughput score cannot.
+    cpu_row = summary[
+        summary.index("server CPU per request, every") : summary.index("throughput (requests/s)")
+    ]
+    assert "plaintext" in cpu_row
+    throughput_row = summary[summary.index("throughput (requests/s), every") :]
+    assert "plaintext" not in throughput_row[: throughput_row.index("</tr>")]
     assert "Startup and memory" in text and "s to first 200" in text
-    assert "Not in the score: io" in summary, "io measures concurrency, not the cost per request"
+    assert "Not in the scores: io" in summary, "io measures concurrency, not the cost per request"
     assert "plaintext</strong>: " in summary and "fastapi: the load generator was the limit" in summary
     assert "io</strong>: " in summary and "flask: failed" in summary
     assert page.count("<svg ") == 4, "throughput, latency, CPU and memory (no user sweep, no history)"

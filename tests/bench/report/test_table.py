@@ -32,6 +32,7 @@ from bench.report.rows import (
     ordered_scenarios,
     scenario_rows,
 )
+from bench.report.score import rank_by_cpu
 from bench.report.table import (
     CONTRACT_FAILED,
     CONTRACT_NOT_RUN,
@@ -75,7 +76,7 @@ def table_inputs(tmp_path: Path) -> tuple[list, pd.DataFrame, pd.DataFrame]:
     rows = [row for row in rows if not (row.app == "django" and row.scenario == "db")]
     cells = a.aggregate_cells(a.frame_from_rows(rows_to_dicts(rows)))
     headline = a.headline_cells(cells, preferred_servers={})
-    return specs, headline, a.rank_by_throughput(headline)
+    return specs, headline, rank_by_cpu(headline)
 
 
 def build(

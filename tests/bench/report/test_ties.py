@@ -149,6 +149,7 @@ def test_apps_of_a_tie_group_are_listed_alphabetically() -> None:
 
 def test_standings_of_a_synthetic_run_leave_out_generator_bound_and_failed_cells() -> None:
     from bench.report import aggregate as a
+    from bench.report.score import rank_by_throughput
     from bench.report.ties import scenario_standings, score_standing
     from tests.bench.synthetic_run import flag, synthetic_rows
 
@@ -163,6 +164,6 @@ def test_standings_of_a_synthetic_run_leave_out_generator_bound_and_failed_cells
     assert "fastapi" in plaintext.unjudged and "lower bound" in plaintext.unjudged["fastapi"]
     assert "fastapi" not in [app for group in plaintext.groups for app in group]
     assert standings["io"].unjudged.get("flask") == "failed"
-    overall = score_standing(frame, headline, a.rank_by_throughput(headline))
+    overall = score_standing(frame, headline, rank_by_throughput(headline))
     assert sorted(app for group in overall.groups for app in group) == ["django", "fastapi", "flask"]
     assert overall.text
