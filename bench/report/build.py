@@ -236,8 +236,8 @@ def build_content(
     headline = a.headline_cells(cells, preferred_servers=preferred, scenario_servers=scenario_servers)
     # io and docs measure concurrency and document size more than the framework: not in the score.
     scored = headline[~headline[c.SCENARIO].isin(unscored_scenarios())]
-    # The CPU score covers every scenario (generator-bound cells too) and is the headline; the throughput score
-    # beside it; both with and without the scenarios a third-party package dominates (admin).
+    # The CPU score covers every scenario (generator-bound cells too) and is the headline; the throughput
+    # score beside it; both with and without the scenarios a third-party package dominates (admin).
     scores = [
         (
             score,

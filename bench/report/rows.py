@@ -103,7 +103,7 @@ DEFAULT_THIRD_PARTY: frozenset[str] = frozenset({"admin"})
 
 
 def third_party_scenarios() -> frozenset[str]:
-    """Return the scenarios whose work is mostly a third-party package's (their files say THIRD_PARTY = True)."""
+    """Return the scenarios whose work is mostly a third-party package's (their files say THIRD_PARTY)."""
     try:
         declared = discover_scenarios()
     except (OSError, SyntaxError, ValueError):

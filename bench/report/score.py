@@ -1,15 +1,15 @@
-"""The overall scores: each app's standing over the run's scenarios, on CPU per request and on throughput. Pure
-functions of the headline cells.
+"""The overall scores: each app's standing over the run's scenarios, on CPU per request and on throughput.
+Pure functions of the headline cells.
 
-Throughput is measured only where the app, not the load generator, was the limit: a generator-bound cell has a
-lower bound of requests/s, so the throughput score leaves its scenario out for every app. What the server spent
-on each request is measured in every cell that completed, generator-bound ones included, so the CPU score covers
-every scenario the apps completed: it is the headline score, and the throughput score is printed beside it with
-the scenarios each one covers.
+Throughput is measured only where the app, not the load generator, was the limit: a generator-bound cell has
+a lower bound of requests/s, so the throughput score leaves its scenario out for every app. What the server
+spent on each request is measured in every cell that completed, generator-bound ones included, so the CPU
+score covers every scenario the apps completed: it is the headline score, and the throughput score is printed
+beside it with the scenarios each one covers.
 
-Each score comes twice: over every scored scenario, and without the scenarios that mostly measure a third-party
-package rather than the framework (THIRD_PARTY in a scenario's file: admin, where sqladmin, Flask-Admin and
-django.contrib.admin do the work).
+Each score comes twice: over every scored scenario, and without the scenarios that mostly measure a
+third-party package rather than the framework (THIRD_PARTY in a scenario's file: admin, where sqladmin,
+Flask-Admin and django.contrib.admin do the work).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _relative_score(table: pd.DataFrame, *, higher_is_better: bool) -> pd.DataFr
 
 
 def _complete(table: pd.DataFrame, apps: list[str]) -> pd.DataFrame:
-    # Only scenarios where every app has a figure: no app is judged on a workload another one skipped or failed.
+    # Only scenarios where every app has a figure: no app is judged on a workload another skipped or failed.
     table = table.reindex(columns=apps).dropna()
     return table[(table > 0).all(axis=1)]
 
@@ -76,7 +76,8 @@ def rank_by_throughput(headline: pd.DataFrame, *, exclude: Collection[str] = ())
 
 def cpu_per_request(headline: pd.DataFrame) -> pd.Series:
     """Return each headline cell's server CPU-ms per request: the valid trials' median, or, for a cell whose
-    every trial was generator-bound, the median of those trials (the server's cost was measured all the same)."""
+    every trial was generator-bound, the median of those trials (the server's cost was measured all the
+    same)."""
     measured = headline[median_of(CPU_MS_PER_REQUEST)].astype(float)
     bound_column = bound_median_of(CPU_MS_PER_REQUEST)
     if bound_column not in headline:
