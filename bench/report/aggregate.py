@@ -97,6 +97,7 @@ VALID_TRIALS = "valid_trials"
 GENERATOR_BOUND_TRIALS = "generator_bound_trials"
 ERROR_TRIALS = "error_trials"
 ERRORS = "errors"
+TRIAL_REQUESTS = "fewest_trial_requests"  # the requests of the cell's smallest valid trial
 TRIAL_RPS = "trial_rps"
 
 
@@ -197,6 +198,8 @@ def aggregate_cells(frame: pd.DataFrame) -> pd.DataFrame:
         for metric in SERVER_METRICS:
             record[bound_median_of(metric)] = float(bound[metric].median()) if len(bound) else math.nan
         record[REQUESTS] = int(valid[REQUESTS].sum())
+        # A trial's percentiles rest on its own requests: the smallest valid trial says what they all rest on.
+        record[TRIAL_REQUESTS] = int(valid[REQUESTS].min()) if len(valid) else 0
         record[FAILURES] = int(valid[FAILURES].sum())
         record[ERRORS] = "; ".join(sorted({error for error in trials[ERROR] if error}))
         ordered = trials.sort_values(TRIAL)

@@ -23,6 +23,7 @@ from bench.report import aggregate as a
 from bench.report.charts import Chart
 from bench.report.latency_cells import GENERATOR_BEHIND
 from bench.report.latency_section import LatencySection
+from bench.report.percentiles import enough_samples, percentile_label
 from bench.report.rows import DEPENDENCIES_ROW, ordered_scenarios
 from bench.report.score import CPU_SCORE, THROUGHPUT_SCORE, Score
 from bench.report.table import (
@@ -157,6 +158,7 @@ class CellLine:
     valid_trials: str
     numbers: tuple[str, ...]
     trial_rps: str
+    muted: tuple[bool, ...] = ()  # per number: greyed (a p99 from too few requests)
 
 
 @dataclass(frozen=True)
@@ -408,6 +410,9 @@ def _startup_lines(frame: pd.DataFrame) -> list[tuple[str, str, str, str, str, s
     ]
 
 
+P99_COLUMN = 5  # the index of p99 in CellLine.numbers
+
+
 def _cell_lines(cells: pd.DataFrame) -> list[CellLine]:
     """Return one line per cell, in scenario order, then by users, app and server."""
     order = {name: index for index, name in enumerate(ordered_scenarios(cells[c.SCENARIO]))}
@@ -423,13 +428,16 @@ def _cell_lines(cells: pd.DataFrame) -> list[CellLine]:
             rps_text = f"≥ {format_rate(record[a.BOUND_RPS])}"
         else:
             rps_text = _number(rps)
+        samples = int(record.get(a.TRIAL_REQUESTS, 0) or 0)
+        p99 = _number(record[a.median_of(c.LATENCY_P99)], format_ms)
+        p99_text = p99 if p99 == "–" else f"{p99} ({percentile_label(samples, quantile=0.99)})"
         numbers = (
             rps_text,
             interval,
             _percent(record[a.cv_of(c.RPS)]),
             _percent(record[a.RATIO_TO_BEST]),
             _number(record[a.median_of(c.LATENCY_P50)], format_ms),
-            _number(record[a.median_of(c.LATENCY_P99)], format_ms),
+            p99_text,
             _number(record[a.median_of(c.CPU_MS_PER_REQUEST)], format_ms),
             _number(record[a.median_of(a.MEMORY_PER_WORKER)], lambda value: f"{value:.0f}"),
         )
@@ -444,6 +452,10 @@ def _cell_lines(cells: pd.DataFrame) -> list[CellLine]:
                 valid_trials=f"{record[a.VALID_TRIALS]} of {record[a.TRIALS]}",
                 numbers=numbers,
                 trial_rps=str(record[a.TRIAL_RPS]),
+                muted=tuple(
+                    index == P99_COLUMN and not enough_samples(samples, quantile=0.99)
+                    for index in range(len(numbers))
+                ),
             )
         )
     return lines

@@ -27,6 +27,7 @@ from bench.report.aggregate import (
     STATUS_ERROR,
     STATUS_GENERATOR_BOUND,
     STATUS_PARTIAL,
+    TRIAL_REQUESTS,
     TRIALS,
     VALID_TRIALS,
     median_of,
@@ -36,6 +37,7 @@ from bench.report.community import COMMUNITY_FILE, CommunityEvidence, PackageFac
 from bench.report.contract import ContractEvidence
 from bench.report.latency import ABOVE, BELOW
 from bench.report.latency_cells import CellKey, CellSweep
+from bench.report.percentiles import percentile_label
 from bench.report.rows import (
     COMMUNITY_ROW,
     DEPENDENCIES_ROW,
@@ -88,7 +90,10 @@ def describe_cell(cell: Mapping[str, Any]) -> str:
     if cell[STATUS] == STATUS_GENERATOR_BOUND:
         return f"{scenario}: ≥ {format_rate(cell[BOUND_RPS])} req/s (the load generator was the limit)"
     p99 = cell[median_of(LATENCY_P99)]
-    latency = "" if math.isnan(p99) else f", p99 {format_ms(p99)} ms"
+    samples = int(cell.get(TRIAL_REQUESTS, 0) or 0)
+    latency = (
+        "" if math.isnan(p99) else f", p99 {format_ms(p99)} ms ({percentile_label(samples, quantile=0.99)})"
+    )
     partial = (
         f" ({cell[VALID_TRIALS]} of {cell[TRIALS]} trials valid)" if cell[STATUS] == STATUS_PARTIAL else ""
     )

@@ -73,7 +73,11 @@ def test_report_files_of_a_run_with_flagged_and_missing_cells(tmp_path: Path, ap
     throughput_row = summary[summary.index("throughput (requests/s), every") :]
     assert "plaintext" not in throughput_row[: throughput_row.index("</tr>")]
     assert "Startup and memory" in text and "s to first 200" in text
-    assert "Not in the scores: io" in summary, "io measures concurrency, not the cost per request"
+    assert "Not in the scores: io" in summary
+    # Synthetic trials hold 20 s of requests, thousands each: every p99 names its n, none is greyed.
+    cells_table = text[text.index('<section id="cells">') :]
+    assert re.search(r"\d \(n=\d[\d,]*\)</td>", cells_table)
+    assert "too few for a p99" not in cells_table, "io measures concurrency, not the cost per request"
     assert "plaintext</strong>: " in summary and "fastapi: the load generator was the limit" in summary
     assert "io</strong>: " in summary and "flask: failed" in summary
     assert page.count("<svg ") == 4, "throughput, latency, CPU and memory (no user sweep, no history)"

@@ -214,8 +214,10 @@ def test_describe_cell_of_a_partial_cell() -> None:
         a.median_of(c.LATENCY_P99): 4.567,
         a.VALID_TRIALS: 2,
         a.TRIALS: 3,
+        a.TRIAL_REQUESTS: 8_642,
     }
-    assert describe_cell(record) == "json: 4,321 req/s, p99 4.57 ms (2 of 3 trials valid)"
+    assert describe_cell(record) == "json: 4,321 req/s, p99 4.57 ms (n=8,642) (2 of 3 trials valid)"
+    assert "p99 4.57 ms (n=130, too few for a p99)" in describe_cell({**record, a.TRIAL_REQUESTS: 130})
 
 
 def test_markdown_has_a_line_per_row(table_inputs: tuple[list, pd.DataFrame, pd.DataFrame]) -> None:
