@@ -5,7 +5,9 @@ options override single fields. [tool.bench.scenario_users] gives the user count
 workload needs other ones than the profile's (io runs at a high user count; auth's requests each hash a
 password for tens of milliseconds); a profile may override that table with its own `scenario_users`. A
 profile's `scenario_trials` gives some scenarios more trials than its `trials` (the quick profile measures its
-writing scenario three times: one short window of it varies too much from run to run).
+writing scenario three times: one short window of it varies too much from run to run), and its
+`scenario_min_requests` lets some scenarios' windows run on until they hold enough requests (auth, whose
+requests each hash a password, holds about a dozen in a 2 s window).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Profile:
     # (0: duration_s alone). Tests use it, so that no check depends on how fast the machine is.
     min_requests: int = 0
     max_window_s: float = DEFAULT_MAX_WINDOW_S
+    scenario_min_requests: Mapping[str, int] = field(default_factory=dict)  # per scenario, over min_requests
     # An open-loop rate sweep after each cell's closed-loop window (bench.run.loadgen.openloop): these shares
     # of the cell's closed-loop rate, step_s each, then a recovery step at recovery_share. Empty: no sweep.
     sweep: tuple[float, ...] = ()
@@ -85,11 +88,16 @@ class Profile:
         """Return how many trials of a scenario's cells this profile measures."""
         return self.scenario_trials.get(scenario, self.trials)
 
+    def min_requests_for(self, scenario: str) -> int:
+        """Return how many requests a window of the scenario holds at least (0: its duration alone)."""
+        return self.scenario_min_requests.get(scenario, self.min_requests)
+
     def with_overrides(self, **overrides: Any) -> Profile:
         """Return a copy with the given fields replaced; None values leave a field as it is.
 
         Overriding `users` also overrides `scenario_users`, `servers` overrides `scenario_servers` and
-        `trials` overrides `scenario_trials`: a value given on the command line means every scenario.
+        `trials` overrides `scenario_trials` and `min_requests` overrides `scenario_min_requests`: a value
+        given on the command line means every scenario.
         """
         given = {key: value for key, value in overrides.items() if value is not None}
         if "users" in given:
@@ -98,6 +106,8 @@ class Profile:
             given.setdefault("scenario_servers", {})
         if "trials" in given:
             given.setdefault("scenario_trials", {})
+        if "min_requests" in given:
+            given.setdefault("scenario_min_requests", {})
         for key in ("apps", "servers", "scenarios", "users", "sweep"):
             if key in given:
                 given[key] = tuple(given[key])
@@ -155,10 +165,11 @@ def parse_profile(name: str, table: Mapping[str, Any], *, scenario_users: Mappin
         scenario: _tuple_of(names, kind=str, where=f"{where} scenario_servers.{scenario}")
         for scenario, names in servers_table.items()
     }
-    trials_table = values.pop("scenario_trials", {})
-    if not isinstance(trials_table, Mapping) or not all(isinstance(v, int) for v in trials_table.values()):
-        raise ConfigError(f"{where} scenario_trials: expected a table of scenario = whole number")
-    values["scenario_trials"] = dict(trials_table)
+    for key in ("scenario_trials", "scenario_min_requests"):
+        table = values.pop(key, {})
+        if not isinstance(table, Mapping) or not all(isinstance(v, int) for v in table.values()):
+            raise ConfigError(f"{where} {key}: expected a table of scenario = whole number")
+        values[key] = dict(table)
     profile = Profile(name=name, **values)
     validate(profile)
     return profile
@@ -186,7 +197,9 @@ def validate(profile: Profile) -> None:
     for db in profile.db:
         if db not in DB_KINDS and "://" not in db:
             raise ConfigError(f"{where}: db must be sqlite, postgres or a DATABASE_URL, not {db!r}")
-    if profile.min_requests < 0 or profile.max_window_s < profile.duration_s:
+    if min([profile.min_requests, *profile.scenario_min_requests.values()]) < 0 or (
+        profile.max_window_s < profile.duration_s
+    ):
         raise ConfigError(f"{where}: min_requests must be >= 0 and max_window_s at least duration_s")
     if not 0 <= profile.max_failure_ratio < 1:
         raise ConfigError(f"{where}: max_failure_ratio must be in [0, 1)")

@@ -230,7 +230,7 @@ class CellRunner:
             users=cell.users,
             warmup_s=profile.warmup_s,
             duration_s=profile.duration_s,
-            min_requests=profile.min_requests,
+            min_requests=profile.min_requests_for(cell.scenario),
             max_window_s=profile.max_window_s,
             summary_path=str(self.workdir / f"summary-{self._cells_started}.json"),
             workers=0 if settings.master else settings.locust_workers,

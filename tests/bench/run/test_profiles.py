@@ -23,6 +23,7 @@ duration_s = 3
 warmup_s = 1
 trials = 2
 scenario_trials = { io = 4 }
+scenario_min_requests = { io = 500 }
 
 [tool.bench.profiles.everything]
 servers = ["all"]
@@ -55,6 +56,23 @@ def test_a_profile_reads_its_table_and_the_shared_scenario_users(pyproject: Path
     assert profile.users_for("plaintext") == (8, 16)
     assert profile.users_for("io") == (256,)
     assert (profile.duration_s, profile.warmup_s, profile.trials) == (3, 1, 2)
+
+
+def test_a_scenario_may_need_more_requests_than_the_profile(pyproject: Path) -> None:
+    profile = load_profile("small", pyproject)
+    assert profile.min_requests_for("io") == 500
+    assert profile.min_requests_for("plaintext") == 0
+    # A count given on the command line is every scenario's.
+    assert profile.with_overrides(min_requests=50).min_requests_for("io") == 50
+    # make bench's auth windows hold enough password checks for a figure (about a dozen in 2 s).
+    assert available_profiles()["default"].min_requests_for("auth") >= 100
+
+
+def test_a_negative_request_count_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "pyproject.toml"
+    bad.write_text("[tool.bench.profiles.p]\nscenario_min_requests = { auth = -1 }\n")
+    with pytest.raises(ConfigError, match="min_requests"):
+        load_profile("p", bad)
 
 
 def test_a_profile_may_override_the_scenario_users(pyproject: Path) -> None:
