@@ -82,6 +82,8 @@ def cv_of(metric: str) -> str:
 
 
 RATIO_TO_BEST = "ratio_to_best"
+CPU_PER_REQUEST = "cpu_ms_per_request_any"  # the valid trials' median, else the generator-bound trials'
+CPU_RATIO_TO_CHEAPEST = "cpu_ratio_to_cheapest"  # CPU per request over the cheapest cell's in its scenario
 BOUND_RPS = "generator_bound_rps"  # what a generator-bound cell reached: a lower bound, not a measurement
 # Measured by the server even when the load generator was the limit, so kept for those cells too.
 SERVER_METRICS: tuple[str, ...] = (LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, MEMORY_PER_WORKER)
@@ -213,6 +215,12 @@ def aggregate_cells(frame: pd.DataFrame) -> pd.DataFrame:
         return cells
     best = cells.groupby([SCENARIO, USERS, DB])[median_of(RPS)].transform("max")
     cells[RATIO_TO_BEST] = cells[median_of(RPS)] / best
+    # CPU per request is measured in generator-bound cells too: their figure stands in for the missing median.
+    cpu = cells[median_of(CPU_MS_PER_REQUEST)].fillna(cells[bound_median_of(CPU_MS_PER_REQUEST)])
+    cells[CPU_PER_REQUEST] = cpu
+    cells[CPU_RATIO_TO_CHEAPEST] = cpu / cpu.groupby([cells[SCENARIO], cells[USERS], cells[DB]]).transform(
+        "min"
+    )
     return cells
 
 

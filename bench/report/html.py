@@ -438,7 +438,7 @@ def _cell_lines(cells: pd.DataFrame) -> list[CellLine]:
             _percent(record[a.RATIO_TO_BEST]),
             _number(record[a.median_of(c.LATENCY_P50)], format_ms),
             p99_text,
-            _number(record[a.median_of(c.CPU_MS_PER_REQUEST)], format_ms),
+            _number(record[a.CPU_PER_REQUEST], format_ms),
             _number(record[a.median_of(a.MEMORY_PER_WORKER)], lambda value: f"{value:.0f}"),
         )
         lines.append(

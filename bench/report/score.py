@@ -21,16 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bench.columns import APP, CPU_MS_PER_REQUEST, RPS, SCENARIO
-from bench.report.aggregate import (
-    RANK,
-    SCORE,
-    SCORED_SCENARIOS,
-    STATUS,
-    STATUS_GENERATOR_BOUND,
-    bound_median_of,
-    median_of,
-)
+from bench.columns import APP, RPS, SCENARIO
+from bench.report.aggregate import CPU_PER_REQUEST, RANK, SCORE, SCORED_SCENARIOS, median_of
 
 RANKING_COLUMNS = (APP, RANK, SCORE, SCORED_SCENARIOS)
 CPU_SCORE = "cpu"  # Score.metric of the score on CPU per request
@@ -74,27 +66,14 @@ def rank_by_throughput(headline: pd.DataFrame, *, exclude: Collection[str] = ())
     return _relative_score(_complete(table, sorted(set(headline[APP]))), higher_is_better=True)
 
 
-def cpu_per_request(headline: pd.DataFrame) -> pd.Series:
-    """Return each headline cell's server CPU-ms per request: the valid trials' median, or, for a cell whose
-    every trial was generator-bound, the median of those trials (the server's cost was measured all the
-    same)."""
-    measured = headline[median_of(CPU_MS_PER_REQUEST)].astype(float)
-    bound_column = bound_median_of(CPU_MS_PER_REQUEST)
-    if bound_column not in headline:
-        return measured
-    bound = headline[bound_column].astype(float).where(headline[STATUS] == STATUS_GENERATOR_BOUND)
-    return measured.fillna(bound)
-
-
 def rank_by_cpu(headline: pd.DataFrame, *, exclude: Collection[str] = ()) -> pd.DataFrame:
     """Return app, rank, score and the scenarios scored: the geometric mean of the cheapest app's CPU per
     request over each app's own, over the scenarios (less exclude) where every app has a figure; 100% means
     the cheapest everywhere."""
     if headline.empty:
         return pd.DataFrame(columns=list(RANKING_COLUMNS))
-    frame = headline.assign(**{CPU_MS_PER_REQUEST: cpu_per_request(headline)})
-    kept = frame[~frame[SCENARIO].isin(exclude)]
-    table = kept.pivot_table(index=SCENARIO, columns=APP, values=CPU_MS_PER_REQUEST, aggfunc="first")
+    kept = headline[~headline[SCENARIO].isin(exclude)]
+    table = kept.pivot_table(index=SCENARIO, columns=APP, values=CPU_PER_REQUEST, aggfunc="first")
     return _relative_score(_complete(table, sorted(set(headline[APP]))), higher_is_better=False)
 
 

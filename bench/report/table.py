@@ -19,6 +19,8 @@ from bench.columns import APP, DB, LATENCY_P99, RPS, SCENARIO, SERVER
 from bench.config import AppSpec
 from bench.report.aggregate import (
     BOUND_RPS,
+    CPU_PER_REQUEST,
+    CPU_RATIO_TO_CHEAPEST,
     ERRORS,
     RANK,
     SCORE,
@@ -88,7 +90,15 @@ def describe_cell(cell: Mapping[str, Any]) -> str:
     if cell[STATUS] == STATUS_ERROR:
         return f"{scenario}: failed ({str(cell[ERRORS])[:80] or 'error'})"
     if cell[STATUS] == STATUS_GENERATOR_BOUND:
-        return f"{scenario}: ≥ {format_rate(cell[BOUND_RPS])} req/s (the load generator was the limit)"
+        # The measured figure first: what the server spent per request (and against the cheapest app); the
+        # throughput only as the lower bound it is.
+        cpu = cell.get(CPU_PER_REQUEST, math.nan)
+        ratio = cell.get(CPU_RATIO_TO_CHEAPEST, math.nan)
+        measured = "" if cpu is None or math.isnan(cpu) else f"{format_ms(cpu)} CPU-ms per request"
+        if measured and ratio is not None and not math.isnan(ratio):
+            measured += " (the cheapest)" if ratio <= 1.0 else f" ({ratio:.1f}x the cheapest)"
+        bound = f"≥ {format_rate(cell[BOUND_RPS])} req/s (the load generator was the limit)"
+        return f"{scenario}: {measured}, {bound}" if measured else f"{scenario}: {bound}"
     p99 = cell[median_of(LATENCY_P99)]
     samples = int(cell.get(TRIAL_REQUESTS, 0) or 0)
     latency = (

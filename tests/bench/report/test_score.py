@@ -11,7 +11,6 @@ from bench.report.score import (
     CPU_SCORE,
     EVERY_SCENARIO,
     THROUGHPUT_SCORE,
-    cpu_per_request,
     overall_scores,
     rank_by_cpu,
     rank_by_throughput,
@@ -51,7 +50,11 @@ def test_the_cpu_score_keeps_generator_bound_scenarios_the_throughput_score_drop
     rows = flag(rows, app="flask", scenario="plaintext", cpu_ms_per_request=0.15)
     rows = flag(rows, app="django", scenario="plaintext", cpu_ms_per_request=0.30)
     headline = headline_of(rows)
-    assert cpu_per_request(headline).notna().all()
+    assert headline[a.CPU_PER_REQUEST].notna().all()
+    bound = headline[(headline[c.APP] == "fastapi") & (headline[c.SCENARIO] == "plaintext")]
+    assert bound.iloc[0][a.CPU_RATIO_TO_CHEAPEST] == pytest.approx(1.0)
+    flask = headline[(headline[c.APP] == "flask") & (headline[c.SCENARIO] == "plaintext")]
+    assert flask.iloc[0][a.CPU_RATIO_TO_CHEAPEST] == pytest.approx(3.0)
     throughput = rank_by_throughput(headline)
     assert throughput.iloc[0][a.SCORED_SCENARIOS] == "db"
     cpu = rank_by_cpu(headline).set_index(c.APP)
