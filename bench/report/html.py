@@ -20,8 +20,8 @@ from markupsafe import Markup
 from bench import columns as c
 from bench.report import aggregate as a
 from bench.report.charts import Chart
-from bench.report.latency_cells import GENERATOR_BEHIND
-from bench.report.latency_section import LatencySection
+from bench.report.latency.cells import GENERATOR_BEHIND
+from bench.report.latency.section import LatencySection
 from bench.report.rows import DEPENDENCIES_ROW, ordered_scenarios
 from bench.report.table import (
     CONTRACT_NOT_RUN,

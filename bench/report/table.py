@@ -34,8 +34,11 @@ from bench.report.aggregate import (
 from bench.report.app_facts import RequiresLookup, dependency_closure, feature_lines, installed_requirements
 from bench.report.community import COMMUNITY_FILE, CommunityEvidence, PackageFacts, refresh_command
 from bench.report.contract import ContractEvidence
-from bench.report.latency import ABOVE, BELOW
-from bench.report.latency_cells import CellKey, CellSweep
+from bench.report.latency.cells import CellKey, CellSweep
+from bench.report.latency.trials import (
+    ABOVE,
+    BELOW,
+)
 from bench.report.rows import (
     COMMUNITY_ROW,
     DEPENDENCIES_ROW,

@@ -1,4 +1,4 @@
-"""bench/report/latency_charts.py: one chart per scenario and database, corrected p99 on a log axis against
+"""bench/report/latency/charts.py: one chart per scenario and database, corrected p99 on a log axis against
 the offered rate from zero, the target across, the charts' colours, hollow points where the generator fell
 behind; inline SVG like the other charts."""
 
@@ -15,9 +15,11 @@ from matplotlib.lines import Line2D
 from bench.columns import APP, SERVER
 from bench.report import aggregate as a
 from bench.report.charts import series_colors
-from bench.report.latency import latency_targets
-from bench.report.latency_cells import CellSweep, sweep_cells
-from bench.report.latency_charts import BEHIND_LABEL, chart_name, latency_charts, latency_figure
+from bench.report.latency.cells import CellSweep, sweep_cells
+from bench.report.latency.charts import BEHIND_LABEL, chart_name, latency_charts, latency_figure
+from bench.report.latency.targets import (
+    latency_targets,
+)
 from bench.results import ResultRow, rows_to_dicts
 from tests.bench.report.synthetic_sweep import sweep, with_sweep, with_sweeps
 from tests.bench.synthetic_run import synthetic_rows

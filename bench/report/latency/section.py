@@ -10,19 +10,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.report.charts import Chart
-from bench.report.latency import (
+from bench.report.latency.cells import CapacityStanding, CellKey, CellSweep, Spread
+from bench.report.latency.targets import (
+    TARGET_FACTOR,
+    LatencyTarget,
+    TargetKey,
+    profile_settings,
+)
+from bench.report.latency.trials import (
     ABOVE,
     BELOW,
     KNEE_FACTOR,
     MAX_FAILURE_SHARE,
     MIN_ACHIEVED_SHARE,
-    TARGET_FACTOR,
-    LatencyTarget,
     Overload,
-    TargetKey,
-    profile_settings,
 )
-from bench.report.latency_cells import CapacityStanding, CellKey, CellSweep, Spread
 from bench.report.rows import ordered_scenarios
 from bench.report.table import format_ms, format_rate
 from bench.report.yardstick import CellYardstick

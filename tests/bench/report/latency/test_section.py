@@ -1,13 +1,12 @@
-"""bench/report/latency_section.py: the open-loop section's figures in words, and the comparison table's
+"""bench/report/latency/section.py: the open-loop section's figures in words, and the comparison table's
 capacity line."""
 
 from __future__ import annotations
 
 import math
 
-from bench.report.latency import ABOVE, BELOW, Bounded, LatencyTarget, Overload, Recovery, TrialSweep
-from bench.report.latency_cells import CapacityStanding, CellSweep, CurvePoint, Spread
-from bench.report.latency_section import (
+from bench.report.latency.cells import CapacityStanding, CellSweep, CurvePoint, Spread
+from bench.report.latency.section import (
     capacity_text,
     knee_text,
     overload_figures,
@@ -16,6 +15,17 @@ from bench.report.latency_section import (
     steps_text,
     ties_text,
     yardstick_note,
+)
+from bench.report.latency.targets import (
+    LatencyTarget,
+)
+from bench.report.latency.trials import (
+    ABOVE,
+    BELOW,
+    Bounded,
+    Overload,
+    Recovery,
+    TrialSweep,
 )
 from bench.report.yardstick import CellYardstick
 from tests.bench.report.synthetic_sweep import PROFILE

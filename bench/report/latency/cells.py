@@ -1,6 +1,6 @@
 """The open-loop figures of a run's cells: each cell's trials together (capacity at the target, knee,
 overload, recovery, the curve over its steps) and which cells the run can tell apart. Pure functions of a
-run's rows and of bench.report.latency's per-trial figures.
+run's rows and of bench.report.latency.trials' per-trial figures.
 """
 
 from __future__ import annotations
@@ -15,17 +15,19 @@ import pandas as pd
 
 from bench.columns import APP, DB, SCENARIO, SERVER, TRIAL, USERS
 from bench.report.aggregate import CellWarning
-from bench.report.latency import (
+from bench.report.latency.targets import (
+    LatencyTarget,
+    TargetKey,
+    sweep_rows,
+)
+from bench.report.latency.trials import (
     ABOVE,
     BELOW,
-    LatencyTarget,
     Overload,
     Recovery,
-    TargetKey,
     TrialSweep,
     step_name,
     steps_of,
-    sweep_rows,
     trial_sweep,
 )
 from bench.report.ties import order_text

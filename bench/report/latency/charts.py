@@ -24,8 +24,10 @@ from bench.report.charts import (
     figure_svg,
     series_colors,
 )
-from bench.report.latency import LatencyTarget
-from bench.report.latency_cells import CellSweep
+from bench.report.latency.cells import CellSweep
+from bench.report.latency.targets import (
+    LatencyTarget,
+)
 from bench.report.rows import ordered_scenarios
 from bench.report.table import format_ms
 
