@@ -62,12 +62,29 @@ def over_target(step: SweepStep, target_ms: float) -> bool:
     return not served(step) or step.p99_ms is None or step.p99_ms > target_ms
 
 
+def first_lasting_over(steps: Sequence[SweepStep], target_ms: float) -> int | None:
+    """Return the index of the first step over the target that the next step confirms (also over it), or of
+    the last step when it is over; None when the sweep never goes over the target for good.
+
+    One step over the target between steps under it is an outlier, whatever its p99: a short step's p99 rests
+    on few requests, and one hiccup of the machine puts it over the target (docs/latency.md, "Capacity")."""
+    over = [over_target(step, target_ms) for step in steps]
+    return next(
+        (
+            index
+            for index, is_over in enumerate(over)
+            if is_over and (index == len(over) - 1 or over[index + 1])
+        ),
+        None,
+    )
+
+
 def capacity_at(steps: Sequence[SweepStep], target_ms: float) -> Bounded:
-    """Return the highest offered rate whose corrected p99 stays at or under target_ms: interpolated between
-    the last step under it and the first step over it (linear in rate, on log p99)."""
+    """Return the highest offered rate after which no two consecutive steps are over target_ms: interpolated
+    between the last step under it and the first of the two over it (linear in rate, on log p99)."""
     if not steps or not math.isfinite(target_ms):
         return Bounded(math.nan)
-    first_over = next((index for index, step in enumerate(steps) if over_target(step, target_ms)), None)
+    first_over = first_lasting_over(steps, target_ms)
     if first_over is None:
         return Bounded(steps[-1].offered_rps, ABOVE)
     if first_over == 0:
@@ -82,9 +99,10 @@ def capacity_at(steps: Sequence[SweepStep], target_ms: float) -> Bounded:
 
 
 def judged_steps(steps: Sequence[SweepStep], target_ms: float) -> list[SweepStep]:
-    """Return the steps a capacity was decided on: up to the first over the target, that one included."""
-    first_over = next((i for i, step in enumerate(steps) if over_target(step, target_ms)), len(steps) - 1)
-    return list(steps[: first_over + 1])
+    """Return the steps a capacity was decided on: up to the first lasting step over the target and the step
+    that confirmed it, those included."""
+    first_over = first_lasting_over(steps, target_ms)
+    return list(steps if first_over is None else steps[: first_over + 2])
 
 
 def knee_of(steps: Sequence[SweepStep]) -> Bounded:

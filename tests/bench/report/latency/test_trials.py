@@ -20,7 +20,7 @@ from bench.report.latency.trials import (
     trial_sweep,
 )
 from bench.results import RECOVERY_PHASE, SweepStep, rows_to_dicts, sweep_steps
-from tests.bench.report.synthetic_sweep import PROFILE, SHARES, step, sweep, with_sweep
+from tests.bench.report.synthetic_sweep import PROFILE, SHARES, one_outlier, step, sweep, with_sweep
 from tests.bench.synthetic_run import synthetic_rows
 
 PEAK = 1000.0
@@ -50,9 +50,36 @@ def test_capacity_below_the_lowest_step_and_at_or_above_the_highest() -> None:
     assert capacity_at(sweep_of([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), 10.0) == Bounded(1250.0, ABOVE)
 
 
-def test_latency_must_stay_under_the_target_a_later_step_under_it_again_does_not_count() -> None:
-    capacity = capacity_at(sweep_of([5.0, 20.0, 5.0, 5.0, 5.0, 5.0]), 10.0)
+def test_one_step_over_the_target_between_steps_under_it_is_an_outlier() -> None:
+    # Flask's fortunes in one trial: 67.5 ms at 50% of its peak, then under the target again.
+    capacity = capacity_at(sweep_of([5.0, 67.5, 8.0, 9.0, 30.0, 200.0]), 10.0)
+    assert 900 < capacity.rps < 1000 and capacity.bound == ""
+
+
+def test_two_steps_in_a_row_over_the_target_decide_the_capacity_even_if_later_steps_are_under_it() -> None:
+    capacity = capacity_at(sweep_of([5.0, 20.0, 20.0, 5.0, 5.0, 5.0]), 10.0)
     assert 250 < capacity.rps < 500
+
+
+def test_the_last_step_over_the_target_needs_no_second_one() -> None:
+    capacity = capacity_at(sweep_of([5.0, 6.0, 7.0, 8.0, 9.0, 20.0]), 10.0)
+    assert 1000 < capacity.rps < 1250
+
+
+def test_an_outlier_at_the_lowest_step_does_not_put_the_capacity_below_it() -> None:
+    assert capacity_at(sweep_of([50.0, 5.0, 6.0, 7.0, 30.0, 40.0]), 10.0).bound == ""
+
+
+@pytest.mark.parametrize("at", [0, 1, 2])
+@pytest.mark.parametrize("hiccup", [10.5, 67.5, 2000.0])
+def test_one_outlier_before_the_crossing_does_not_move_the_capacity(at: int, hiccup: float) -> None:
+    # Under the target up to 90% of the peak, over it from 100% on; the crossing is at index 4, so an outlier
+    # up to index 2 has a step under the target after it. (One right before the crossing moves the capacity by
+    # at most one step: the rule cannot tell it from the start of the rise.)
+    clean = [5.0, 5.5, 6.0, 8.0, 20.0, 200.0]
+    assert capacity_at(sweep_of(one_outlier(clean, at=at, p99=hiccup)), 10.0) == capacity_at(
+        sweep_of(clean), 10.0
+    )
 
 
 @pytest.mark.parametrize(
@@ -63,9 +90,12 @@ def test_latency_must_stay_under_the_target_a_later_step_under_it_again_does_not
 def test_a_failing_or_short_step_is_over_the_target_whatever_its_p99(
     p99: float | None, change: dict[str, object]
 ) -> None:
-    steps = sweep_of([5.0, p99, 7.0, 8.0, 9.0, 9.5], changes={0.5: change})
+    steps = sweep_of([5.0, p99, 20.0, 20.0, 20.0, 20.0], changes={0.5: change})
     # No interpolation towards a step that is over for what it failed: the capacity is the last good step.
     assert capacity_at(steps, 10.0) == Bounded(250.0)
+    # Alone between steps under the target, it is an outlier like any other step over it.
+    lone = sweep_of([5.0, p99, 7.0, 8.0, 9.0, 9.5], changes={0.5: change})
+    assert capacity_at(lone, 10.0) == Bounded(1250.0, ABOVE)
 
 
 def test_a_step_just_within_the_failure_and_rate_limits_is_judged_on_its_p99() -> None:
