@@ -173,13 +173,14 @@ def overload_figures(cell: CellSweep) -> OverloadFigures:
         return Spread.of(figure(overload) for overload in overloads).median
 
     p99 = median_of(lambda o: o.p99_ms)
+    bounded = any(o.p99_lower_bound for o in overloads)  # failures counted at the timeout are in it
     served = f"{_share(median_of(lambda o: o.of_offered))} ({_share(median_of(lambda o: o.of_peak))})"
     if behind := sum(o.behind for o in overloads):
         served += f"; the load generator fell behind in {behind} of {len(overloads)} trials"
     return OverloadFigures(
         share=_share(median_of(lambda o: o.share)),
         served=served,
-        p99=NONE if not math.isfinite(p99) else format_ms(p99),
+        p99=NONE if not math.isfinite(p99) else f"{ABOVE + ' ' if bounded else ''}{format_ms(p99)}",
         failed=f"{median_of(lambda o: o.failure_share):.1%} / {median_of(lambda o: o.timeout_share):.1%}",
     )
 

@@ -131,6 +131,7 @@ class Overload:
     failures: int
     timeouts: int
     behind: bool
+    p99_lower_bound: bool = False  # failed requests, counted at the timeout, are in its p99
 
     @property
     def of_offered(self) -> float:
@@ -165,6 +166,7 @@ def overload_of(steps: Sequence[SweepStep], *, peak_rps: float) -> Overload | No
         failures=step.failures,
         timeouts=step.timeouts,
         behind=step.generator_behind,
+        p99_lower_bound=step.p99_lower_bound,
     )
 
 

@@ -102,6 +102,8 @@ def test_the_overload_step_in_figures() -> None:
     behind = overload_figures(cell(trial(Bounded(0.0), overload=overload(behind=True))))
     assert behind.served.endswith("the load generator fell behind in 1 of 1 trials")
     assert overload_figures(cell(trial(Bounded(0.0)))).served == "no step above the closed-loop rate"
+    timed_out = overload(p99_ms=2000.0, p99_lower_bound=True)
+    assert overload_figures(cell(trial(Bounded(0.0), overload=timed_out))).p99 == "≥ 2000"
 
 
 def test_the_recovery_in_words() -> None:
