@@ -112,6 +112,9 @@ class SweepStep:
     requests: int = 0  # planned in this step and completed (answered or failed)
     failures: int = 0
     timeouts: int = 0  # failures that were the client's timeout
+    # Failed requests counted in the latencies at the client's timeout (their true latency is at least that);
+    # a percentile at or above the timeout is then only a lower bound (its *_lower_bound flag).
+    censored: int = 0
     late_starts: int = 0  # started late although a user was free: the generator fell behind
     waited_for_user: int = 0  # every user of the pool was busy when the request was due (it queued)
     unsent: int = 0  # planned but never sent: the scenario's tasks sent nothing for it (a bug if not 0)
@@ -120,6 +123,9 @@ class SweepStep:
     p99_ms: float | None = None
     p999_ms: float | None = None
     max_ms: float | None = None
+    p50_lower_bound: bool = False
+    p99_lower_bound: bool = False
+    p999_lower_bound: bool = False
     uncorrected_p50_ms: float | None = None
     uncorrected_p99_ms: float | None = None
     generator_cpu_util: float | None = None  # the load generator's CPU over the step (1.0: its whole core)

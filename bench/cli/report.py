@@ -59,7 +59,9 @@ def add_report_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 def command_report(args: argparse.Namespace) -> int:
     # Imported here: pandas and matplotlib take a second to load, and the other commands do not need them.
     from bench.report.build import refresh_run_community, write_report
-    from bench.report.latency import validate_slo_ms
+    from bench.report.latency.targets import (
+        validate_slo_ms,
+    )
     from bench.results import find_run_dir
 
     if args.slo_ms is not None:

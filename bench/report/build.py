@@ -32,8 +32,7 @@ from bench.report.community import (
 )
 from bench.report.contract import CONTRACT_FILE, read_contract_evidence
 from bench.report.html import RECOMMENDED, ReportContent, VariantLine, render_html
-from bench.report.latency import chosen_slo, latency_targets
-from bench.report.latency_cells import (
+from bench.report.latency.cells import (
     capacity_standings,
     cells_by_key,
     generator_behind_warnings,
@@ -41,8 +40,12 @@ from bench.report.latency_cells import (
     sweep_cells,
     sweep_summary,
 )
-from bench.report.latency_charts import latency_charts
-from bench.report.latency_section import LatencySection, build_latency_section
+from bench.report.latency.charts import latency_charts
+from bench.report.latency.section import LatencySection, build_latency_section
+from bench.report.latency.targets import (
+    chosen_slo,
+    latency_targets,
+)
 from bench.report.rows import (
     concurrency_scenarios,
     ordered_scenarios,

@@ -21,8 +21,8 @@ from bench import columns as c
 from bench.noise import TIE_MARGIN
 from bench.report import aggregate as a
 from bench.report.charts import Chart
-from bench.report.latency_cells import GENERATOR_BEHIND
-from bench.report.latency_section import LatencySection
+from bench.report.latency.cells import GENERATOR_BEHIND
+from bench.report.latency.section import LatencySection
 from bench.report.percentiles import enough_samples, percentile_label
 from bench.report.rows import DEPENDENCIES_ROW, ordered_scenarios
 from bench.report.score import CPU_SCORE, THROUGHPUT_SCORE, Score

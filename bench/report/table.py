@@ -37,8 +37,11 @@ from bench.report.aggregate import (
 from bench.report.app_facts import RequiresLookup, dependency_closure, feature_lines, installed_requirements
 from bench.report.community import COMMUNITY_FILE, CommunityEvidence, PackageFacts, refresh_command
 from bench.report.contract import ContractEvidence
-from bench.report.latency import ABOVE, BELOW
-from bench.report.latency_cells import CellKey, CellSweep
+from bench.report.latency.cells import CellKey, CellSweep
+from bench.report.latency.trials import (
+    ABOVE,
+    BELOW,
+)
 from bench.report.percentiles import percentile_label
 from bench.report.rows import (
     COMMUNITY_ROW,

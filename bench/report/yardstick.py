@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bench.columns import ERROR, RPS, TRIAL, WRK_ERROR, WRK_P99, WRK_RPS
-from bench.report.latency_cells import CellKey, Spread, cell_key
+from bench.report.latency.cells import CellKey, Spread, cell_key
 from bench.results import CELL_KEYS
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from bench.config import PYPROJECT, read_tool_config
 from bench.errors import ConfigError
 from bench.run.database import DB_KINDS
+from bench.run.loadgen.sweep import ARRIVALS, POISSON
 from bench.run.validity import MAX_FAILURE_RATIO
 
 PROFILES_SECTION = "profiles"
@@ -71,6 +72,9 @@ class Profile:
     recovery_share: float = 0.5
     open_timeout_s: float = 2.0  # an open-loop request unanswered after this is a timeout
     open_users_max: int = 512
+    # How a sweep step's arrivals are spread: "poisson" (exponential gaps, seeded by the trial number, so a
+    # rerun plans the same arrivals) or "even" (bench.run.loadgen.sweep.ARRIVALS)
+    arrivals: str = POISSON
     # The latency target of the report's capacity table; None: 10x the scenario's median unloaded p50
     slo_ms: float | None = None
     # Measure GET scenarios with wrk too, right after Locust, on the same server (bench.run.yardstick)
@@ -209,6 +213,8 @@ def validate(profile: Profile) -> None:
         )
     if profile.step_s <= 0 or profile.open_timeout_s <= 0 or profile.open_users_max < 1:
         raise ConfigError(f"{where}: step_s and open_timeout_s must be > 0 and open_users_max at least 1")
+    if profile.arrivals not in ARRIVALS:
+        raise ConfigError(f"{where}: arrivals must be one of {', '.join(ARRIVALS)}; got {profile.arrivals!r}")
     if profile.slo_ms is not None and profile.slo_ms <= 0:
         raise ConfigError(f"{where}: slo_ms must be above 0 (milliseconds of p99)")
 

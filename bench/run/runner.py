@@ -243,6 +243,8 @@ class CellRunner:
             recovery_share=profile.recovery_share,
             open_timeout_s=profile.open_timeout_s,
             open_users_max=profile.open_users_max,
+            arrivals=profile.arrivals,
+            arrival_seed=cell.trial,  # trials differ, a rerun plans the same arrivals
         )
         measurement = loadgen.measure(
             spec,

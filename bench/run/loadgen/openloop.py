@@ -49,9 +49,9 @@ class Ticket(NamedTuple):
 class ArrivalSchedule:
     """Hands out the tickets of a list of steps at their rates and records what the requests measured."""
 
-    def __init__(self, steps: list[PlannedStep]) -> None:
+    def __init__(self, steps: list[PlannedStep], *, timeout_s: float) -> None:
         self.steps = steps
-        self.recorders = [StepRecorder(step) for step in steps]
+        self.recorders = [StepRecorder(step, timeout_ms=timeout_s * 1000) for step in steps]
         self.tickets: Queue[Ticket] = Queue()
         self.idle_users = 0
         self.starts: list[float] = []  # perf_counter time each step started
@@ -78,9 +78,8 @@ class ArrivalSchedule:
         for index, step in enumerate(self.steps):
             self.starts.append(start)
             cpu_before = time.process_time()
-            interval = 1.0 / step.rate_rps
-            for number in range(step.planned):
-                planned = start + number * interval
+            for offset in step.due_s():
+                planned = start + offset
                 gevent.sleep(max(0.0, planned - time.perf_counter()))
                 free = self.idle_users - self.tickets.qsize() > 0
                 if not free:
@@ -204,6 +203,8 @@ def run_open_sweep(
     step_s: float,
     warmup_s: float,
     recovery_share: float,
+    arrivals: str,
+    seed: int,
     timeout_s: float,
     max_users: int,
     stop_timeout_s: float,
@@ -211,10 +212,16 @@ def run_open_sweep(
 ) -> tuple[list[dict[str, Any]], int]:
     """Run a sweep against host; return (its SweepStep dicts, the number of users of its pool)."""
     steps = plan_sweep(
-        peak_rps=peak_rps, shares=shares, step_s=step_s, warmup_s=warmup_s, recovery_share=recovery_share
+        peak_rps=peak_rps,
+        shares=shares,
+        step_s=step_s,
+        warmup_s=warmup_s,
+        recovery_share=recovery_share,
+        arrivals=arrivals,
+        seed=seed,
     )
     users = pool_size(steps, max_users=max_users)
-    schedule = ArrivalSchedule(steps)
+    schedule = ArrivalSchedule(steps, timeout_s=timeout_s)
     env = Environment(
         user_classes=[open_loop_class(user_class, schedule, timeout_s=timeout_s)],
         host=host,

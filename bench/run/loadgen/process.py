@@ -121,6 +121,8 @@ def run_local_cell(spec: LoadSpec) -> LoadSummary:
                 step_s=spec.step_s,
                 warmup_s=spec.warmup_s,
                 recovery_share=spec.recovery_share,
+                arrivals=spec.arrivals,
+                seed=spec.arrival_seed,
                 timeout_s=spec.open_timeout_s,
                 max_users=spec.open_users_max,
                 stop_timeout_s=spec.stop_timeout_s,

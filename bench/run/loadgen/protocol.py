@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.run.loadgen.sweep import POISSON
+
 # Lines the load generator prints on stdout
 WINDOW_START = "window-start"
 WINDOW_END = "window-end"
@@ -47,6 +49,8 @@ class LoadSpec:
     recovery_share: float = 0.5
     open_timeout_s: float = 2.0  # a request not answered within this is a timeout
     open_users_max: int = 512
+    arrivals: str = POISSON  # or EVEN
+    arrival_seed: int = 0  # of the Poisson arrivals' random gaps
 
     @property
     def longest_window_s(self) -> float:

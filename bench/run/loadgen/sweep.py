@@ -9,6 +9,7 @@ call coordinated-omission correction), where closed-loop load simply sends fewer
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 
 from hdrh.histogram import HdrHistogram
@@ -31,39 +32,77 @@ WARMUP_SHARE = 0.25
 POOL_SLACK_S = 0.1
 MIN_OPEN_USERS = 16
 SLICES_PER_STEP = 8
+# How a step's arrivals are spread over it: "poisson" (independent arrivals, exponential gaps at the step's
+# mean rate: what many independent clients send, bursts included) or "even" (one every 1/rate seconds).
+POISSON, EVEN = "poisson", "even"
+ARRIVALS = (POISSON, EVEN)
 
 
 @dataclass(frozen=True)
 class PlannedStep:
-    """One step of a sweep as planned: its phase, the share of the peak, its rate and length."""
+    """One step of a sweep as planned: its phase, the share of the peak, its mean rate, its length, and when
+    each of its requests is due (seconds from the step's start)."""
 
     phase: str
     share: float
     rate_rps: float
     duration_s: float
+    offsets_s: tuple[float, ...] = ()  # empty: evenly spaced at rate_rps
 
     @property
     def planned(self) -> int:
         """Return how many requests the step plans (at least one)."""
-        return max(1, round(self.rate_rps * self.duration_s))
+        return len(self.offsets_s) if self.offsets_s else max(1, round(self.rate_rps * self.duration_s))
+
+    def due_s(self) -> tuple[float, ...]:
+        """Return each planned request's time from the step's start."""
+        return self.offsets_s or tuple(number / self.rate_rps for number in range(self.planned))
+
+
+def arrival_offsets(
+    *, rate_rps: float, duration_s: float, arrivals: str, rng: random.Random
+) -> tuple[float, ...]:
+    """Return the planned start times of one step, in seconds from its start: evenly spaced, or a Poisson
+    process (exponential gaps of mean 1/rate_rps from rng) cut at duration_s; at least one request."""
+    if arrivals == EVEN:
+        return tuple(number / rate_rps for number in range(max(1, round(rate_rps * duration_s))))
+    if arrivals != POISSON:
+        raise ValueError(f"arrivals must be one of {', '.join(ARRIVALS)}; got {arrivals!r}")
+    offsets = []
+    offset = rng.expovariate(rate_rps)
+    while offset < duration_s:
+        offsets.append(offset)
+        offset += rng.expovariate(rate_rps)
+    return tuple(offsets) or (0.0,)
 
 
 def plan_sweep(
-    *, peak_rps: float, shares: list[float], step_s: float, warmup_s: float, recovery_share: float
+    *,
+    peak_rps: float,
+    shares: list[float],
+    step_s: float,
+    warmup_s: float,
+    recovery_share: float,
+    arrivals: str = POISSON,
+    seed: int = 0,
 ) -> list[PlannedStep]:
-    """Return the steps of a sweep: warm-up, unloaded, one step per share of peak_rps, recovery."""
+    """Return the steps of a sweep: warm-up, unloaded, one step per share of peak_rps, recovery; each with its
+    arrival times (arrivals: POISSON from a random.Random(seed), or EVEN)."""
     if peak_rps <= 0:
         raise ValueError("a sweep needs a closed-loop rate above zero")
+    rng = random.Random(seed)
 
-    def rate(share: float) -> float:
-        return max(MIN_RATE_RPS, share * peak_rps)
+    def planned(phase: str, share: float, duration_s: float) -> PlannedStep:
+        rate = max(MIN_RATE_RPS, share * peak_rps)
+        offsets = arrival_offsets(rate_rps=rate, duration_s=duration_s, arrivals=arrivals, rng=rng)
+        return PlannedStep(phase, share, rate, duration_s, offsets)
 
     steps = []
     if warmup_s > 0:
-        steps.append(PlannedStep(WARMUP_PHASE, WARMUP_SHARE, rate(WARMUP_SHARE), warmup_s))
-    steps.append(PlannedStep(UNLOADED_PHASE, UNLOADED_SHARE, rate(UNLOADED_SHARE), step_s))
-    steps.extend(PlannedStep(SWEEP_PHASE, share, rate(share), step_s) for share in shares)
-    steps.append(PlannedStep(RECOVERY_PHASE, recovery_share, rate(recovery_share), step_s))
+        steps.append(planned(WARMUP_PHASE, WARMUP_SHARE, warmup_s))
+    steps.append(planned(UNLOADED_PHASE, UNLOADED_SHARE, step_s))
+    steps.extend(planned(SWEEP_PHASE, share, step_s) for share in shares)
+    steps.append(planned(RECOVERY_PHASE, recovery_share, step_s))
     return steps
 
 
@@ -87,12 +126,16 @@ class StepRecorder:
     """What one step measured: corrected and uncorrected latency histograms, counts, per-slice histograms."""
 
     step: PlannedStep
+    # A failed request counts in the latencies at least at this (the client's timeout): to a client a failure
+    # is as bad as the slowest answer it would wait for. inf: failures are only counted (older behaviour).
+    timeout_ms: float = math.inf
     corrected: HdrHistogram = field(default_factory=new_histogram)
     uncorrected: HdrHistogram = field(default_factory=new_histogram)
     slices: list[HdrHistogram] = field(default_factory=list)
     requests: int = 0
     failures: int = 0
     timeouts: int = 0
+    censored: int = 0  # failed requests recorded at the timeout: their true latency is unknown, at least that
     late_starts: int = 0
     waited_for_user: int = 0
     unsent: int = 0  # tickets given up: no task of the scenario sent a request
@@ -113,12 +156,17 @@ class StepRecorder:
         uncorrected_ms: float,
         exception: BaseException | None,
     ) -> None:
-        """Count one request planned offset_s after the step's start; record its latencies if it succeeded."""
+        """Count one request planned offset_s after the step's start and record its latencies; a failed one's
+        at the timeout at least (censored: the answer it never got would have taken longer)."""
         self.requests += 1
         if exception is not None:
             self.failures += 1
             self.timeouts += is_timeout(exception)
-            return
+            if not math.isfinite(self.timeout_ms):
+                return
+            self.censored += 1
+            corrected_ms = max(corrected_ms, self.timeout_ms)
+            uncorrected_ms = max(uncorrected_ms, self.timeout_ms)
         self.corrected.record_value(_to_us(corrected_ms))
         self.uncorrected.record_value(_to_us(uncorrected_ms))
         index = min(SLICES_PER_STEP - 1, max(0, int(planned_offset_s / self.slice_s)))
@@ -132,6 +180,10 @@ class StepRecorder:
         behind = self.late_starts > LATE_SHARE * planned or (
             generator_cpu_util is not None and generator_cpu_util >= GENERATOR_SATURATION
         )
+        lower_bound = {
+            key: self.censored > 0 and value is not None and value >= self.timeout_ms
+            for key, value in corrected.items()
+        }
         return SweepStep(
             phase=self.step.phase,
             share=self.step.share,
@@ -141,6 +193,7 @@ class StepRecorder:
             requests=self.requests,
             failures=self.failures,
             timeouts=self.timeouts,
+            censored=self.censored,
             late_starts=self.late_starts,
             waited_for_user=self.waited_for_user,
             unsent=self.unsent,
@@ -149,6 +202,9 @@ class StepRecorder:
             p99_ms=corrected["p99"],
             p999_ms=corrected["p999"],
             max_ms=corrected["max"],
+            p50_lower_bound=lower_bound["p50"],
+            p99_lower_bound=lower_bound["p99"],
+            p999_lower_bound=lower_bound["p999"],
             uncorrected_p50_ms=uncorrected["p50"],
             uncorrected_p99_ms=uncorrected["p99"],
             generator_cpu_util=generator_cpu_util,

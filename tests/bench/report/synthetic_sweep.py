@@ -118,6 +118,11 @@ def hockey_stick(unloaded_p50: float) -> Callable[[float], float]:
     return lambda share: unloaded_p50 * (1 + 20 * share**6)
 
 
+def one_outlier(p99s: Sequence[float | None], *, at: int, p99: float) -> list[float | None]:
+    """Return the p99s with the step at index `at` replaced by one hiccup: a p99 that fits no trend."""
+    return [p99 if index == at else value for index, value in enumerate(p99s)]
+
+
 def with_sweep(row: ResultRow, steps: list[dict[str, Any]]) -> ResultRow:
     """Return the row carrying the sweep, with the row-level fields the runner derives from it."""
     unloaded = next(s["p50_ms"] for s in steps if s["phase"] == UNLOADED_PHASE)

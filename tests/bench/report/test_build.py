@@ -21,7 +21,7 @@ from bench.errors import EXIT_OK, EXIT_USAGE, RunNotFoundError
 from bench.report import aggregate as a
 from bench.report.build import SUMMARY_COLUMNS, build_content, summary_frame, write_report
 from bench.report.html import render_html
-from bench.report.latency_cells import CAPACITY_MEDIAN, GENERATOR_BEHIND, SWEEP_SUMMARY_COLUMNS
+from bench.report.latency.cells import CAPACITY_MEDIAN, GENERATOR_BEHIND, SWEEP_SUMMARY_COLUMNS
 from bench.report.table import format_rate
 from bench.report.yardstick import LOCUST_TO_WRK, WRK_RPS_MEDIAN
 from bench.results import RESULTS_FILE, ResultRow

@@ -22,8 +22,16 @@ from bench.report.community import (
     write_community,
 )
 from bench.report.contract import merge_contract_file, read_contract_evidence
-from bench.report.latency import ABOVE, BELOW, Bounded, LatencyTarget, TrialSweep
-from bench.report.latency_cells import CellSweep
+from bench.report.latency.cells import CellSweep
+from bench.report.latency.targets import (
+    LatencyTarget,
+)
+from bench.report.latency.trials import (
+    ABOVE,
+    BELOW,
+    Bounded,
+    TrialSweep,
+)
 from bench.report.rows import (
     DEFAULT_SCENARIO_ROWS,
     ROW_KEYS,

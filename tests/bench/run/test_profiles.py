@@ -8,6 +8,7 @@ import pytest
 
 from bench.errors import ConfigError
 from bench.report.rows import unscored_scenarios
+from bench.run.loadgen.sweep import EVEN, POISSON
 from bench.run.profiles import ALL, available_profiles, load_profile
 from bench.run.schedule import resolve_scenarios
 from bench.scenarios import discover_scenarios
@@ -161,12 +162,24 @@ def test_make_bench_measures_the_database_rows_on_postgres_then_sqlite() -> None
 
 def test_the_latency_profile_sweeps_the_recommended_variants_and_runs_the_yardstick() -> None:
     latency = load_profile("latency")
-    assert set(latency.scenarios) == {"db", "fortunes", "api"}
+    assert set(latency.scenarios) == {"db", "api"}
     assert latency.servers == ("default",) and latency.db == ("postgres",)
     assert latency.sweep == (0.25, 0.5, 0.75, 0.9, 1.0, 1.25) and latency.recovery_share == 0.5
     assert latency.yardstick and latency.trials == 3
+    assert latency.arrivals == POISSON
+    # A p99 from at least 1,000 requests at 25% of a 1,000 req/s peak (docs/latency.md)
+    assert 0.25 * 1000 * latency.step_s >= 1000
     # make bench keeps its closed-loop matrix
     assert not load_profile("default").sweep and not load_profile("default").yardstick
+
+
+def test_arrivals_are_poisson_or_even(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool.bench.profiles.e]\narrivals = "even"\n')
+    assert load_profile("e", path).arrivals == EVEN
+    path.write_text('[tool.bench.profiles.bad]\narrivals = "bursty"\n')
+    with pytest.raises(ConfigError, match="arrivals must be one of poisson, even"):
+        load_profile("bad", path)
 
 
 def test_a_sweep_is_read_as_shares_and_can_be_switched_off(tmp_path: Path) -> None:

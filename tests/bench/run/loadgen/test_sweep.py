@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+import random
+
 import pytest
 
 from bench.results import RECOVERY_PHASE, SWEEP_PHASE, UNLOADED_PHASE, WARMUP_PHASE
 from bench.run.loadgen.sweep import (
+    EVEN,
     LATE_SHARE,
     MIN_OPEN_USERS,
     MIN_RATE_RPS,
+    POISSON,
     SLICES_PER_STEP,
     PlannedStep,
     StepRecorder,
+    arrival_offsets,
     corrected_latency_ms,
     is_timeout,
     plan_sweep,
@@ -22,7 +29,7 @@ SHARES = [0.25, 0.5, 0.75, 0.9, 1.0, 1.25]
 
 
 def test_the_plan_runs_warmup_unloaded_the_shares_then_recovery() -> None:
-    steps = plan_sweep(peak_rps=1000, shares=SHARES, step_s=2, warmup_s=1, recovery_share=0.5)
+    steps = plan_sweep(peak_rps=1000, shares=SHARES, step_s=2, warmup_s=1, recovery_share=0.5, arrivals=EVEN)
     assert [step.phase for step in steps] == [
         WARMUP_PHASE,
         UNLOADED_PHASE,
@@ -34,6 +41,51 @@ def test_the_plan_runs_warmup_unloaded_the_shares_then_recovery() -> None:
     assert steps[1].rate_rps == 50  # 5% of the peak
     assert steps[0].duration_s == 1 and all(step.duration_s == 2 for step in steps[1:])
     assert steps[2].planned == 500
+    assert steps[2].due_s()[:3] == pytest.approx((0.0, 0.004, 0.008))
+
+
+def poisson_step(seed: int, *, rate: float = 1000, duration_s: float = 20) -> tuple[float, ...]:
+    return arrival_offsets(rate_rps=rate, duration_s=duration_s, arrivals=POISSON, rng=random.Random(seed))
+
+
+def test_poisson_arrivals_keep_the_mean_rate_with_exponential_gaps() -> None:
+    offsets = poisson_step(7)
+    # 20,000 expected; a Poisson count's sd is sqrt(20,000) = 141: within 1.5% is 2 sd, fixed by the seed.
+    assert len(offsets) == pytest.approx(20_000, rel=0.015)
+    assert list(offsets) == sorted(offsets) and offsets[0] >= 0 and offsets[-1] < 20
+    gaps = [later - earlier for earlier, later in itertools.pairwise(offsets)]
+    mean = sum(gaps) / len(gaps)
+    assert mean == pytest.approx(0.001, rel=0.02)
+    # Exponential: about e^-1 = 37% of the gaps are longer than the mean (evenly spaced: none or all).
+    assert sum(gap > mean for gap in gaps) / len(gaps) == pytest.approx(math.exp(-1), abs=0.02)
+
+
+def test_poisson_arrivals_are_reproducible_from_the_seed_and_differ_between_seeds() -> None:
+    assert poisson_step(1) == poisson_step(1)
+    assert poisson_step(1) != poisson_step(2)
+    plan = {"peak_rps": 500, "shares": SHARES, "step_s": 2, "warmup_s": 1, "recovery_share": 0.5}
+    assert plan_sweep(**plan, seed=3) == plan_sweep(**plan, seed=3)
+    assert [s.offsets_s for s in plan_sweep(**plan, seed=3)] != [
+        s.offsets_s for s in plan_sweep(**plan, seed=4)
+    ]
+
+
+def test_poisson_is_the_default_and_even_spacing_an_option() -> None:
+    plan = {"peak_rps": 500, "shares": [1.0], "step_s": 2, "warmup_s": 0, "recovery_share": 0.5}
+    default, even = plan_sweep(**plan)[1], plan_sweep(**plan, arrivals=EVEN)[1]
+    assert len(set(rounded_gaps(default.due_s()))) > 2, "Poisson gaps vary"
+    assert set(rounded_gaps(even.due_s())) == {0.002}
+    with pytest.raises(ValueError, match="arrivals must be one of poisson, even"):
+        plan_sweep(**plan, arrivals="bursty")
+
+
+def rounded_gaps(offsets: tuple[float, ...]) -> list[float]:
+    """Return the gaps between consecutive offsets, rounded to the microsecond."""
+    return [round(later - earlier, 6) for earlier, later in itertools.pairwise(offsets)]
+
+
+def test_a_poisson_step_plans_at_least_one_request() -> None:
+    assert len(poisson_step(0, rate=10, duration_s=0.001)) == 1
 
 
 def test_a_slow_peak_still_offers_a_minimum_rate_and_no_warmup_is_allowed() -> None:
@@ -99,15 +151,29 @@ def test_a_step_reports_corrected_and_uncorrected_percentiles_and_its_slices() -
     assert not result.generator_behind
 
 
-def test_failures_and_timeouts_are_counted_not_timed() -> None:
+def test_failures_and_timeouts_count_in_the_percentiles_at_the_timeout_as_lower_bounds() -> None:
+    step = StepRecorder(PlannedStep(SWEEP_PHASE, 0.5, 100, 2), timeout_ms=2000)
+    for _ in range(97):
+        step.record(planned_offset_s=0, corrected_ms=5, uncorrected_ms=5, exception=None)
+    step.record(planned_offset_s=0, corrected_ms=2100, uncorrected_ms=2000, exception=TimeoutError())
+    step.record(planned_offset_s=0, corrected_ms=3, uncorrected_ms=3, exception=Exception("HTTP 503"))
+    result = step.result(generator_cpu_util=None)
+    assert (result.requests, result.failures, result.timeouts, result.censored) == (99, 2, 1, 2)
+    # 2 of 99 at (at least) the timeout: the p99 is one of them, a lower bound; the p50 is exact.
+    assert result.p99_ms == pytest.approx(2000, rel=0.01) and result.p99_lower_bound
+    assert result.max_ms == pytest.approx(2100, rel=0.01), "a timeout's own latency when it is longer"
+    assert result.p50_ms == pytest.approx(5, rel=0.01) and not result.p50_lower_bound
+    assert result.slice_p99_ms[0] == pytest.approx(2000, rel=0.01), "the slices count them too"
+    assert result.slice_p99_ms[1] is None  # a slice without a request
+
+
+def test_without_a_timeout_failures_are_only_counted() -> None:
     step = recorder()
     step.record(planned_offset_s=0, corrected_ms=5, uncorrected_ms=5, exception=TimeoutError())
-    step.record(planned_offset_s=0, corrected_ms=5, uncorrected_ms=5, exception=Exception("HTTP 503"))
     step.record(planned_offset_s=0, corrected_ms=5, uncorrected_ms=5, exception=None)
     result = step.result(generator_cpu_util=None)
-    assert (result.requests, result.failures, result.timeouts) == (3, 2, 1)
+    assert (result.failures, result.censored, result.p99_lower_bound) == (1, 0, False)
     assert result.max_ms == pytest.approx(5, rel=0.01)
-    assert result.slice_p99_ms[1] is None  # a slice without a request
 
 
 def test_late_starts_or_a_busy_generator_mark_a_step() -> None:

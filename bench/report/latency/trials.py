@@ -1,10 +1,9 @@
-"""The open-loop rate sweep of one trial: the latency target it is judged at, its capacity at the target, its
-knee, its overload step and its recovery after it. Pure functions of a run's rows (the frame of
-bench.report.aggregate.frame_from_rows) and of its metadata; nothing here reads a file. The figures of a cell
-(its trials together) are bench.report.latency_cells'.
+"""The open-loop rate sweep of one trial: its capacity at a latency target, its knee, its overload step and
+its recovery after it. Pure functions of a row's saved sweep; the target is bench.report.latency.targets', the
+figures of a cell (its trials together) bench.report.latency.cells'.
 
 A sweep's latencies are measured from each request's planned start (coordinated-omission corrected): see
-bench.results.SweepStep. Rows without a sweep (closed-loop runs, older results) have no figure here at all.
+bench.results.SweepStep.
 """
 
 from __future__ import annotations
@@ -14,16 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from bench.columns import APP, DB, ERROR, RPS, SCENARIO, SWEEP, TRIAL, UNLOADED_P50
-from bench.errors import ConfigError
+from bench.columns import RPS, SWEEP, TRIAL
 from bench.results import RECOVERY_PHASE, SWEEP_PHASE, WARMUP_PHASE, SweepStep, sweep_steps
 
-# The default target: this many times the scenario's unloaded p50 (the median over its apps), one target per
-# scenario and database so that every app is judged at the same latency.
-TARGET_FACTOR = 10.0
 # A step that served less than this share of its offered rate, or failed more than MAX_FAILURE_SHARE of its
 # requests, is over the target whatever its p99 (its p99 counts only the requests that were answered).
 MIN_ACHIEVED_SHARE = 0.95
@@ -33,21 +25,6 @@ OVERLOAD_SHARE = 1.0  # a sweep step above this share of the closed-loop rate is
 
 # A figure outside the range a sweep measured: below its lowest step, or at or above its highest.
 BELOW, ABOVE = "<", "≥"
-
-TargetKey = tuple[str, str]  # scenario, db
-
-
-def has_sweep(frame: pd.DataFrame) -> bool:
-    """Return True when some row of the run has an open-loop sweep."""
-    return SWEEP in frame and any(bool(steps) for steps in frame[SWEEP])
-
-
-def sweep_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return the rows with a sweep that did not fail (a failed trial's figures are not the app's)."""
-    if not has_sweep(frame):
-        return frame.iloc[0:0]
-    with_sweep = frame[[bool(steps) for steps in frame[SWEEP]]]
-    return with_sweep[with_sweep[ERROR] == ""]
 
 
 def steps_of(row: Mapping[Any, Any], phase: str | None = SWEEP_PHASE) -> list[SweepStep]:
@@ -61,80 +38,6 @@ def steps_of(row: Mapping[Any, Any], phase: str | None = SWEEP_PHASE) -> list[Sw
 def step_name(step: SweepStep) -> str:
     """Return how the report names a step: its share of the closed-loop rate, or its phase."""
     return f"{step.share:.0%}" if step.phase == SWEEP_PHASE else f"the {step.phase} step"
-
-
-# ---- the latency target ------------------------------------------------------------------------------------
-
-
-def profile_settings(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Return the run's profile as metadata.json records it (empty when it does not)."""
-    settings = metadata.get("settings") if isinstance(metadata, Mapping) else None
-    profile = settings.get("profile") if isinstance(settings, Mapping) else None
-    return profile if isinstance(profile, Mapping) else {}
-
-
-def validate_slo_ms(value: float, *, where: str) -> float:
-    """Return value, a p99 target in milliseconds, after checking it is a finite number above zero."""
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise ConfigError(f"{where} must be a number of milliseconds above 0 (the p99 target); got {value!r}")
-    return float(value)
-
-
-def chosen_slo(override: float | None, metadata: Mapping[str, Any]) -> tuple[float | None, str]:
-    """Return the fixed p99 target and where it comes from: the override, else the profile's slo_ms, else
-    (None, "") for the default rule."""
-    if override is not None:
-        return validate_slo_ms(override, where="--slo-ms"), "given with --slo-ms"
-    recorded = profile_settings(metadata).get("slo_ms")
-    if isinstance(recorded, int | float) and not isinstance(recorded, bool):
-        return validate_slo_ms(recorded, where="the profile's slo_ms"), "the profile's slo_ms"
-    return None, ""
-
-
-@dataclass(frozen=True)
-class LatencyTarget:
-    """The p99 every app of one scenario and database is judged at, and the rule that chose it."""
-
-    ms: float  # NaN: no rule could give one (no unloaded step measured)
-    rule: str
-
-
-def median_unloaded_p50(rows: pd.DataFrame) -> dict[str, float]:
-    """Return app -> the median over its trials of the unloaded p50 (apps with none measured left out)."""
-    medians = {}
-    for app, trials in rows.groupby(APP, sort=True):
-        values = pd.to_numeric(trials[UNLOADED_P50], errors="coerce").dropna()
-        if len(values):
-            medians[str(app)] = float(values.median())
-    return medians
-
-
-def latency_targets(
-    frame: pd.DataFrame, *, slo_ms: float | None = None, slo_source: str = ""
-) -> dict[TargetKey, LatencyTarget]:
-    """Return (scenario, db) -> its target: slo_ms when given, else TARGET_FACTOR x the median over the
-    scenario's apps of each app's median unloaded p50."""
-    targets = {}
-    for (scenario, db), rows in sweep_rows(frame).groupby([SCENARIO, DB], sort=True):
-        key = (str(scenario), str(db))
-        if slo_ms is not None:
-            targets[key] = LatencyTarget(slo_ms, f"{slo_source or 'given'} (one target for every scenario)")
-            continue
-        by_app = median_unloaded_p50(rows)
-        if not by_app:
-            targets[key] = LatencyTarget(math.nan, "no target: no unloaded step was measured")
-            continue
-        unloaded = float(np.median(list(by_app.values())))
-        apps = ", ".join(f"{app} {value:.3g}" for app, value in by_app.items())
-        rule = (
-            f"{TARGET_FACTOR:g} × {unloaded:.3g} ms, the median over the apps of their median unloaded p50 "
-            f"({apps} ms)"
-        )
-        targets[key] = LatencyTarget(TARGET_FACTOR * unloaded, rule)
-    return targets
-
-
-# ---- one trial ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -159,12 +62,29 @@ def over_target(step: SweepStep, target_ms: float) -> bool:
     return not served(step) or step.p99_ms is None or step.p99_ms > target_ms
 
 
+def first_lasting_over(steps: Sequence[SweepStep], target_ms: float) -> int | None:
+    """Return the index of the first step over the target that the next step confirms (also over it), or of
+    the last step when it is over; None when the sweep never goes over the target for good.
+
+    One step over the target between steps under it is an outlier, whatever its p99: a short step's p99 rests
+    on few requests, and one hiccup of the machine puts it over the target (docs/latency.md, "Capacity")."""
+    over = [over_target(step, target_ms) for step in steps]
+    return next(
+        (
+            index
+            for index, is_over in enumerate(over)
+            if is_over and (index == len(over) - 1 or over[index + 1])
+        ),
+        None,
+    )
+
+
 def capacity_at(steps: Sequence[SweepStep], target_ms: float) -> Bounded:
-    """Return the highest offered rate whose corrected p99 stays at or under target_ms: interpolated between
-    the last step under it and the first step over it (linear in rate, on log p99)."""
+    """Return the highest offered rate after which no two consecutive steps are over target_ms: interpolated
+    between the last step under it and the first of the two over it (linear in rate, on log p99)."""
     if not steps or not math.isfinite(target_ms):
         return Bounded(math.nan)
-    first_over = next((index for index, step in enumerate(steps) if over_target(step, target_ms)), None)
+    first_over = first_lasting_over(steps, target_ms)
     if first_over is None:
         return Bounded(steps[-1].offered_rps, ABOVE)
     if first_over == 0:
@@ -179,9 +99,10 @@ def capacity_at(steps: Sequence[SweepStep], target_ms: float) -> Bounded:
 
 
 def judged_steps(steps: Sequence[SweepStep], target_ms: float) -> list[SweepStep]:
-    """Return the steps a capacity was decided on: up to the first over the target, that one included."""
-    first_over = next((i for i, step in enumerate(steps) if over_target(step, target_ms)), len(steps) - 1)
-    return list(steps[: first_over + 1])
+    """Return the steps a capacity was decided on: up to the first lasting step over the target and the step
+    that confirmed it, those included."""
+    first_over = first_lasting_over(steps, target_ms)
+    return list(steps if first_over is None else steps[: first_over + 2])
 
 
 def knee_of(steps: Sequence[SweepStep]) -> Bounded:
@@ -210,6 +131,7 @@ class Overload:
     failures: int
     timeouts: int
     behind: bool
+    p99_lower_bound: bool = False  # failed requests, counted at the timeout, are in its p99
 
     @property
     def of_offered(self) -> float:
@@ -244,6 +166,7 @@ def overload_of(steps: Sequence[SweepStep], *, peak_rps: float) -> Overload | No
         failures=step.failures,
         timeouts=step.timeouts,
         behind=step.generator_behind,
+        p99_lower_bound=step.p99_lower_bound,
     )
 
 

@@ -1,4 +1,4 @@
-"""bench/report/latency_charts.py: one chart per scenario and database, corrected p99 on a log axis against
+"""bench/report/latency/charts.py: one chart per scenario and database, corrected p99 on a log axis against
 the offered rate from zero, the target across, the charts' colours, hollow points where the generator fell
 behind; inline SVG like the other charts."""
 
@@ -10,14 +10,24 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from bench.columns import APP, SERVER
 from bench.report import aggregate as a
 from bench.report.charts import series_colors
-from bench.report.latency import latency_targets
-from bench.report.latency_cells import CellSweep, sweep_cells
-from bench.report.latency_charts import BEHIND_LABEL, chart_name, latency_charts, latency_figure
+from bench.report.latency.cells import CellSweep, sweep_cells
+from bench.report.latency.charts import (
+    BEHIND_LABEL,
+    LOWER_BOUND_LABEL,
+    THIN_LABEL,
+    chart_name,
+    latency_charts,
+    latency_figure,
+)
+from bench.report.latency.targets import (
+    latency_targets,
+)
 from bench.results import ResultRow, rows_to_dicts
 from tests.bench.report.synthetic_sweep import sweep, with_sweep, with_sweeps
 from tests.bench.synthetic_run import synthetic_rows
@@ -33,6 +43,18 @@ def two_database_cells() -> list[CellSweep]:
     return cells_of(
         [replace(row, db="postgres") for row in rows] + [row for row in rows if row.scenario == "db"]
     )
+
+
+def hollow_points(figure: Figure) -> list[PathCollection]:
+    """Return the figure's marks drawn hollow (white inside): the steps whose generator fell behind."""
+    return [
+        c
+        for c in figure.axes[0].collections
+        if isinstance(c, PathCollection) and len(c.get_facecolors()) and tuple(c.get_facecolors()[0]) == WHITE
+    ]
+
+
+WHITE = (1.0, 1.0, 1.0, 1.0)
 
 
 def test_one_chart_per_scenario_and_database_postgres_first() -> None:
@@ -82,7 +104,7 @@ def test_p99_on_a_log_axis_against_the_offered_rate_from_zero_with_the_target_ac
     assert len(dotted) == 3, "the uncorrected p99 of each cell"
     (target,) = [line for line in lines if line.get_linestyle() == "--"]
     assert list(target.get_ydata()) == [20.0, 20.0]
-    assert not marked and not [c for c in axes.collections if isinstance(c, PathCollection)]
+    assert not marked and not hollow_points(figure)
 
 
 def test_steps_whose_generator_fell_behind_are_hollow_points() -> None:
@@ -94,13 +116,34 @@ def test_steps_whose_generator_fell_behind_are_hollow_points() -> None:
 
     assert made is not None
     figure, marked = made
-    (hollow,) = [c for c in figure.axes[0].collections if isinstance(c, PathCollection)]
+    (hollow,) = hollow_points(figure)
     assert marked and [tuple(xy) for xy in hollow.get_offsets()] == [(1250.0, 300.0)]
     assert tuple(hollow.get_facecolors()[0]) == (1.0, 1.0, 1.0, 1.0)
     legend = figure.legends[0]
     assert BEHIND_LABEL in [text.get_text() for text in legend.get_texts()]
     (chart,) = latency_charts(cells)
     assert "fell behind" in chart.caption and BEHIND_LABEL in chart.svg
+
+
+def test_a_p99_from_few_requests_is_crossed_and_one_with_failures_in_it_is_a_lower_bound() -> None:
+    (row,) = synthetic_rows(apps=("flask",), scenarios=("db",), trials=1)
+    # At a peak of 1,000 req/s a 2 s step holds 500 requests at 25%, 1,000 from 50% on.
+    steps = sweep(peak=1000.0, p99s=[4.0, 5.0, 6.0, 30.0, 60.0, 2000.0])
+    steps[-2]["p99_lower_bound"] = True  # the 125% step
+    cells = cells_of([with_sweep(row, steps)])
+    assert [point.above_p99 for point in cells[0].curve] == [5, 10, 15, 18, 20, 25]
+
+    made = latency_figure(cells, target=cells[0].target, colors={"flask": (0.1, 0.2, 0.3, 1.0)})
+
+    assert made is not None
+    figure, _ = made
+    offsets = [[tuple(xy) for xy in c.get_offsets()] for c in figure.axes[0].collections]
+    assert [(250.0, 4.0)] in offsets, "the 25% step's p99 rests on 5 requests"
+    assert [(1250.0, 2000.0)] in offsets, "the 125% step's p99 is a lower bound"
+    legend = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert THIN_LABEL in legend and LOWER_BOUND_LABEL in legend
+    (chart,) = latency_charts(cells)
+    assert "rests on the requests above it: 5 to 25 here" in chart.caption
 
 
 @pytest.mark.parametrize("several", [False, True])

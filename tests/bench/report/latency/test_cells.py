@@ -1,4 +1,4 @@
-"""bench/report/latency_cells.py: a cell's trials together (median, range, bounds), the curve over its steps,
+"""bench/report/latency/cells.py: a cell's trials together (median, range, bounds), the curve over its steps,
 which cells the run can tell apart, the warnings and summary.csv's columns."""
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from bench.report import aggregate as a
-from bench.report.latency import ABOVE, BELOW, Bounded, LatencyTarget, TrialSweep, latency_targets
-from bench.report.latency_cells import (
+from bench.report.latency.cells import (
     CAPACITY_BELOW,
     CAPACITY_MEDIAN,
     GENERATOR_BEHIND,
@@ -28,6 +27,16 @@ from bench.report.latency_cells import (
     headline_keys,
     sweep_cells,
     sweep_summary,
+)
+from bench.report.latency.targets import (
+    LatencyTarget,
+    latency_targets,
+)
+from bench.report.latency.trials import (
+    ABOVE,
+    BELOW,
+    Bounded,
+    TrialSweep,
 )
 from bench.results import CELL_KEYS, ResultRow, rows_to_dicts
 from tests.bench.report.synthetic_sweep import SHARES, sweep, with_sweep, with_sweeps

@@ -5,10 +5,11 @@ per app and server, the latency target across. Inline SVG like bench.report.char
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, NullFormatter
@@ -24,8 +25,10 @@ from bench.report.charts import (
     figure_svg,
     series_colors,
 )
-from bench.report.latency import LatencyTarget
-from bench.report.latency_cells import CellSweep
+from bench.report.latency.cells import TAIL_SHARE, THIN_P99_REQUESTS, CellSweep, CurvePoint
+from bench.report.latency.targets import (
+    LatencyTarget,
+)
 from bench.report.rows import ordered_scenarios
 from bench.report.table import format_ms
 
@@ -35,6 +38,8 @@ TARGET_LINE: Final = "--"
 UNCORRECTED_LINE: Final = ":"
 UNCORRECTED_ALPHA = 0.8
 BEHIND_LABEL = "load generator fell behind"
+THIN_LABEL = f"p99 of < {THIN_P99_REQUESTS:,} requests: ≈ the max of ≤ {int(THIN_P99_REQUESTS * TAIL_SHARE)}"
+LOWER_BOUND_LABEL = "≥: failures in the p99, counted at the timeout"
 
 
 def chart_name(scenario: str, db: str) -> str:
@@ -91,6 +96,11 @@ def latency_figure(
                 linewidths=1.5,
                 zorder=3,
             )
+    thin = _mark(axes, cells, colors, lambda point: point.thin, marker="x")
+    bounded = _mark(axes, cells, colors, lambda point: point.lower_bound, marker="^")
+    for shown, marker, label in ((thin, "x", THIN_LABEL), (bounded, "^", LOWER_BOUND_LABEL)):
+        if shown:
+            handles.append(Line2D([], [], color="grey", marker=marker, linestyle="none", label=label))
     if math.isfinite(target.ms):
         axes.axhline(target.ms, color=TARGET_COLOR, linestyle=TARGET_LINE)
         label = f"target: p99 ≤ {format_ms(target.ms)} ms"
@@ -122,6 +132,31 @@ def latency_figure(
     return figure, marked
 
 
+def _mark(
+    axes: Axes,
+    cells: Sequence[CellSweep],
+    colors: Colors,
+    which: Callable[[CurvePoint], bool],
+    *,
+    marker: str,
+) -> bool:
+    """Draw a marker over every step `which` picks; return whether it picked any."""
+    picked = False
+    for cell in cells:
+        points = [point for point in cell.curve if which(point) and math.isfinite(point.p99_ms)]
+        if points:
+            picked = True
+            axes.scatter(
+                [point.offered_rps for point in points],
+                [point.p99_ms for point in points],
+                s=70,
+                marker=marker,
+                color=colors[cell.label],
+                zorder=4,
+            )
+    return picked
+
+
 def latency_charts(cells: Sequence[CellSweep]) -> list[Chart]:
     """Return one chart per scenario and database with a sweep, in the report's order (PostgreSQL first)."""
     colors = _colors(cells)
@@ -146,6 +181,7 @@ def latency_charts(cells: Sequence[CellSweep]) -> list[Chart]:
                     if math.isfinite(target.ms)
                     else " No target: no unloaded step was measured."
                 )
+                + _samples_note(mine)
                 + (
                     " Hollow points: the load generator fell behind its schedule in that step in some trial, "
                     "so their latency is partly the generator's."
@@ -155,3 +191,16 @@ def latency_charts(cells: Sequence[CellSweep]) -> list[Chart]:
             )
             charts.append(Chart(name, title, caption, figure_svg(figure, name=name, title=title)))
     return charts
+
+
+def _samples_note(cells: Sequence[CellSweep]) -> str:
+    """Return how many requests above it each step's p99 rests on, from the fewest to the most."""
+    counts = [point.above_p99 for cell in cells for point in cell.curve if math.isfinite(point.requests)]
+    if not counts:
+        return ""
+    return (
+        f" A step's p99 rests on the requests above it: {min(counts):,} to {max(counts):,} here (1% of the "
+        f"step's requests). Crossed points: fewer than {THIN_P99_REQUESTS:,} requests, so the p99 is nearly "
+        "the step's maximum, one hiccup's worth; triangles: failed or timed-out requests are in the p99, "
+        "counted at the client's timeout, so it is a lower bound."
+    )

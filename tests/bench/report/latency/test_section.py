@@ -1,13 +1,12 @@
-"""bench/report/latency_section.py: the open-loop section's figures in words, and the comparison table's
+"""bench/report/latency/section.py: the open-loop section's figures in words, and the comparison table's
 capacity line."""
 
 from __future__ import annotations
 
 import math
 
-from bench.report.latency import ABOVE, BELOW, Bounded, LatencyTarget, Overload, Recovery, TrialSweep
-from bench.report.latency_cells import CapacityStanding, CellSweep, CurvePoint, Spread
-from bench.report.latency_section import (
+from bench.report.latency.cells import CapacityStanding, CellSweep, CurvePoint, Spread
+from bench.report.latency.section import (
     capacity_text,
     knee_text,
     overload_figures,
@@ -16,6 +15,17 @@ from bench.report.latency_section import (
     steps_text,
     ties_text,
     yardstick_note,
+)
+from bench.report.latency.targets import (
+    LatencyTarget,
+)
+from bench.report.latency.trials import (
+    ABOVE,
+    BELOW,
+    Bounded,
+    Overload,
+    Recovery,
+    TrialSweep,
 )
 from bench.report.yardstick import CellYardstick
 from tests.bench.report.synthetic_sweep import PROFILE
@@ -92,6 +102,8 @@ def test_the_overload_step_in_figures() -> None:
     behind = overload_figures(cell(trial(Bounded(0.0), overload=overload(behind=True))))
     assert behind.served.endswith("the load generator fell behind in 1 of 1 trials")
     assert overload_figures(cell(trial(Bounded(0.0)))).served == "no step above the closed-loop rate"
+    timed_out = overload(p99_ms=2000.0, p99_lower_bound=True)
+    assert overload_figures(cell(trial(Bounded(0.0), overload=timed_out))).p99 == "≥ 2000"
 
 
 def test_the_recovery_in_words() -> None:

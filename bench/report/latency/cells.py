@@ -1,6 +1,6 @@
 """The open-loop figures of a run's cells: each cell's trials together (capacity at the target, knee,
 overload, recovery, the curve over its steps) and which cells the run can tell apart. Pure functions of a
-run's rows and of bench.report.latency's per-trial figures.
+run's rows and of bench.report.latency.trials' per-trial figures.
 """
 
 from __future__ import annotations
@@ -15,17 +15,19 @@ import pandas as pd
 
 from bench.columns import APP, DB, SCENARIO, SERVER, TRIAL, USERS
 from bench.report.aggregate import CellWarning
-from bench.report.latency import (
+from bench.report.latency.targets import (
+    LatencyTarget,
+    TargetKey,
+    sweep_rows,
+)
+from bench.report.latency.trials import (
     ABOVE,
     BELOW,
-    LatencyTarget,
     Overload,
     Recovery,
-    TargetKey,
     TrialSweep,
     step_name,
     steps_of,
-    sweep_rows,
     trial_sweep,
 )
 from bench.report.ties import order_text
@@ -60,6 +62,12 @@ class Spread:
         return (self.high - self.low) / self.median if self.count > 1 and self.median > 0 else math.nan
 
 
+# A p99 from fewer requests than this rests on under 10 above it: nearly the step's maximum, one hiccup's
+# worth. 100 above it (10,000 requests) would make it stable; the report marks what it cannot give.
+THIN_P99_REQUESTS = 1000
+TAIL_SHARE = 0.01  # the share of a step's requests above its p99
+
+
 @dataclass(frozen=True)
 class CurvePoint:
     """One sweep step of a cell, each figure the median over its trials."""
@@ -72,6 +80,18 @@ class CurvePoint:
     p999_ms: float
     uncorrected_p99_ms: float
     behind: bool  # the generator fell behind in this step in some trial
+    requests: float = math.nan  # the median over the trials of the step's requests
+    lower_bound: bool = False  # a failed or timed-out request (counted at the timeout) is in some trial's p99
+
+    @property
+    def above_p99(self) -> int:
+        """Return how many of the step's requests lie above its p99: the samples the p99 rests on."""
+        return int(self.requests * TAIL_SHARE) if math.isfinite(self.requests) else 0
+
+    @property
+    def thin(self) -> bool:
+        """Return True when the p99 rests on so few requests that it is nearly the step's maximum."""
+        return math.isfinite(self.requests) and self.requests < THIN_P99_REQUESTS
 
 
 def _median(values: Iterable[float | None]) -> float:
@@ -97,6 +117,8 @@ def sweep_curve(rows: Iterable[Mapping[str, Any]]) -> tuple[CurvePoint, ...]:
             p999_ms=_median(step.p999_ms for step in steps),
             uncorrected_p99_ms=_median(step.uncorrected_p99_ms for step in steps),
             behind=any(step.generator_behind for step in steps),
+            requests=_median(step.requests for step in steps),
+            lower_bound=any(step.p99_lower_bound for step in steps),
         )
         for steps in by_index
     )

@@ -10,19 +10,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.report.charts import Chart
-from bench.report.latency import (
+from bench.report.latency.cells import CapacityStanding, CellKey, CellSweep, Spread
+from bench.report.latency.targets import (
+    TARGET_FACTOR,
+    LatencyTarget,
+    TargetKey,
+    profile_settings,
+)
+from bench.report.latency.trials import (
     ABOVE,
     BELOW,
     KNEE_FACTOR,
     MAX_FAILURE_SHARE,
     MIN_ACHIEVED_SHARE,
-    TARGET_FACTOR,
-    LatencyTarget,
     Overload,
-    TargetKey,
-    profile_settings,
 )
-from bench.report.latency_cells import CapacityStanding, CellKey, CellSweep, Spread
 from bench.report.rows import ordered_scenarios
 from bench.report.table import format_ms, format_rate
 from bench.report.yardstick import CellYardstick
@@ -171,13 +173,14 @@ def overload_figures(cell: CellSweep) -> OverloadFigures:
         return Spread.of(figure(overload) for overload in overloads).median
 
     p99 = median_of(lambda o: o.p99_ms)
+    bounded = any(o.p99_lower_bound for o in overloads)  # failures counted at the timeout are in it
     served = f"{_share(median_of(lambda o: o.of_offered))} ({_share(median_of(lambda o: o.of_peak))})"
     if behind := sum(o.behind for o in overloads):
         served += f"; the load generator fell behind in {behind} of {len(overloads)} trials"
     return OverloadFigures(
         share=_share(median_of(lambda o: o.share)),
         served=served,
-        p99=NONE if not math.isfinite(p99) else format_ms(p99),
+        p99=NONE if not math.isfinite(p99) else f"{ABOVE + ' ' if bounded else ''}{format_ms(p99)}",
         failed=f"{median_of(lambda o: o.failure_share):.1%} / {median_of(lambda o: o.timeout_share):.1%}",
     )
 
