@@ -84,7 +84,7 @@ class PostgresCluster:
 
     @property
     def postmaster_pid(self) -> int | None:
-        """Return the pid of the cluster's postmaster (the root of its process tree), None when not running."""
+        """Return the pid of the cluster's postmaster (the root of its process tree), or None."""
         return postmaster_pid(self.data_dir)
 
     def url(self, database: str) -> str:

@@ -2,9 +2,9 @@
 processes drive the load.
 
 On 2 cores the server and PostgreSQL share CPU 0 and Locust has CPU 1. From 3 cores on, each gets cores of
-its own (the server one, PostgreSQL one, Locust the rest), and Locust runs one process per CPU it has (a master
-and local workers) once it has more than one. Roles get whole cores: the hyper-threads of one core never serve
-two roles where the kernel shows them.
+its own (the server one, PostgreSQL one, Locust the rest), and Locust runs one process per CPU it has (a
+master and local workers) once it has more than one. Roles get whole cores: the hyper-threads of one core
+never serve two roles where the kernel shows them.
 """
 
 from __future__ import annotations
@@ -30,13 +30,14 @@ class Layout:
         """Return RunSettings.locust_workers for this layout: 0 for one Locust process, else its workers."""
         return self.load_processes if self.load_processes > 1 else 0
 
-    def shared(self) -> list[str]:
-        """Return a line for each pair of roles that share CPUs (they disturb each other)."""
+    def shared(self, *, with_load_only: bool = False) -> list[str]:
+        """Return a line for each pair of roles that share CPUs (they disturb each other); with_load_only:
+        only the pairs with Locust (the server and the database share CPU 0 by design on 2 cores)."""
         roles = (("server", self.server_cpus), ("database", self.db_cpus), ("Locust", self.load_cpus))
         lines = []
         for index, (name, cpus) in enumerate(roles):
             for other, other_cpus in roles[index + 1 :]:
-                if cpus & other_cpus:
+                if cpus & other_cpus and (other == "Locust" or not with_load_only):
                     lines.append(f"{name} and {other} share CPU {cpu_text(cpus & other_cpus)}")
         return lines
 
@@ -99,10 +100,7 @@ def override_layout(
         database = server
     else:
         database = layout.db_cpus
-    if load_cpus:
-        load = frozenset(load_cpus)
-    else:
-        load = (layout.load_cpus - server - database) or layout.load_cpus
+    load = frozenset(load_cpus) if load_cpus else (layout.load_cpus - server - database) or layout.load_cpus
     processes = load_processes or max(1, min(layout.load_processes, len(load)))
     return Layout(server_cpus=server, db_cpus=database, load_cpus=load, load_processes=processes)
 

@@ -93,7 +93,7 @@ class ServerPool:
 
     @property
     def database_pid(self) -> int | None:
-        """Return the pid of the pool's PostgreSQL postmaster (its process tree is the database's CPU), or None
+        """Return the pid of the pool's PostgreSQL postmaster (its tree is the database's CPU), or None
         (SQLite, a given URL, or no cluster started yet)."""
         return self._cluster.postmaster_pid if self._cluster is not None else None
 

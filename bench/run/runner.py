@@ -20,9 +20,9 @@ from bench.errors import ServerError
 from bench.processes import free_port
 from bench.results import UNLOADED_PHASE, WARMUP_PHASE, ResultRow
 from bench.run.database import scratch_directory
-from bench.run.layout import default_layout
 from bench.run.datacheck import SKIPPED, check_database, merge_write_logs
 from bench.run.display import RunDisplay
+from bench.run.layout import Layout, default_layout
 from bench.run.lifecycle import default_run_id, now_iso, recorded_run
 from bench.run.loadgen.protocol import LoadSpec
 from bench.run.measure import CellMeasurement, LoadGenerator
@@ -65,10 +65,19 @@ class RunSettings:
     pin_runner: bool = True  # keep this process on the load CPUs, away from the server's
     command_line: str = ""
 
-
     @property
     def database_cpus(self) -> frozenset[int]:
         return self.db_cpus if self.db_cpus is not None else self.server_cpus
+
+    @property
+    def layout(self) -> Layout:
+        """Return where this run's server, database and Locust processes go."""
+        return Layout(
+            server_cpus=self.server_cpus,
+            db_cpus=self.database_cpus,
+            load_cpus=self.load_cpus,
+            load_processes=self.locust_workers or 1,
+        )
 
 
 def default_cpu_split(cpus: Sequence[int] | None = None) -> tuple[frozenset[int], frozenset[int]]:
@@ -121,9 +130,7 @@ def row_from_measurement(
         # The cluster's whole tree over the window: backends, and the background processes (checkpointer,
         # walwriter, autovacuum) whose work the cell's writes cause.
         row.db_cpu_s = measurement.database.cpu_s
-        row.db_cpu_ms_per_request = (
-            1000 * measurement.database.cpu_s / row.requests if row.requests else None
-        )
+        row.db_cpu_ms_per_request = 1000 * measurement.database.cpu_s / row.requests if row.requests else None
     row.server_cpus_busy = measurement.server_cpus_busy
     row.load_cpus_busy = measurement.load_cpus_busy
     if measurement.generator is not None:
@@ -417,6 +424,7 @@ def run_settings_metadata(settings: RunSettings, *, seed: int, cells: int) -> di
         "db_cpus": sorted(settings.database_cpus),
         "load_cpus": sorted(settings.load_cpus),
         "locust_workers": settings.locust_workers,
+        "layout": settings.layout.as_metadata() | {"shared": settings.layout.shared()},
         "master": settings.master,
         "target": settings.target,
         "variant": settings.variant,

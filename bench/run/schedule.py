@@ -111,6 +111,27 @@ def build_schedule(
     return cells
 
 
+def compact_cells(cells: Sequence[Cell], *, scenarios: Sequence[str]) -> list[str]:
+    """Return one line per (scenario, users, database) block: its trials and the app/server pairs measured,
+    the scenarios in the given order."""
+    blocks: dict[tuple[str, int, str], tuple[set[int], dict[str, None]]] = {}
+    for cell in cells:
+        trials, targets = blocks.setdefault((cell.scenario, cell.users, db_label(cell.db)), (set(), {}))
+        trials.add(cell.trial)
+        targets[f"{cell.app}/{cell.server}"] = None
+    order = {name: index for index, name in enumerate(scenarios)}
+    lines = []
+    for (scenario, users, db), (trials, targets) in sorted(
+        blocks.items(), key=lambda item: (order.get(item[0][0], len(order)), item[0])
+    ):
+        count = len(targets) * len(trials)
+        lines.append(
+            f"{scenario} u={users} {db}: {count} cells, {len(trials)} trial(s) of "
+            + ", ".join(sorted(targets))
+        )
+    return lines
+
+
 def cell_label(cell: Cell) -> str:
     return f"{cell.app}/{cell.server} {cell.scenario} u={cell.users} t={cell.trial} {db_label(cell.db)}"
 

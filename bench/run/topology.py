@@ -89,7 +89,7 @@ def read_topology_files(root: Path = CPU_ROOT) -> dict[int, dict[str, str | None
 
 
 def host_topology(*, model: str, root: Path = CPU_ROOT) -> dict[str, Any]:
-    """Return metadata.json's topology: the CPU count and model, SMT, and per CPU its core, package, siblings."""
+    """Return metadata.json's topology: CPU count and model, SMT, and per CPU its core, package, siblings."""
     per_cpu = cpu_topology(read_topology_files(root))
     return {
         "cpus": len(per_cpu) or UNKNOWN,

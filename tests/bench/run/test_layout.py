@@ -22,7 +22,9 @@ def cores(count: int) -> list[list[int]]:
         (8, {0}, {1}, {2, 3, 4, 5, 6, 7}, 6),
     ],
 )
-def test_default_layout_by_cores(count: int, server: set[int], db: set[int], load: set[int], processes: int) -> None:
+def test_default_layout_by_cores(
+    count: int, server: set[int], db: set[int], load: set[int], processes: int
+) -> None:
     layout = plan_layout(cores(count))
     assert (layout.server_cpus, layout.db_cpus, layout.load_cpus, layout.load_processes) == (
         server,
@@ -54,6 +56,8 @@ def test_the_database_on_locusts_cpu_for_a_sensitivity_run() -> None:
     layout = override_layout(plan_layout(cores(2)), db_cpus={1})
     assert (layout.server_cpus, layout.db_cpus, layout.load_cpus) == ({0}, {1}, {1})
     assert layout.shared() == ["database and Locust share CPU 1"]
+    assert layout.shared(with_load_only=True) == ["database and Locust share CPU 1"]
+    assert plan_layout(cores(2)).shared(with_load_only=True) == []
 
 
 def test_the_database_follows_a_moved_server_where_they_shared() -> None:
@@ -68,7 +72,12 @@ def test_locust_keeps_its_cpus_minus_those_taken_and_one_process_each() -> None:
 
 
 def test_cpu_text() -> None:
-    assert [cpu_text(set(cpus)) for cpus in ([0], [2, 3], [2, 3, 4, 5], [1, 3, 4])] == ["0", "2,3", "2-5", "1,3,4"]
+    assert [cpu_text(set(cpus)) for cpus in ([0], [2, 3], [2, 3, 4, 5], [1, 3, 4])] == [
+        "0",
+        "2,3",
+        "2-5",
+        "1,3,4",
+    ]
 
 
 def test_metadata_of_a_layout() -> None:

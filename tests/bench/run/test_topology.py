@@ -18,7 +18,11 @@ from bench.run.topology import (
 
 # A 2-core, 4-thread machine as Linux numbers it: CPUs 0 and 2 are threads of core 0, 1 and 3 of core 1.
 SMT_FILES = {
-    cpu: {"core_id": str(cpu % 2), "physical_package_id": "0", "thread_siblings_list": f"{cpu % 2},{cpu % 2 + 2}"}
+    cpu: {
+        "core_id": str(cpu % 2),
+        "physical_package_id": "0",
+        "thread_siblings_list": f"{cpu % 2},{cpu % 2 + 2}",
+    }
     for cpu in range(4)
 }
 
@@ -38,7 +42,9 @@ def test_topology_of_hyper_threads() -> None:
 
 
 def test_what_the_guest_does_not_show_is_unknown() -> None:
-    topology = cpu_topology({0: {"core_id": None, "physical_package_id": "0", "thread_siblings_list": "x"}, 1: {}})
+    topology = cpu_topology(
+        {0: {"core_id": None, "physical_package_id": "0", "thread_siblings_list": "x"}, 1: {}}
+    )
     assert topology[0] == {"core_id": UNKNOWN, "package_id": 0, "thread_siblings": UNKNOWN}
     assert topology[1] == {"core_id": UNKNOWN, "package_id": UNKNOWN, "thread_siblings": UNKNOWN}
     assert smt_state(topology) == UNKNOWN
@@ -47,7 +53,10 @@ def test_what_the_guest_does_not_show_is_unknown() -> None:
 
 
 def test_separate_cores_without_siblings() -> None:
-    files = {cpu: {"core_id": str(cpu), "physical_package_id": "0", "thread_siblings_list": str(cpu)} for cpu in (0, 1)}
+    files = {
+        cpu: {"core_id": str(cpu), "physical_package_id": "0", "thread_siblings_list": str(cpu)}
+        for cpu in (0, 1)
+    }
     assert smt_state(cpu_topology(files)) == "no"
 
 
