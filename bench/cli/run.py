@@ -182,9 +182,8 @@ def command_run(args: argparse.Namespace) -> int:
         load_cpus=args.load_cpus,
         load_processes=args.locust_workers or None,
     )
-    if profile.sweep or args.master or args.target:
-        # A sweep paces its arrivals in one process; a master's workers are the remote ones it was told of;
-        # a --target run measures one app as it is, without a database of ours.
+    if profile.sweep or args.master:
+        # A sweep paces its arrivals in one process; a master's workers are the remote ones it was told of.
         layout = replace(layout, load_processes=args.locust_workers or 1)
     for shared in layout.shared(with_load_only=True):
         log.warning("%s: they disturb each other", shared)
@@ -199,7 +198,8 @@ def command_run(args: argparse.Namespace) -> int:
         server_cpus=layout.server_cpus,
         db_cpus=layout.db_cpus,
         load_cpus=layout.load_cpus,
-        locust_workers=args.locust_workers if args.master else layout.locust_workers,
+        # Given, it is the number of workers as it says (1: a master and one worker); else the layout's.
+        locust_workers=args.locust_workers or layout.locust_workers,
         master=args.master,
         master_bind_host=args.master_bind_host,
         master_port=args.master_port,
