@@ -79,6 +79,10 @@ class ResultRow:
     wrk_rps: float | None = None
     wrk_p99_ms: float | None = None
     wrk_error: str = ""  # why wrk did not measure the cell ("" when it did or was not asked)
+    # The database's CPU over the window: the process tree of the run's PostgreSQL cluster (postmaster,
+    # backends, background processes). None where the bench runs no database server (SQLite, a given URL).
+    db_cpu_s: float | None = None
+    db_cpu_ms_per_request: float | None = None
 
     @property
     def valid(self) -> bool:

@@ -7,8 +7,9 @@ import logging
 import shlex
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.cli.arguments import (
     SubParsers,
@@ -24,6 +25,9 @@ from bench.cli.arguments import (
 from bench.config import ROOT
 from bench.errors import EXIT_OK, ConfigError
 from bench.processes import die_with_parent, stop_process_group
+
+if TYPE_CHECKING:
+    from bench.run.runner import RunSettings
 
 
 def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -88,14 +92,34 @@ def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     output.add_argument("--run-id", help="name of the run's directory (default: date-time-profile)")
     output.add_argument("--variant", default="", help="label every row with this (A/B comparisons)")
     output.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    output.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the layout and the cells the run would measure; start nothing, write nothing",
+    )
     machine = parser.add_argument_group("CPUs and load generation")
-    machine.add_argument("--server-cpus", type=cpu_set, help="CPUs of the server and database (default: 0)")
-    machine.add_argument("--load-cpus", type=cpu_set, help="CPUs of Locust (default: the other ones)")
+    machine.add_argument(
+        "--cpus",
+        type=cpu_set,
+        help="the CPUs the default layout divides (default: every CPU this process may use)",
+    )
+    machine.add_argument(
+        "--server-cpus", type=cpu_set, help="CPUs of the app server (default: the layout's; 0 on 2 cores)"
+    )
+    machine.add_argument(
+        "--db-cpus",
+        type=cpu_set,
+        help="CPUs of the PostgreSQL cluster (default: the layout's; the server's on 2 cores)",
+    )
+    machine.add_argument(
+        "--load-cpus", type=cpu_set, help="CPUs of Locust (default: the layout's; 1 on 2 cores)"
+    )
     machine.add_argument(
         "--locust-workers",
         type=positive_int,
         default=0,
-        help="a Locust master with N local worker processes (with --master: N remote workers to wait for)",
+        help="a Locust master with N local worker processes (with --master: N remote workers to wait for; "
+        "default: the layout's, one per load CPU from 4 cores on)",
     )
     machine.add_argument(
         "--master",
@@ -121,8 +145,9 @@ def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 def command_run(args: argparse.Namespace) -> int:
     from bench.run.display import RunDisplay
+    from bench.run.layout import default_layout, override_layout
     from bench.run.profiles import load_profile
-    from bench.run.runner import RunSettings, default_cpu_split, run_benchmark
+    from bench.run.runner import RunSettings, run_benchmark
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per readiness poll is noise here
     if args.worker:
@@ -150,13 +175,18 @@ def command_run(args: argparse.Namespace) -> int:
     )
     if profile.sweep and args.locust_workers:
         raise ConfigError("an open-loop sweep runs in one Locust process: drop --locust-workers or --sweep")
-    default_server_cpus, default_load_cpus = default_cpu_split()
-    server_cpus = frozenset(args.server_cpus or default_server_cpus)
-    load_cpus = frozenset(args.load_cpus or (default_load_cpus - server_cpus) or default_load_cpus)
-    if server_cpus & load_cpus:
-        log.warning(
-            "server and Locust share CPU(s) %s: they disturb each other", sorted(server_cpus & load_cpus)
-        )
+    layout = override_layout(
+        default_layout(sorted(args.cpus) if args.cpus else None),
+        server_cpus=args.server_cpus,
+        db_cpus=args.db_cpus,
+        load_cpus=args.load_cpus,
+        load_processes=args.locust_workers or None,
+    )
+    if profile.sweep or args.master:
+        # A sweep paces its arrivals in one process; a master's workers are the remote ones it was told of.
+        layout = replace(layout, load_processes=args.locust_workers or 1)
+    for shared in layout.shared(with_load_only=True):
+        log.warning("%s: they disturb each other", shared)
     optional: dict[str, Any] = {}
     if args.out is not None:
         optional["reports_dir"] = args.out
@@ -165,9 +195,11 @@ def command_run(args: argparse.Namespace) -> int:
     settings = RunSettings(
         profile=profile,
         run_id=args.run_id,
-        server_cpus=server_cpus,
-        load_cpus=load_cpus,
-        locust_workers=args.locust_workers,
+        server_cpus=layout.server_cpus,
+        db_cpus=layout.db_cpus,
+        load_cpus=layout.load_cpus,
+        # Given, it is the number of workers as it says (1: a master and one worker); else the layout's.
+        locust_workers=args.locust_workers or layout.locust_workers,
         master=args.master,
         master_bind_host=args.master_bind_host,
         master_port=args.master_port,
@@ -176,9 +208,43 @@ def command_run(args: argparse.Namespace) -> int:
         command_line=shlex.join(["python", "-m", "bench", *sys.argv[1:]]),
         **optional,
     )
+    if args.dry_run:
+        from bench.terminal import make_console
+
+        out = make_console(stderr=False)  # the command's answer: stdout, where a pipe can take it
+        for line in dry_run_lines(settings):
+            out.print(line, highlight=False, markup=False, soft_wrap=True)
+        return EXIT_OK
     run_dir = run_benchmark(settings, display=RunDisplay(console, quiet=args.quiet))
     console.print(f"run directory: {run_dir}")
     return EXIT_OK
+
+
+def dry_run_lines(settings: RunSettings) -> list[str]:
+    """Return what `bench run --dry-run` prints: the layout and the cells, as the run would lay them out."""
+    from bench.run.layout import cpu_text
+    from bench.run.schedule import compact_cells, plan_matrix
+
+    profile = settings.profile
+    seed = profile.seed if profile.seed is not None else 0  # the cells, not their order, are shown
+    matrix = plan_matrix(profile, apps_dir=settings.apps_dir, target=settings.target, seed=seed)
+    if settings.locust_workers:
+        where = "remote" if settings.master else "local"
+        processes = f"a master and {settings.locust_workers} {where} workers"
+    else:
+        processes = "1 process"
+    databases = ", ".join(profile.db) if settings.target is None else "the target's own"
+    lines = [
+        f"profile {profile.name}: nothing is started and no run directory is written (--dry-run)",
+        f"server CPUs    {cpu_text(settings.server_cpus)}",
+        f"database CPUs  {cpu_text(settings.database_cpus)} (PostgreSQL, when a cell runs on it)",
+        f"load CPUs      {cpu_text(settings.load_cpus)} (Locust: {processes})",
+        f"databases      {databases}",
+        *(f"shared         {line}" for line in settings.layout.shared()),
+        f"cells          {len(matrix.schedule)}, in shuffled order",
+    ]
+    lines.extend(f"  {line}" for line in compact_cells(matrix.schedule, scenarios=list(matrix.scenarios)))
+    return lines
 
 
 def run_remote_worker(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from bench.columns import (
     CPU_MS_PER_REQUEST,
     DATA_CHECK,
     DB,
+    DB_CPU_MS_PER_REQUEST,
     ERROR,
     FAILURES,
     FAILURES_BY_KIND,
@@ -49,6 +50,9 @@ from bench.results import CELL_KEYS, ROW_FIELDS, ResultRow
 # Columns this module adds to each row.
 STATUS = "status"
 MEMORY_PER_WORKER = "memory_per_worker_mb"
+# The app's CPU plus the database's per request: the cost a user pays for both (NaN where the bench ran no
+# database server: SQLite lives in the app's process and is counted in its CPU already).
+APP_DB_CPU_MS_PER_REQUEST = "app_db_cpu_ms_per_request"
 
 STATUS_OK = "ok"
 STATUS_PARTIAL = "partial"  # some trials valid, some flagged: the figures use the valid ones
@@ -56,7 +60,15 @@ STATUS_GENERATOR_BOUND = "generator_bound"
 STATUS_ERROR = "error"
 
 # The metrics summarised per cell; throughput first, it is the headline.
-METRICS: tuple[str, ...] = (RPS, LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, MEMORY_PER_WORKER)
+METRICS: tuple[str, ...] = (
+    RPS,
+    LATENCY_P50,
+    LATENCY_P99,
+    CPU_MS_PER_REQUEST,
+    MEMORY_PER_WORKER,
+    DB_CPU_MS_PER_REQUEST,
+    APP_DB_CPU_MS_PER_REQUEST,
+)
 
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000
@@ -86,7 +98,14 @@ CPU_PER_REQUEST = "cpu_ms_per_request_any"  # the valid trials' median, else the
 CPU_RATIO_TO_CHEAPEST = "cpu_ratio_to_cheapest"  # CPU per request over the cheapest cell's in its scenario
 BOUND_RPS = "generator_bound_rps"  # what a generator-bound cell reached: a lower bound, not a measurement
 # Measured by the server even when the load generator was the limit, so kept for those cells too.
-SERVER_METRICS: tuple[str, ...] = (LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, MEMORY_PER_WORKER)
+SERVER_METRICS: tuple[str, ...] = (
+    LATENCY_P50,
+    LATENCY_P99,
+    CPU_MS_PER_REQUEST,
+    MEMORY_PER_WORKER,
+    DB_CPU_MS_PER_REQUEST,
+    APP_DB_CPU_MS_PER_REQUEST,
+)
 
 
 def bound_median_of(metric: str) -> str:
@@ -116,7 +135,16 @@ def frame_from_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         frame[name] = frame[name].fillna("").astype(str)
     for name in (USERS, TRIAL, REQUESTS, FAILURES, WORKERS):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0).astype(int)
-    numeric = (RPS, LATENCY_P50, LATENCY_P99, CPU_MS_PER_REQUEST, SERVER_RSS, SERVER_PSS, SERVER_CPU_UTIL)
+    numeric = (
+        RPS,
+        LATENCY_P50,
+        LATENCY_P99,
+        CPU_MS_PER_REQUEST,
+        DB_CPU_MS_PER_REQUEST,
+        SERVER_RSS,
+        SERVER_PSS,
+        SERVER_CPU_UTIL,
+    )
     for name in (*numeric, STARTUP_S, FIRST_REQUEST_MS, REST_PSS):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     frame[GENERATOR_BOUND] = frame[GENERATOR_BOUND].fillna(False).astype(bool)
@@ -130,6 +158,8 @@ def frame_from_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     memory = frame[SERVER_PSS].where(frame[SERVER_PSS] > 0, frame[SERVER_RSS])
     workers = frame[WORKERS].where(frame[WORKERS] > 0)
     frame[MEMORY_PER_WORKER] = memory.where(memory > 0) / workers
+    # Per trial, so that the cell's median is that of the sums (a NaN database figure stays NaN).
+    frame[APP_DB_CPU_MS_PER_REQUEST] = frame[CPU_MS_PER_REQUEST] + frame[DB_CPU_MS_PER_REQUEST]
     return frame
 
 

@@ -255,6 +255,13 @@ def environment_facts(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
         (
             "CPU split",
             _joined(
+                f"server on {_at(metadata, 'settings.server_cpus')}",
+                f"database on {_at(metadata, 'settings.db_cpus')}",
+                f"Locust on {_at(metadata, 'settings.load_cpus')}",
+                separator=", ",
+            )
+            if _at(metadata, "settings.db_cpus") is not None
+            else _joined(
                 f"server and database on {_at(metadata, 'settings.server_cpus')}",
                 f"Locust on {_at(metadata, 'settings.load_cpus')}",
                 separator=", ",
@@ -439,6 +446,8 @@ def _cell_lines(cells: pd.DataFrame) -> list[CellLine]:
             _number(record[a.median_of(c.LATENCY_P50)], format_ms),
             p99_text,
             _number(record[a.CPU_PER_REQUEST], format_ms),
+            _number(record[a.median_of(c.DB_CPU_MS_PER_REQUEST)], format_ms),
+            _number(record[a.median_of(a.APP_DB_CPU_MS_PER_REQUEST)], format_ms),
             _number(record[a.median_of(a.MEMORY_PER_WORKER)], lambda value: f"{value:.0f}"),
         )
         lines.append(

@@ -82,6 +82,11 @@ class PostgresCluster:
     data_dir: Path
     socket_dir: Path
 
+    @property
+    def postmaster_pid(self) -> int | None:
+        """Return the pid of the cluster's postmaster (the root of its process tree), or None."""
+        return postmaster_pid(self.data_dir)
+
     def url(self, database: str) -> str:
         """Return the DATABASE_URL of one database of this cluster."""
         return f"postgresql://{POSTGRES_USER}@{self.host}:{self.port}/{database}"
@@ -139,6 +144,7 @@ def postgres_cluster(
                 "--no-sync",
             ],
             demote=demote,
+            cpus=cpus,
         )
         options = (
             f"-h {host} -p {port} -k {socket_dir} -c fsync=off -c synchronous_commit=off "
@@ -146,13 +152,15 @@ def postgres_cluster(
         )
         if count_statements:
             options += f" -c shared_preload_libraries={STATEMENTS_EXTENSION}"
+        # pg_ctl runs with the cluster's affinity from its exec on, so the postmaster and every process it
+        # forks (checkpointer, walwriter, background writer, autovacuum, backends) inherit it: pinning the
+        # postmaster afterwards would leave the processes it had already forked wherever the runner was.
         _run(
             ["pg_ctl", "-D", str(data_dir), "-l", str(log_file), "-o", options, "-w", "-t", "60", "start"],
             demote=demote,
+            cpus=cpus,
         )
         started = True
-        if cpus:
-            _pin_cluster(data_dir, cpus)
         log.debug("PostgreSQL cluster on %s:%s in %s", host, port, base)
         yield PostgresCluster(host=host, port=port, data_dir=data_dir, socket_dir=socket_dir)
     finally:
@@ -162,14 +170,22 @@ def postgres_cluster(
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _pin_cluster(data_dir: Path, cpus: set[int]) -> None:
-    """Pin the postmaster; the backends it forks later inherit the affinity."""
-    pid_file = data_dir / "postmaster.pid"
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        os.sched_setaffinity(int(pid_file.read_text().splitlines()[0]), cpus)
+def postmaster_pid(data_dir: Path) -> int | None:
+    """Return the postmaster's pid from the first line of a data directory's postmaster.pid, or None."""
+    try:
+        return int((data_dir / "postmaster.pid").read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
-def _run(command: list[str], *, demote: str | None) -> None:
+def _run(command: list[str], *, demote: str | None, cpus: set[int] | None = None) -> None:
+    """Run a PostgreSQL tool (as the demoted user when given), on cpus from before its exec when given."""
+
+    def set_affinity() -> None:
+        # In the child, after the switch to the demoted user: a process may always narrow its own affinity.
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+
     result = subprocess.run(
         command,
         capture_output=True,
@@ -177,6 +193,7 @@ def _run(command: list[str], *, demote: str | None) -> None:
         check=False,
         cwd="/",
         user=demote,
+        preexec_fn=set_affinity if cpus else None,
     )
     if result.returncode != 0:
         raise DatabaseError(f"{command[0]} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")

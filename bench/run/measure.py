@@ -32,6 +32,7 @@ class CellMeasurement:
     summary: dict[str, Any] = field(default_factory=dict)  # the load generator's LoadSummary
     wall_s: float = 0.0  # the window as the runner timed it
     server: TreeUsage | None = None
+    database: TreeUsage | None = None  # the PostgreSQL cluster's process tree (None: no cluster of ours)
     generator: TreeUsage | None = None
     server_cpus_busy: float | None = None
     load_cpus_busy: float | None = None
@@ -102,7 +103,13 @@ class LoadGenerator:
                 self.process.stdout.close()
 
     def measure(
-        self, spec: LoadSpec, *, server_pid: int | None, server_cpus: set[int], load_cpus: set[int]
+        self,
+        spec: LoadSpec,
+        *,
+        server_pid: int | None,
+        server_cpus: set[int],
+        load_cpus: set[int],
+        database_pid: int | None = None,
     ) -> CellMeasurement:
         """Run the cell and return what the load generator and the process samplers measured."""
         process = self.process
@@ -115,7 +122,11 @@ class LoadGenerator:
         except OSError:
             pass  # it died already: _follow says how
         sampler = WindowSampler(
-            server_pid=server_pid, generator_pid=process.pid, server_cpus=server_cpus, load_cpus=load_cpus
+            server_pid=server_pid,
+            database_pid=database_pid,
+            generator_pid=process.pid,
+            server_cpus=server_cpus,
+            load_cpus=load_cpus,
         )
         try:
             measurement.error = _follow(process, self._lines, sampler, measurement, deadline=deadline)
@@ -135,12 +146,20 @@ class LoadGenerator:
 
 
 class WindowSampler:
-    """Samples the server's and the generator's process trees and their CPUs between start() and stop()."""
+    """Samples the server's, the database's and the generator's process trees and their CPUs between start()
+    and stop()."""
 
     def __init__(
-        self, *, server_pid: int | None, generator_pid: int, server_cpus: set[int], load_cpus: set[int]
+        self,
+        *,
+        server_pid: int | None,
+        generator_pid: int,
+        server_cpus: set[int],
+        load_cpus: set[int],
+        database_pid: int | None = None,
     ) -> None:
         self.server = ProcessTreeSampler(server_pid) if server_pid is not None else None
+        self.database = ProcessTreeSampler(database_pid) if database_pid is not None else None
         self.generator = ProcessTreeSampler(generator_pid)
         self.server_cpus, self.load_cpus = server_cpus, load_cpus
         self._server_before = self._load_before = (0.0, 0.0)
@@ -150,8 +169,9 @@ class WindowSampler:
         self._server_before = cpu_busy_times(self.server_cpus)
         self._load_before = cpu_busy_times(self.load_cpus)
         self._started = time.monotonic()
-        if self.server is not None:
-            self.server.start()
+        for sampler in (self.server, self.database):
+            if sampler is not None:
+                sampler.start()
         self.generator.start()
 
     def stop(self, measurement: CellMeasurement) -> None:
@@ -160,13 +180,14 @@ class WindowSampler:
             return
         measurement.wall_s = time.monotonic() - self._started
         measurement.server = self.server.stop() if self.server is not None else None
+        measurement.database = self.database.stop() if self.database is not None else None
         measurement.generator = self.generator.stop()
         measurement.server_cpus_busy = busy_fraction(self._server_before, cpu_busy_times(self.server_cpus))
         measurement.load_cpus_busy = busy_fraction(self._load_before, cpu_busy_times(self.load_cpus))
         self._started = None
 
     def cancel(self) -> None:
-        for sampler in (self.server, self.generator):
+        for sampler in (self.server, self.database, self.generator):
             if sampler is not None:
                 sampler.cancel()
 

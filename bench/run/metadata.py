@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import ROOT, AppSpec, installed_version
+from bench.run.topology import host_topology
 
 # Distributions of the measuring side, whatever the apps use.
 BENCH_PACKAGES = ("locust", "gevent", "geventhttpclient", "hdrhistogram", "psutil")
@@ -56,12 +57,15 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 
 
 def machine() -> dict[str, Any]:
+    model = cpu_model()
     return {
         "hostname": socket.gethostname(),
         "system": platform.system(),
         "kernel": platform.release(),
         "architecture": platform.machine(),
-        "cpu_model": cpu_model(),
+        "cpu_model": model,
+        # Which CPUs share a core: two roles on hyper-threads of one core slow each other down.
+        "topology": host_topology(model=model),
         "logical_cpus": os.cpu_count(),
         "usable_cpus": sorted(os.sched_getaffinity(0)),
         "memory_mb": _memory_mb(),

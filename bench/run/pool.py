@@ -59,6 +59,7 @@ class ServerPool:
     workers: int = 1
     threads: int = 8
     server_cpus: set[int] | None = None
+    db_cpus: set[int] | None = None  # the PostgreSQL cluster's (None: the server's)
     extra_env: Mapping[str, str] = field(default_factory=dict)
     python: str | None = None  # the interpreter of the apps' environment; None: this process's
     _templates: dict[str, str] = field(default_factory=dict, init=False)
@@ -86,8 +87,15 @@ class ServerPool:
 
     def _postgres(self) -> PostgresCluster:
         if self._cluster is None:
-            self._cluster = self._stack.enter_context(postgres_cluster(cpus=self.server_cpus))
+            cpus = self.db_cpus if self.db_cpus is not None else self.server_cpus
+            self._cluster = self._stack.enter_context(postgres_cluster(cpus=cpus))
         return self._cluster
+
+    @property
+    def database_pid(self) -> int | None:
+        """Return the pid of the pool's PostgreSQL postmaster (its tree is the database's CPU), or None
+        (SQLite, a given URL, or no cluster started yet)."""
+        return self._cluster.postmaster_pid if self._cluster is not None else None
 
     def _template(self, app: AppSpec) -> str:
         """Return the URL of the app's seeded template database, setting it up the first time."""

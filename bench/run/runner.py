@@ -15,28 +15,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.config import APPS_DIR, DEFAULT_HOST, REPORTS_DIR, AppSpec
+from bench.config import APPS_DIR, DEFAULT_HOST, REPORTS_DIR
 from bench.errors import ServerError
 from bench.processes import free_port
 from bench.results import UNLOADED_PHASE, WARMUP_PHASE, ResultRow
 from bench.run.database import scratch_directory
 from bench.run.datacheck import SKIPPED, check_database, merge_write_logs
 from bench.run.display import RunDisplay
+from bench.run.layout import Layout, default_layout
 from bench.run.lifecycle import default_run_id, now_iso, recorded_run
 from bench.run.loadgen.protocol import LoadSpec
 from bench.run.measure import CellMeasurement, LoadGenerator
 from bench.run.metadata import collect_metadata
 from bench.run.pool import ServerPool
 from bench.run.profiles import Profile
-from bench.run.schedule import (
-    Cell,
-    build_schedule,
-    cell_label,
-    db_label,
-    resolve_apps,
-    resolve_scenarios,
-    resolve_targets,
-)
+from bench.run.schedule import EXTERNAL_SERVER, Cell, cell_label, db_label, plan_matrix
 from bench.run.validity import (
     cell_error,
     cpu_utilization,
@@ -50,9 +43,6 @@ from bench.scenarios import ScenarioInfo
 
 log = logging.getLogger(__name__)
 
-EXTERNAL_SERVER = "external"  # the server label of an app measured with --target
-TARGET_APP = "target"
-
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -64,6 +54,7 @@ class RunSettings:
     run_id: str | None = None
     server_cpus: frozenset[int] = frozenset({0})
     load_cpus: frozenset[int] = frozenset({1})
+    db_cpus: frozenset[int] | None = None  # PostgreSQL's CPUs (None: the server's)
     locust_workers: int = 0  # local Locust worker processes (0: a single Locust process)
     master: bool = False  # the load generator is a Locust master waiting for `locust_workers` remote workers
     master_bind_host: str = "*"
@@ -74,13 +65,26 @@ class RunSettings:
     pin_runner: bool = True  # keep this process on the load CPUs, away from the server's
     command_line: str = ""
 
+    @property
+    def database_cpus(self) -> frozenset[int]:
+        return self.db_cpus if self.db_cpus is not None else self.server_cpus
+
+    @property
+    def layout(self) -> Layout:
+        """Return where this run's server, database and Locust processes go."""
+        return Layout(
+            server_cpus=self.server_cpus,
+            db_cpus=self.database_cpus,
+            load_cpus=self.load_cpus,
+            load_processes=self.locust_workers or 1,
+        )
+
 
 def default_cpu_split(cpus: Sequence[int] | None = None) -> tuple[frozenset[int], frozenset[int]]:
-    """Return (server CPUs, load CPUs): the first usable CPU for server and database, the rest for load."""
-    usable = sorted(cpus if cpus is not None else os.sched_getaffinity(0))
-    if len(usable) == 1:
-        return frozenset(usable), frozenset(usable)
-    return frozenset(usable[:1]), frozenset(usable[1:])
+    """Return (server and database CPUs, load CPUs) of the default layout, for the commands that start a
+    server without telling the database apart (the gate, `bench serve`)."""
+    layout = default_layout(cpus)
+    return layout.server_cpus | layout.db_cpus, layout.load_cpus
 
 
 # --- one cell -----------------------------------------------------------------------------------------------
@@ -122,6 +126,11 @@ def row_from_measurement(
         row.server_rss_mb = measurement.server.peak_rss_mb
         row.server_pss_mb = measurement.server.pss_mb
         row.server_processes = measurement.server.processes
+    if measurement.database is not None:
+        # The cluster's whole tree over the window: backends, and the background processes (checkpointer,
+        # walwriter, autovacuum) whose work the cell's writes cause.
+        row.db_cpu_s = measurement.database.cpu_s
+        row.db_cpu_ms_per_request = 1000 * measurement.database.cpu_s / row.requests if row.requests else None
     row.server_cpus_busy = measurement.server_cpus_busy
     row.load_cpus_busy = measurement.load_cpus_busy
     if measurement.generator is not None:
@@ -207,6 +216,7 @@ class CellRunner:
         self._cells_started += 1
         loadgen = self.loadgen()  # started before the server, so that their start-ups overlap
         server_pid: int | None = None
+        database_pid: int | None = None
         host = settings.target
         pool = self.pools.get(cell.db)
         if pool is not None:
@@ -219,6 +229,7 @@ class CellRunner:
                 row.log_tail = exc.log_tail
                 return row
             server_pid, host = running.pid, running.base_url
+            database_pid = pool.database_pid
             if running.startup is not None:
                 row.startup_s = running.startup.ready_s
                 row.first_request_ms = running.startup.first_request_ms
@@ -249,6 +260,7 @@ class CellRunner:
         measurement = loadgen.measure(
             spec,
             server_pid=server_pid,
+            database_pid=database_pid,
             server_cpus=set(settings.server_cpus),
             load_cpus=set(settings.load_cpus),
         )
@@ -346,35 +358,11 @@ def pinned_to(cpus: frozenset[int], *, enabled: bool) -> Iterator[None]:
 def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -> Path:
     """Run the settings' matrix; return the run's directory (results.jsonl and metadata.json)."""
     profile = settings.profile
-    scenarios = resolve_scenarios(profile)
-    if settings.target is not None:
-        apps: dict[str, AppSpec] = {}
-        targets = [(profile.apps[0] if profile.apps else TARGET_APP, EXTERNAL_SERVER)]
-        targets_for = {}
-    else:
-        apps = resolve_apps(profile, settings.apps_dir)
-        targets = resolve_targets(profile, apps)
-        targets_for = {
-            scenario: resolve_targets(profile, apps, servers)
-            for scenario, servers in profile.scenario_servers.items()
-            if scenario in scenarios
-        }
     seed = profile.seed if profile.seed is not None else random.SystemRandom().randrange(2**31)
-    schedule = build_schedule(
-        targets=targets,
-        scenarios=list(scenarios),
-        users_for={name: profile.users_for(name) for name in scenarios},
-        trials=profile.trials,
-        trials_for={name: profile.trials_for(name) for name in scenarios},
-        databases_for={
-            name: profile.databases_for(per_database=info.per_database) for name, info in scenarios.items()
-        },
-        targets_for=targets_for,
-        seed=seed,
-    )
-    every_target = list(dict.fromkeys([*targets, *(t for more in targets_for.values() for t in more)]))
+    matrix = plan_matrix(profile, apps_dir=settings.apps_dir, target=settings.target, seed=seed)
+    apps, scenarios, schedule = matrix.apps, matrix.scenarios, matrix.schedule
     metadata = collect_metadata(
-        apps=[(apps[name], [s for a, s in every_target if a == name]) for name in apps],
+        apps=[(apps[name], [s for a, s in matrix.targets if a == name]) for name in apps],
         db_kinds=[EXTERNAL_SERVER] if settings.target else [db_label(db) for db in profile.db],
         settings=run_settings_metadata(settings, seed=seed, cells=len(schedule)),
         command_line=settings.command_line,
@@ -403,6 +391,7 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
                     workers=profile.workers,
                     threads=profile.threads,
                     server_cpus=set(settings.server_cpus),
+                    db_cpus=set(settings.database_cpus),
                     extra_env=settings.extra_env,
                 )
             )
@@ -434,8 +423,10 @@ def run_settings_metadata(settings: RunSettings, *, seed: int, cells: int) -> di
         "seed": seed,
         "cells": cells,
         "server_cpus": sorted(settings.server_cpus),
+        "db_cpus": sorted(settings.database_cpus),
         "load_cpus": sorted(settings.load_cpus),
         "locust_workers": settings.locust_workers,
+        "layout": settings.layout.as_metadata() | {"shared": settings.layout.shared()},
         "master": settings.master,
         "target": settings.target,
         "variant": settings.variant,

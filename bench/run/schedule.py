@@ -20,6 +20,9 @@ from bench.scenarios import ScenarioInfo, discover_scenarios
 
 log = logging.getLogger(__name__)
 
+EXTERNAL_SERVER = "external"  # the server label of an app measured with --target
+TARGET_APP = "target"
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -108,6 +111,27 @@ def build_schedule(
     return cells
 
 
+def compact_cells(cells: Sequence[Cell], *, scenarios: Sequence[str]) -> list[str]:
+    """Return one line per (scenario, users, database) block: its trials and the app/server pairs measured,
+    the scenarios in the given order."""
+    blocks: dict[tuple[str, int, str], tuple[set[int], dict[str, None]]] = {}
+    for cell in cells:
+        trials, targets = blocks.setdefault((cell.scenario, cell.users, db_label(cell.db)), (set(), {}))
+        trials.add(cell.trial)
+        targets[f"{cell.app}/{cell.server}"] = None
+    order = {name: index for index, name in enumerate(scenarios)}
+    lines = []
+    for (scenario, users, db), (trials, targets) in sorted(
+        blocks.items(), key=lambda item: (order.get(item[0][0], len(order)), item[0])
+    ):
+        count = len(targets) * len(trials)
+        lines.append(
+            f"{scenario} u={users} {db}: {count} cells, {len(trials)} trial(s) of "
+            + ", ".join(sorted(targets))
+        )
+    return lines
+
+
 def cell_label(cell: Cell) -> str:
     return f"{cell.app}/{cell.server} {cell.scenario} u={cell.users} t={cell.trial} {db_label(cell.db)}"
 
@@ -115,3 +139,47 @@ def cell_label(cell: Cell) -> str:
 def db_label(db: str) -> str:
     """Return a database choice as rows and labels name it: sqlite, postgres, or the kind of a URL."""
     return db if db in DB_KINDS else kind_of(db)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """What a run measures: its scenarios, apps and (app, server) targets, and its cells in run order."""
+
+    scenarios: Mapping[str, ScenarioInfo]
+    apps: Mapping[str, AppSpec]
+    targets: list[tuple[str, str]]  # every (app, server) some cell measures
+    schedule: list[Cell]
+    seed: int
+
+
+def plan_matrix(profile: Profile, *, apps_dir: Path, target: str | None, seed: int) -> Matrix:
+    """Return the matrix of a profile (the apps under apps_dir, or the one app at target), its cells shuffled
+    with seed. Reads the apps' and scenarios' files; starts nothing."""
+    scenarios = resolve_scenarios(profile)
+    apps: dict[str, AppSpec]
+    if target is not None:
+        apps = {}
+        targets = [(profile.apps[0] if profile.apps else TARGET_APP, EXTERNAL_SERVER)]
+        targets_for: dict[str, list[tuple[str, str]]] = {}
+    else:
+        apps = resolve_apps(profile, apps_dir)
+        targets = resolve_targets(profile, apps)
+        targets_for = {
+            scenario: resolve_targets(profile, apps, servers)
+            for scenario, servers in profile.scenario_servers.items()
+            if scenario in scenarios
+        }
+    schedule = build_schedule(
+        targets=targets,
+        scenarios=list(scenarios),
+        users_for={name: profile.users_for(name) for name in scenarios},
+        trials=profile.trials,
+        trials_for={name: profile.trials_for(name) for name in scenarios},
+        databases_for={
+            name: profile.databases_for(per_database=info.per_database) for name, info in scenarios.items()
+        },
+        targets_for=targets_for,
+        seed=seed,
+    )
+    every_target = list(dict.fromkeys([*targets, *(t for more in targets_for.values() for t in more)]))
+    return Matrix(scenarios=scenarios, apps=apps, targets=every_target, schedule=schedule, seed=seed)

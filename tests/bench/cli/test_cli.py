@@ -42,6 +42,46 @@ def test_master_needs_the_number_of_workers(capsys: pytest.CaptureFixture[str]) 
     assert "--locust-workers" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ([], ["server CPUs    0", "database CPUs  0 (", "load CPUs      1 (Locust: 1 process)"]),
+        (["--db-cpus", "1"], ["database CPUs  1 (", "shared         database and Locust share CPU 1"]),
+        (
+            ["--cpus", "0-7"],
+            [
+                "server CPUs    0",
+                "database CPUs  1 (",
+                "load CPUs      2-7 (Locust: a master and 6 local workers)",
+            ],
+        ),
+    ],
+)
+def test_a_dry_run_prints_the_layout_and_the_cells(
+    options: list[str],
+    expected: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench.run import layout
+
+    # A machine of 2 CPUs, each a core of its own, whatever the test runs on.
+    monkeypatch.setattr(layout.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(layout, "cores_of", lambda cpus: [[cpu] for cpu in cpus])
+    out = tmp_path / "reports"
+    command = ["run", "--dry-run", "--profile", "quick", "--apps", "flask,django", "--scenarios", "json,db"]
+    assert (
+        main([*command, "--trials", "2", "--db", "postgres,sqlite", "--out", str(out), *options]) == EXIT_OK
+    )
+    printed = capsys.readouterr().out.splitlines()
+    for line in expected:
+        assert any(printed_line.startswith(line) for printed_line in printed), (line, printed)
+    assert "cells          12, in shuffled order" in printed  # json on one database, db on two
+    assert "  db u=32 sqlite: 4 cells, 2 trial(s) of django/gunicorn, flask/gunicorn" in printed
+    assert not out.exists(), "a dry run writes no run directory"
+
+
 def test_an_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--profile", "nope"]) == 2
     assert "no profile 'nope'" in capsys.readouterr().err

@@ -48,6 +48,34 @@ def test_memory_per_worker_prefers_pss_and_counts_the_whole_tree() -> None:
     assert list(frame[a.MEMORY_PER_WORKER]) == [100.0, 150.0]
 
 
+def test_the_database_cpu_beside_the_apps_and_their_sum_per_trial() -> None:
+    base = {"app": "flask", "server": "gunicorn", "scenario": "db", "users": 8, "requests": 100}
+    rows = [
+        {**base, "db": "postgres", "trial": 1, "cpu_ms_per_request": 0.5, "db_cpu_ms_per_request": 0.25},
+        {**base, "db": "postgres", "trial": 2, "cpu_ms_per_request": 0.7, "db_cpu_ms_per_request": 0.05},
+        {**base, "db": "postgres", "trial": 3, "cpu_ms_per_request": 0.6, "db_cpu_ms_per_request": 0.3},
+        # SQLite: no database server, so no database figure and no sum (not the app's figure alone)
+        {**base, "db": "sqlite", "trial": 1, "cpu_ms_per_request": 0.4, "db_cpu_ms_per_request": None},
+    ]
+    frame = a.frame_from_rows(rows)
+    assert list(frame[a.APP_DB_CPU_MS_PER_REQUEST])[:3] == pytest.approx([0.75, 0.75, 0.9])
+    cells = a.aggregate_cells(frame).set_index(c.DB)
+    postgres, sqlite = cells.loc["postgres"], cells.loc["sqlite"]
+    assert postgres[a.median_of(c.CPU_MS_PER_REQUEST)] == pytest.approx(0.6)
+    assert postgres[a.median_of(c.DB_CPU_MS_PER_REQUEST)] == pytest.approx(0.25)
+    # the median of the trials' sums, not the sum of the medians (0.85)
+    assert postgres[a.median_of(a.APP_DB_CPU_MS_PER_REQUEST)] == pytest.approx(0.75)
+    assert sqlite[a.median_of(c.CPU_MS_PER_REQUEST)] == pytest.approx(0.4)
+    assert math.isnan(sqlite[a.median_of(c.DB_CPU_MS_PER_REQUEST)])
+    assert math.isnan(sqlite[a.median_of(a.APP_DB_CPU_MS_PER_REQUEST)])
+
+
+def test_rows_of_older_runs_have_no_database_cpu() -> None:
+    frame = a.frame_from_rows([{"app": "flask", "server": "g", "scenario": "db", "users": 8, "trial": 0}])
+    assert math.isnan(frame.loc[0, c.DB_CPU_MS_PER_REQUEST])
+    assert math.isnan(frame.loc[0, a.APP_DB_CPU_MS_PER_REQUEST])
+
+
 def test_summary_of_one_trial_has_no_interval_and_no_cv() -> None:
     summary = a.summarize_trials([1234.0])
     assert summary.median == 1234.0

@@ -364,3 +364,23 @@ def test_a_run_with_wrk_and_no_sweep_shows_only_the_yardstick(tmp_path: Path, ap
     assert "<h2>The wrk yardstick</h2>" in section and "Locust / wrk" in section
     assert "Capacity at the latency target" not in section and "<svg " not in section
     assert 'href="#latency"' not in page, "no capacity to point the summary to"
+
+
+def test_every_cell_shows_the_databases_cpu_beside_the_apps(tmp_path: Path, apps_dir: Path) -> None:
+    rows = [
+        replace(row, db="postgres", cpu_ms_per_request=0.5, db_cpu_ms_per_request=0.25)
+        if row.scenario == "db"
+        else row
+        for row in synthetic_rows(apps=("flask",), scenarios=("json", "db"))
+    ]
+    files = write_report(write_run(tmp_path / "reports" / "run", rows), apps_dir=apps_dir)
+    text = html.unescape(files.html.read_text(encoding="utf-8"))
+    cells_table = text[text.index('id="cells"') :]
+    assert "<th>DB CPU ms/req</th>" in cells_table and "<th>app + DB ms/req</th>" in cells_table
+    with files.csv.open(encoding="utf-8") as handle:
+        summary = {line[c.SCENARIO]: line for line in csv.DictReader(handle)}
+    assert float(summary["db"][a.median_of(c.DB_CPU_MS_PER_REQUEST)]) == pytest.approx(0.25)
+    assert float(summary["db"][a.median_of(a.APP_DB_CPU_MS_PER_REQUEST)]) == pytest.approx(0.75)
+    assert summary["json"][a.median_of(c.DB_CPU_MS_PER_REQUEST)] == "", "SQLite: no database server"
+    db_line = next(line for line in cells_table.split("<tr>") if "<td>db</td>" in line)
+    assert ">0.50</td>" in db_line and ">0.25</td>" in db_line and ">0.75</td>" in db_line

@@ -3,6 +3,7 @@ clusters."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import sqlite3
@@ -134,3 +135,24 @@ def test_prepared_postgres_database(tmp_path: Path) -> None:
         assert url.endswith("/demo")
         with psycopg.connect(url) as connection:
             assert connection.execute("SELECT current_database()").fetchone() == ("demo",)
+
+
+@needs_postgres
+def test_every_process_of_a_pinned_cluster_runs_on_its_cpus() -> None:
+    """The cluster starts on its CPUs: the processes the postmaster forks at start-up (checkpointer,
+    walwriter, background writer, autovacuum launcher...) and a backend forked later are all pinned."""
+    import psutil
+    import psycopg
+
+    wanted = {max(os.sched_getaffinity(0))}  # one allowed CPU, not the runner's whole set
+    with postgres_cluster(cpus=wanted) as running:
+        pid = running.postmaster_pid
+        assert pid is not None
+        assert pid == int((running.data_dir / "postmaster.pid").read_text().splitlines()[0])
+        with psycopg.connect(running.url("postgres")) as connection:
+            connection.execute("SELECT 1")  # a backend exists while this connection is open
+            postmaster = psutil.Process(pid)
+            processes = [postmaster, *postmaster.children(recursive=True)]
+            affinities = {process.pid: os.sched_getaffinity(process.pid) for process in processes}
+    assert len(processes) >= 4, "the postmaster, its background processes and a backend"
+    assert affinities == dict.fromkeys(affinities, wanted)

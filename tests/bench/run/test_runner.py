@@ -28,6 +28,7 @@ from bench.results import (
     read_metadata,
     read_rows,
 )
+from bench.run import layout
 from bench.run.loadgen.sweep import MIN_OPEN_USERS, MIN_RATE_RPS
 from bench.run.measure import CellMeasurement
 from bench.run.profiles import Profile
@@ -44,9 +45,11 @@ DYING_AFTER_REQUESTS = 200
 STALL_MS = 200
 
 
-def test_default_cpu_split() -> None:
+def test_default_cpu_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each CPU a core of its own, whatever this machine's kernel shows.
+    monkeypatch.setattr(layout, "cores_of", lambda cpus: [[cpu] for cpu in cpus])
     assert default_cpu_split([0, 1]) == ({0}, {1})
-    assert default_cpu_split([0, 1, 2, 3]) == ({0}, {1, 2, 3})
+    assert default_cpu_split([0, 1, 2, 3]) == ({0, 1}, {2, 3}), "server and database, then Locust"
     assert default_cpu_split([3]) == ({3}, {3})
 
 
@@ -85,6 +88,18 @@ def test_row_figures() -> None:
     assert (row.latency_p50_ms, row.latency_p999_ms, row.latency_max_ms) == (1.0, 4.0, 5.0)
     assert (row.server_rss_mb, row.server_pss_mb, row.server_processes) == (80.0, 60.0, 2)
     assert not row.generator_bound
+    assert row.db_cpu_s is None and row.db_cpu_ms_per_request is None, "no database server sampled"
+
+
+def test_the_database_cpu_per_request() -> None:
+    measurement = measured(server_cpu_s=4.0, generator_cpu_s=2.0)
+    measurement.database = TreeUsage(cpu_s=1.5, peak_rss_mb=300.0, processes=9)
+    row = fill(measurement)
+    assert row.db_cpu_s == 1.5
+    assert row.db_cpu_ms_per_request == pytest.approx(0.15)
+    assert row.cpu_ms_per_request == pytest.approx(0.4), "the app's own figure is unchanged"
+    measurement.summary["requests"] = 0
+    assert fill(measurement).db_cpu_ms_per_request is None
 
 
 def test_a_busy_generator_and_an_idle_server_make_the_row_generator_bound() -> None:
@@ -179,6 +194,7 @@ def test_a_short_real_run(apps_dir: Path, tmp_path: Path) -> None:
         assert row["server_rss_mb"] > 0
         assert row["generator_cpu_util"] > 0
         assert row["startup_s"] > 0 and row["first_request_ms"] > 0, "how its server started"
+        assert row["db_cpu_ms_per_request"] is None, "SQLite: no database server"
     assert {row["data_check"] for row in rows if row["scenario"] == "updates"} == {
         "ok; no Item table found by its columns"
     }
@@ -186,6 +202,8 @@ def test_a_short_real_run(apps_dir: Path, tmp_path: Path) -> None:
     assert metadata["status"] == "complete"
     assert metadata["packages"]["locust"]
     assert metadata["settings"]["cells"] == 4
+    assert metadata["settings"]["db_cpus"] == metadata["settings"]["server_cpus"]
+    assert metadata["machine"]["topology"]["cpus"] >= 1
     assert metadata["git"]["commit"]
     assert (tmp_path / "reports" / LATEST_LINK).resolve() == run_dir.resolve()
 
