@@ -29,6 +29,7 @@ password_hash = PasswordHash(
     )
 )
 
+
 def hash_password(password: str) -> str:
     """Return the argon2id hash of a password, with the parameters every app uses."""
     return password_hash.hash(password)

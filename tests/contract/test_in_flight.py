@@ -38,12 +38,11 @@ WAITING_BACKENDS = (
 
 @contextmanager
 def one_worker_server(app_server: AppServer, log_path: Path) -> Iterator[RunningServer]:
-    """Start a second server of the target's variant on its (seeded) database: one worker of THREADS threads."""
-    env = app_environment(
-        database_url=app_server.database_url, extra={"BENCH_DB_POOL_SIZE": str(POOL_SIZE)}
-    )
+    """Start another server of the target's variant on its seeded database: one worker of THREADS threads."""
+    env = app_environment(database_url=app_server.database_url, extra={"BENCH_DB_POOL_SIZE": str(POOL_SIZE)})
+    server = app_server.target.server
     with start_server(
-        app_server.spec, env=env, server=app_server.target.server, workers=1, threads=THREADS, log_path=log_path
+        app_server.spec, env=env, server=server, workers=1, threads=THREADS, log_path=log_path
     ) as running:
         yield running
 
