@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from apps import seed_data
+from apps import seed_data, serving
 
 APP_DIR = Path(__file__).resolve().parent
 
@@ -29,10 +29,18 @@ class Settings(BaseSettings):
     admin_password: str = seed_data.DEFAULT_ADMIN_PASSWORD
     user_password: str = seed_data.DEFAULT_USER_PASSWORD
     inject_cpu_us: int = Field(default=0, ge=0)
-    db_pool_size: int = Field(default=10, ge=1)
+    # BENCH_THREADS: the most requests the def endpoints run at once (main.py); BENCH_DB_POOL_SIZE, when
+    # set, the connections each worker may hold, else as many as the threads (apps/serving.py).
+    threads: int = Field(default=serving.DEFAULT_THREADS, ge=1)
+    db_pool_size: int | None = Field(default=None, ge=1)
     # The ORM mode (orm_mode.py): async def endpoints on an AsyncSession, or def endpoints on a
     # Session in the thread pool. The alias names the variable in the error of any other value.
     orm: Literal["async", "sync"] = Field(default="async", validation_alias="FASTAPI_ORM")
+
+    @property
+    def db_connections(self) -> int:
+        """Return the size of each worker's connection pool: BENCH_DB_POOL_SIZE, else BENCH_THREADS."""
+        return self.db_pool_size or self.threads
 
 
 settings = Settings()  # type: ignore[call-arg]  # the values come from the environment

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from apps import serving
 from apps.fastapi_app.config import settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -59,22 +60,24 @@ def _configure_connections(engine: Engine) -> None:
 
 
 def create_async_db_engine() -> AsyncEngine:
-    """Return the engine of the async mode, on DATABASE_URL, with the pool size of the settings."""
+    """Return the engine of the async mode, on DATABASE_URL, with the pool of the settings."""
     engine = create_async_engine(
         async_database_url(settings.database_url),
-        pool_size=settings.db_pool_size,
+        pool_size=settings.db_connections,
         max_overflow=0,
+        pool_timeout=serving.DB_POOL_TIMEOUT_S,
     )
     _configure_connections(engine.sync_engine)
     return engine
 
 
 def create_sync_db_engine() -> Engine:
-    """Return the engine of the sync mode, on DATABASE_URL, with the pool size of the settings."""
+    """Return the engine of the sync mode, on DATABASE_URL, with the pool of the settings."""
     engine = create_engine(
         sync_database_url(settings.database_url),
-        pool_size=settings.db_pool_size,
+        pool_size=settings.db_connections,
         max_overflow=0,
+        pool_timeout=serving.DB_POOL_TIMEOUT_S,
     )
     _configure_connections(engine)
     return engine

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -20,6 +21,11 @@ MAX_BODY_BYTES = 1024 * 1024
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Starlette runs def endpoints, sync dependencies and response validation on anyio's default limiter,
+    # 40 threads. Sized like gunicorn's --threads instead, a worker serves BENCH_THREADS requests at once
+    # as the threaded variants of the other apps do (apps/serving.py). The limiter belongs to the event
+    # loop, so it is set here, in the loop that serves the requests.
+    to_thread.current_default_thread_limiter().total_tokens = settings.threads
     yield
     await orm.dispose()
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import jwt
-from anyio import CapacityLimiter, to_thread
+from anyio import to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import select
@@ -29,10 +29,6 @@ password_hash = PasswordHash(
     )
 )
 
-# A check costs 64 MiB and already runs 4 lanes in parallel, so each worker process runs one at
-# a time, in a thread so that the event loop keeps serving other requests meanwhile.
-_hashing_limiter = CapacityLimiter(1)
-
 
 def hash_password(password: str) -> str:
     """Return the argon2id hash of a password, with the parameters every app uses."""
@@ -46,7 +42,9 @@ def _unknown_user_hash() -> str:
 
 async def verify_password(password: str, hashed: str) -> bool:
     """Return whether the password matches the hash, checked off the event loop."""
-    return await to_thread.run_sync(password_hash.verify, password, hashed, limiter=_hashing_limiter)
+    # In the ordinary thread pool (BENCH_THREADS threads, main.py), with no limiter of its own: as many
+    # checks run at once as requests do, as in Flask's and Django's request threads.
+    return await to_thread.run_sync(password_hash.verify, password, hashed)
 
 
 def read_user_by_username(session: Session, username: str) -> User | None:

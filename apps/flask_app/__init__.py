@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import make_url
 
-from apps import seed_data
+from apps import seed_data, serving
 from apps.flask_app import auth, forms, health, io, items, performance
 from apps.flask_app.admin import init_admin
 from apps.flask_app.docs import OPENAPI_SETTINGS, init_docs
@@ -41,7 +41,8 @@ def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         ADMIN_PASSWORD=seed_data.DEFAULT_ADMIN_PASSWORD,
         USER_PASSWORD=seed_data.DEFAULT_USER_PASSWORD,
         INJECT_CPU_US=0,
-        DB_POOL_SIZE=10,
+        THREADS=serving.DEFAULT_THREADS,
+        DB_POOL_SIZE=None,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         # Flask's 500 kB cap on a single form field would undercut the 1 MiB body limit.
         MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
@@ -52,8 +53,10 @@ def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     # strings (loads=str): a password such as "true" must not turn into a boolean.
     app.config.from_prefixed_env("BENCH", loads=str)
     app.config.from_mapping(overrides or {})
-    for key in ("INJECT_CPU_US", "DB_POOL_SIZE"):
+    for key in ("INJECT_CPU_US", "THREADS"):
         app.config[key] = int(app.config[key])
+    # As many connections per worker as gunicorn's --threads, BENCH_THREADS (apps/serving.py).
+    app.config["DB_POOL_SIZE"] = int(app.config["DB_POOL_SIZE"] or app.config["THREADS"])
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("BENCH_SECRET_KEY must be set: it signs sessions, CSRF tokens and JWTs")
 
@@ -63,6 +66,7 @@ def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         "pool_size": app.config["DB_POOL_SIZE"],
         "max_overflow": 0,
+        "pool_timeout": serving.DB_POOL_TIMEOUT_S,
     }
 
 

@@ -24,6 +24,9 @@ from bench.run.usage import tree_pss_mb
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 60.0
+# The run's threads per worker, given to every app beside the command's {threads}: the apps size their thread
+# limiter and connection pools from it (docs/contract.md, apps/serving.py).
+THREADS_ENV = "BENCH_THREADS"
 READY_POLL_S = 0.02
 LOG_TAIL_CHARS = 4000
 
@@ -199,6 +202,7 @@ def start_server(
     command = variant.render(
         python=python or sys.executable, host=host, port=port, workers=workers, threads=threads
     )
+    server_env = {**env, **variant.env, THREADS_ENV: str(threads)}
     if log_path is None:
         log_path = Path(tempfile.mkstemp(prefix=f"bench-{app.name}-", suffix=".log")[1])
     log.debug("starting %s/%s: %s", app.name, variant.name, " ".join(command))
@@ -214,7 +218,7 @@ def start_server(
         process = subprocess.Popen(
             command,
             cwd=app.root,
-            env=process_environment(app, {**env, **variant.env}),
+            env=process_environment(app, server_env),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -232,7 +236,7 @@ def start_server(
             port=port,
             process=process,
             log_path=log_path,
-            env={**env, **variant.env},
+            env=server_env,
             startup=startup,
         )
     finally:

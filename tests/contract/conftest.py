@@ -63,7 +63,7 @@ def app_server(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the tests marked postgres_only on SQLite targets (they read PostgreSQL's statistics)."""
+    """Deselect the tests marked postgres_only on SQLite targets (they need PostgreSQL: statistics, locks)."""
     kept, deselected = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from apps import seed_data
+from apps import seed_data, serving
 from apps.django_app.config.database_url import SQLITE_ENGINE, parse_database_url
 
 APP_DIR = Path(__file__).resolve().parent.parent
@@ -26,7 +26,10 @@ except KeyError:
 BENCH_ADMIN_PASSWORD = os.environ.get("BENCH_ADMIN_PASSWORD", seed_data.DEFAULT_ADMIN_PASSWORD)
 BENCH_USER_PASSWORD = os.environ.get("BENCH_USER_PASSWORD", seed_data.DEFAULT_USER_PASSWORD)
 BENCH_INJECT_CPU_US = int(os.environ.get("BENCH_INJECT_CPU_US", "0"))
-BENCH_DB_POOL_SIZE = int(os.environ.get("BENCH_DB_POOL_SIZE", "10"))
+# gunicorn's --threads, passed by the bench; each worker's pool holds as many connections unless
+# BENCH_DB_POOL_SIZE says otherwise (apps/serving.py).
+BENCH_THREADS = int(os.environ.get("BENCH_THREADS", serving.DEFAULT_THREADS))
+BENCH_DB_POOL_SIZE = int(os.environ.get("BENCH_DB_POOL_SIZE") or BENCH_THREADS)
 
 # config/asgi.py sets "asgi"; everything else (gunicorn, manage.py) runs the WSGI way.
 SERVER_INTERFACE = os.environ.get("DJANGO_SERVER_INTERFACE", "wsgi")
@@ -99,8 +102,13 @@ if _database["ENGINE"] == SQLITE_ENGINE:
 else:
     # PostgreSQL: Django's own psycopg 3 connection pool (Django 5.1+), the same under WSGI and
     # ASGI; BENCH_DB_POOL_SIZE caps the connections each worker process holds. A pool requires
-    # CONN_MAX_AGE = 0: a request's connection goes back to the pool when the request ends.
-    _database["OPTIONS"]["pool"] = {"min_size": 1, "max_size": BENCH_DB_POOL_SIZE}
+    # CONN_MAX_AGE = 0: a request's connection goes back to the pool when the request ends. A request
+    # waits at most DB_POOL_TIMEOUT_S for one, as in the SQLAlchemy apps (psycopg_pool's default: 30 s).
+    _database["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": BENCH_DB_POOL_SIZE,
+        "timeout": serving.DB_POOL_TIMEOUT_S,
+    }
     _database["CONN_MAX_AGE"] = 0
 # Checks a reused persistent connection once per request before using it (free on SQLite).
 _database["CONN_HEALTH_CHECKS"] = True

@@ -25,7 +25,14 @@ from bench.config import ROOT, AppSpec, load_app
 from bench.errors import ServerError
 from bench.processes import free_port, port_in_use
 from bench.run.database import sqlite_url
-from bench.run.servers import app_environment, read_log_tail, run_setup, serve_app, start_server
+from bench.run.servers import (
+    THREADS_ENV,
+    app_environment,
+    read_log_tail,
+    run_setup,
+    serve_app,
+    start_server,
+)
 
 FAKE_SERVER = textwrap.dedent(
     """
@@ -43,6 +50,7 @@ FAKE_SERVER = textwrap.dedent(
                 "database_url": os.environ.get("DATABASE_URL"),
                 "cwd": os.getcwd(),
                 "pythonpath": os.environ.get("PYTHONPATH", ""),
+                "threads": os.environ.get("BENCH_THREADS"),
             }
             body = json.dumps(seen).encode()
             self.send_response(503 if mode == "never-ready" else 200)
@@ -189,6 +197,14 @@ def test_setup_runs_on_the_interpreter_it_is_given(fake_app: AppSpec, tmp_path: 
     probe = dataclasses.replace(fake_app, setup=("{python}", "-c", "pass"))
     run_setup(probe, env=app_environment(database_url="sqlite:////tmp/unused.sqlite3"), python=str(other))
     assert marker.read_text() == "-c pass\n"
+
+
+def test_start_server_gives_every_app_the_runs_threads(fake_app: AppSpec, tmp_path: Path) -> None:
+    # The apps size their thread limiter and pools from BENCH_THREADS, whatever their command says.
+    env = app_environment(database_url="sqlite:////tmp/unused.sqlite3", extra={THREADS_ENV: "99"})
+    with start_server(fake_app, env=env, threads=3, log_path=tmp_path / "server.log") as running:
+        assert httpx.get(running.base_url + "/health").json()["threads"] == "3"
+        assert running.env[THREADS_ENV] == "3"
 
 
 def test_app_environment() -> None:
