@@ -13,7 +13,11 @@ from apps.fastapi_app import auth, docs, forms, health, io, items, performance
 from apps.fastapi_app.admin import mount_admin
 from apps.fastapi_app.config import settings
 from apps.fastapi_app.errors import add_exception_handlers
-from apps.fastapi_app.middleware import BodySizeLimitMiddleware, InjectCpuMiddleware
+from apps.fastapi_app.middleware import (
+    BodySizeLimitMiddleware,
+    InFlightLimitMiddleware,
+    InjectCpuMiddleware,
+)
 from apps.fastapi_app.orm_mode import orm
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -43,6 +47,9 @@ app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site=
 app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
 if settings.inject_cpu_us > 0:
     app.add_middleware(InjectCpuMiddleware, microseconds=settings.inject_cpu_us)
+if settings.orm == "sync":
+    # The threaded variant: BENCH_THREADS requests at once per worker, like gthread (added last: outermost).
+    app.add_middleware(InFlightLimitMiddleware, limit=settings.threads)
 add_exception_handlers(app)
 
 app.include_router(health.router)

@@ -1,9 +1,10 @@
-"""Pure ASGI middleware: the request body limit and the injected CPU cost."""
+"""Pure ASGI middleware: the requests in flight, the request body limit and the injected CPU cost."""
 
 from __future__ import annotations
 
 import time
 
+import anyio
 from fastapi import status
 from fastapi.responses import PlainTextResponse, Response
 from starlette.datastructures import Headers
@@ -96,3 +97,29 @@ class InjectCpuMiddleware:
             while time.perf_counter() < deadline:
                 pass
         await self.app(scope, receive, send)
+
+
+class InFlightLimitMiddleware:
+    """Serves at most `limit` requests at once; the others wait for a free slot before any of their work.
+
+    The threaded variant's admission control, as gunicorn's gthread worker has it: a connection waits
+    until one of its `--threads` is free. Without it every request enters at once and takes its turns in
+    the thread pool: a `def` endpoint holding a database connection then queues again for a thread to
+    validate its response and close its session, behind new requests that hold the threads while they
+    wait for a connection (FastAPI issue #3205, PR #12066), until the pool's timeout. With at most
+    `limit` requests admitted, `limit` threads and connections are always enough.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._slots: anyio.Semaphore | None = None  # made in the event loop that serves the requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:
+            self._slots = anyio.Semaphore(self.limit)
+        async with self._slots:
+            await self.app(scope, receive, send)

@@ -22,6 +22,7 @@ import pytest
 from stored_rows import world_table
 from targets import REQUEST_TIMEOUT_S, AppServer
 
+from apps.serving import DB_POOL_TIMEOUT_S
 from bench.run.servers import RunningServer, app_environment, start_server
 
 THREADS = 3  # fewer than the bench's 8 (any count shows the rule), and not the pool's size
@@ -37,9 +38,11 @@ WAITING_BACKENDS = (
 
 
 @contextmanager
-def one_worker_server(app_server: AppServer, log_path: Path) -> Iterator[RunningServer]:
+def one_worker_server(
+    app_server: AppServer, log_path: Path, *, pool_size: int = POOL_SIZE
+) -> Iterator[RunningServer]:
     """Start another server of the target's variant on its seeded database: one worker of THREADS threads."""
-    env = app_environment(database_url=app_server.database_url, extra={"BENCH_DB_POOL_SIZE": str(POOL_SIZE)})
+    env = app_environment(database_url=app_server.database_url, extra={"BENCH_DB_POOL_SIZE": str(pool_size)})
     server = app_server.target.server
     with start_server(
         app_server.spec, env=env, server=server, workers=1, threads=THREADS, log_path=log_path
@@ -85,3 +88,38 @@ def test_a_threaded_worker_serves_threads_requests_at_once(app_server: AppServer
         statuses = [future.result().status_code for future in futures]
     assert served == THREADS, f"{served} requests were being served at once with {THREADS} threads"
     assert statuses == [200] * (THREADS + 1)
+
+
+@pytest.mark.postgres_only
+def test_more_requests_than_threads_wait_their_turn_without_failing(
+    app_server: AppServer, tmp_path: Path
+) -> None:
+    # Three times as many requests as threads, against the default pool (as many connections as threads),
+    # while the table stays locked for longer than a request may wait for a pooled connection. A variant that
+    # let the extra requests take threads or connections would fail them with the pool's timeout (FastAPI's
+    # def endpoints did: fastapi#3205); admitted THREADS at a time, every one of them is answered.
+    if not app_server.spec.server(app_server.target.server).threads:
+        pytest.skip("not a threaded variant: no thread count caps its requests")
+    table = world_table(app_server.database_url)
+    requests = 3 * THREADS
+    with (
+        one_worker_server(app_server, tmp_path / "server.log", pool_size=THREADS) as running,
+        psycopg.connect(app_server.database_url, autocommit=True) as monitor,
+        psycopg.connect(app_server.database_url) as locker,
+        ThreadPoolExecutor(max_workers=requests) as pool,
+        httpx.Client(base_url=running.base_url, timeout=REQUEST_TIMEOUT_S) as client,
+    ):
+        locker.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+        try:
+            futures = [pool.submit(client.get, "/db") for _ in range(requests)]
+            served = settled_count(monitor, futures)
+            # Past the pool's timeout: any request waiting for a connection would have failed by now.
+            time.sleep(DB_POOL_TIMEOUT_S + 1)
+            assert not any(future.done() for future in futures), (
+                "a request answered while the table was locked"
+            )
+        finally:
+            locker.rollback()
+        statuses = [future.result().status_code for future in futures]
+    assert served == THREADS
+    assert statuses == [200] * requests
