@@ -49,13 +49,21 @@ class ServerVariant:
     orm: str = ""
     drivers: dict[str, str] = field(default_factory=dict)
     concurrent: bool = False  # serves many waiting requests at once without a thread each (io row)
+    # A sensitivity variant: the variant it extends (`extends`), the same in all but its fixed worker count
+    workers: int | None = None  # worker processes whatever the run's count; None: the run's
+    extends: str = ""
+
+    def workers_for(self, run_workers: int) -> int:
+        """Return the worker processes this variant runs with in a run of run_workers."""
+        return self.workers or run_workers
 
     def describe(self, db: str | None = None, *, threads: int = 8) -> str:
         """Return what this variant runs, e.g. "uvicorn, asyncio event loop, SQLAlchemy async, asyncpg"
         (db: the database kind whose driver to name; None: every driver)."""
         driver = self.drivers.get(db, "") if db else " / ".join(dict.fromkeys(self.drivers.values()))
         parts = (self.server, self.worker_model.replace("{threads}", str(threads)), self.orm, driver)
-        return ", ".join(part for part in parts if part)
+        fixed = f"{self.workers} worker processes" if self.workers else ""
+        return ", ".join(part for part in (*parts, fixed) if part)
 
     def render(self, *, python: str, host: str, port: int, workers: int, threads: int) -> list[str]:
         """Return the command line with its placeholders filled in."""
@@ -95,6 +103,11 @@ class AppSpec:
         """
         return self.directory.parent.parent
 
+    @property
+    def primary_servers(self) -> list[str]:
+        """Return the variants that are not a sensitivity copy of another (what "all" means)."""
+        return [name for name, variant in self.servers.items() if not variant.extends]
+
     def server(self, name: str | None) -> ServerVariant:
         """Return the named server variant, or the default one when name is None."""
         chosen = name or self.default_server
@@ -121,10 +134,13 @@ def _string_table(value: Any, where: str) -> dict[str, str]:
 
 
 def _parse_variant(name: str, table: dict[str, Any], where: Path) -> ServerVariant:
-    known = {"command", "packages", "threads", "env", "concurrent", *DESCRIPTION_FIELDS}
+    known = {"command", "packages", "threads", "env", "concurrent", "workers", "extends", *DESCRIPTION_FIELDS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{where} [servers.{name}]: unknown key(s) {', '.join(unknown)}")
+    workers = table.get("workers")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        raise ConfigError(f"{where} [servers.{name}]: workers must be a whole number of at least 1")
     return ServerVariant(
         name=name,
         command=tuple(_require(table, "command", where)),
@@ -136,14 +152,35 @@ def _parse_variant(name: str, table: dict[str, Any], where: Path) -> ServerVaria
         orm=str(table.get("orm", "")),
         drivers=_string_table(table.get("drivers", {}), f"{where} [servers.{name}] drivers"),
         concurrent=bool(table.get("concurrent", False)),
+        workers=workers,
+        extends=str(table.get("extends", "")),
     )
+
+
+def _extended(servers_table: dict[str, Any], where: Path) -> dict[str, dict[str, Any]]:
+    """Return each variant's table with the keys of the variant it `extends` filled in (one level deep)."""
+    tables: dict[str, dict[str, Any]] = {}
+    for name, table in servers_table.items():
+        base_name = table.get("extends")
+        if base_name is None:
+            tables[name] = dict(table)
+            continue
+        base = servers_table.get(base_name)
+        if base is None or "extends" in base:
+            raise ConfigError(
+                f"{where} [servers.{name}]: extends {base_name!r}, which is not a variant of its own there"
+            )
+        tables[name] = {**base, **table}
+    return tables
 
 
 def parse_app_config(data: dict[str, Any], *, directory: Path) -> AppSpec:
     """Return the AppSpec described by the parsed contents of an app.toml."""
     where = directory / APP_CONFIG_NAME
     servers_table = _require(data, "servers", where)
-    servers = {name: _parse_variant(name, table, where) for name, table in servers_table.items()}
+    servers = {
+        name: _parse_variant(name, table, where) for name, table in _extended(servers_table, where).items()
+    }
     default_server = _require(data, "default_server", where)
     if default_server not in servers:
         raise ConfigError(f"{where}: default_server {default_server!r} is not in [servers]")

@@ -188,6 +188,13 @@ class CellRunner:
             self._loadgen.close()
             self._loadgen = None
 
+    def _workers_of(self, cell: Cell) -> int:
+        """Return the server processes of the cell's variant: the run's count, or the variant's own."""
+        for pool in self.pools.values():
+            if cell.app in pool.apps:
+                return pool.apps[cell.app].server(cell.server).workers_for(self.profile.workers)
+        return self.profile.workers
+
     def loadgen(self) -> LoadGenerator:
         """Return the run's load generator process, starting a new one if there is none or it went wrong."""
         if self._loadgen is not None and not self._loadgen.healthy:
@@ -209,7 +216,7 @@ class CellRunner:
             users=cell.users,
             trial=cell.trial,
             db=EXTERNAL_SERVER if settings.target is not None else db_label(cell.db),
-            workers=profile.workers,
+            workers=self._workers_of(cell),
             variant=settings.variant,
             started_at=now_iso(),
         )
@@ -292,7 +299,7 @@ class CellRunner:
         row_from_measurement(
             row,
             measurement,
-            workers=self.profile.workers,
+            workers=self._workers_of(cell),
             server_cpus=len(settings.server_cpus),
             generator_processes=generator_processes,
             load_cpus=len(settings.load_cpus),

@@ -51,7 +51,8 @@ def resolve_targets(
     targets: list[tuple[str, str]] = []
     for app in apps.values():
         if ALL in names:
-            chosen = list(app.servers)
+            # Every variant of its own, and the sensitivity copies the names list besides.
+            chosen = [*app.primary_servers, *(name for name in names if name in app.servers)]
         else:
             chosen = [
                 app.default_server if name == DEFAULT_SERVER else name

@@ -200,7 +200,11 @@ def start_server(
     elif port_in_use(host, port):
         raise ServerError(f"port {port} on {host} is already in use: choose another with --port")
     command = variant.render(
-        python=python or sys.executable, host=host, port=port, workers=workers, threads=threads
+        python=python or sys.executable,
+        host=host,
+        port=port,
+        workers=variant.workers_for(workers),
+        threads=threads,
     )
     server_env = {**env, **variant.env, THREADS_ENV: str(threads)}
     if log_path is None:

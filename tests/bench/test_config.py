@@ -130,6 +130,33 @@ def test_server_picks_the_default_or_the_named_variant() -> None:
         spec.server("uwsgi")
 
 
+def test_a_variant_may_extend_another_with_its_own_worker_count() -> None:
+    servers = {
+        "main": {"command": ["demo", "-w", "{workers}"], "packages": ["demoserver"], "server": "demo"},
+        "two": {"extends": "main", "workers": 2},
+    }
+    spec = parse_app_config(app_config(servers=servers), directory=Path("x"))
+    two = spec.server("two")
+    assert two.command == spec.server("main").command and two.packages == ("demoserver",)
+    assert two.workers_for(1) == 2 and spec.server("main").workers_for(3) == 3
+    assert "2 worker processes" in two.describe()
+    assert spec.primary_servers == ["main"]
+
+
+@pytest.mark.parametrize(
+    ("two", "message"),
+    [
+        ({"extends": "nope", "workers": 2}, "extends 'nope'"),
+        ({"extends": "main", "workers": 0}, "workers must be"),
+        ({"extends": "main", "workers": "2"}, "workers must be"),
+    ],
+)
+def test_a_bad_extension_is_named(two: dict[str, Any], message: str) -> None:
+    servers = {"main": {"command": ["demo"]}, "two": two}
+    with pytest.raises(ConfigError, match=message):
+        parse_app_config(app_config(servers=servers), directory=Path("x"))
+
+
 def test_render_setup_fills_python() -> None:
     spec = parse_app_config(app_config(), directory=Path("x"))
     assert spec.render_setup(python="/py") == ["/py", "-m", "apps.demo_app.setup_db"]

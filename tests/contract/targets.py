@@ -3,7 +3,8 @@ tests see it. (Test modules import these from here, not from conftest, whose mod
 
 - BENCH_TEST_APPS: a comma list of app names (default: every app with an app.toml);
 - BENCH_TEST_DBS: a comma list of sqlite, postgres (default: both);
-- BENCH_TEST_SERVERS: a comma list of server variants, "all" or "default" (default: all, every variant).
+- BENCH_TEST_SERVERS: a comma list of server variants, "all" or "default" (default: all, every variant but the
+  sensitivity copies that only change the worker count).
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def selected_targets() -> list[Target]:
         if wanted_servers == ["default"]:
             servers = [spec.default_server]
         elif wanted_servers is None or wanted_servers == ["all"]:
-            servers = sorted(spec.servers)
+            # A sensitivity variant (`extends`) runs its base's code and settings, tested as its base.
+            servers = sorted(spec.primary_servers)
         else:
             servers = [name for name in wanted_servers if name in spec.servers]
             if not servers:

@@ -73,9 +73,12 @@ def test_resolve_targets() -> None:
     default = resolve_targets(Profile(name="t"), apps)
     assert default == [(name, apps[name].default_server) for name in apps]
     every = resolve_targets(Profile(name="t", servers=(ALL,)), apps)
-    assert len(every) == sum(len(app.servers) for app in apps.values())
+    assert len(every) == sum(len(app.primary_servers) for app in apps.values())
+    assert not any(server.endswith("-workers") for _, server in every), "sensitivity copies need naming"
     named = resolve_targets(Profile(name="t", servers=("gunicorn",)), apps)
     assert {server for _, server in named} == {"gunicorn"}
+    sensitivity = resolve_targets(Profile(name="t", servers=(ALL, "2-workers")), apps)
+    assert len(sensitivity) == len(every) + 3
 
 
 def test_resolve_scenarios_names_the_unknown_ones() -> None:
