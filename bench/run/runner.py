@@ -33,6 +33,7 @@ from bench.run.schedule import (
     build_schedule,
     cell_label,
     db_label,
+    measured_cells,
     resolve_apps,
     resolve_scenarios,
     resolve_targets,
@@ -370,6 +371,8 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
         targets_for=targets_for,
         seed=seed,
     )
+    # A variant that names its scenarios in app.toml is measured on those only, even where "all" chose it.
+    schedule = measured_cells(schedule, apps)
     every_target = list(dict.fromkeys([*targets, *(t for more in targets_for.values() for t in more)]))
     metadata = collect_metadata(
         apps=[(apps[name], [s for a, s in every_target if a == name]) for name in apps],

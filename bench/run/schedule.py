@@ -108,6 +108,18 @@ def build_schedule(
     return cells
 
 
+def measured_cells(cells: Sequence[Cell], apps: Mapping[str, AppSpec]) -> list[Cell]:
+    """Return the cells whose variant is measured on their scenario (a variant's app.toml `scenarios`),
+    in their order; cells of an app not in apps (an external target) all stay."""
+    return [
+        cell
+        for cell in cells
+        if cell.app not in apps
+        or cell.server not in apps[cell.app].servers
+        or apps[cell.app].servers[cell.server].measures(cell.scenario)
+    ]
+
+
 def cell_label(cell: Cell) -> str:
     return f"{cell.app}/{cell.server} {cell.scenario} u={cell.users} t={cell.trial} {db_label(cell.db)}"
 

@@ -164,7 +164,6 @@ def test_items_list_and_detail(user_browser: httpx.Client) -> None:
     assert user_browser.get("/items/99999999").status_code == 404
 
 
-
 LINK = re.compile(r"""(?:href|action)=["']([^"']*)["']""")
 
 
@@ -177,6 +176,7 @@ def test_the_list_page_links_the_same_paths_in_every_app(user_browser: httpx.Cli
     navigation = ["/items/", "/items/new", "/logout"]
     pagination = ["/items/?page=1", "/items/?page=3"]
     assert sorted(LINK.findall(page.text)) == sorted([*navigation, *items, *pagination])
+
 
 # --- the new-item form -----------------------------------------------------------------------------------
 
