@@ -52,10 +52,18 @@ class ServerVariant:
     # A sensitivity variant: the variant it extends (`extends`), the same in all but its fixed worker count
     workers: int | None = None  # worker processes whatever the run's count; None: the run's
     extends: str = ""
+    # The scenarios this variant is measured on; empty: every scenario. A variant that changes one thing (the
+    # JSON encoder) is measured where that thing is the work, even in a profile of every variant.
+    scenarios: tuple[str, ...] = ()
+    note: str = ""  # what a reader of its figures should know, quoted beside them in the report
 
     def workers_for(self, run_workers: int) -> int:
         """Return the worker processes this variant runs with in a run of run_workers."""
         return self.workers or run_workers
+
+    def measures(self, scenario: str) -> bool:
+        """Return whether this variant is measured on scenario."""
+        return not self.scenarios or scenario in self.scenarios
 
     def describe(self, db: str | None = None, *, threads: int = 8) -> str:
         """Return what this variant runs, e.g. "uvicorn, asyncio event loop, SQLAlchemy async, asyncpg"
@@ -93,6 +101,9 @@ class AppSpec:
     servers: dict[str, ServerVariant]
     features: dict[str, tuple[str, ...]] = field(default_factory=dict)
     packages: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # scenario -> what this app's figure of it measures beyond the framework ("Django + DRF", "sqladmin"),
+    # named beside the figure wherever the report quotes it
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -134,7 +145,18 @@ def _string_table(value: Any, where: str) -> dict[str, str]:
 
 
 def _parse_variant(name: str, table: dict[str, Any], where: Path) -> ServerVariant:
-    known = {"command", "packages", "threads", "env", "concurrent", "workers", "extends", *DESCRIPTION_FIELDS}
+    known = {
+        "command",
+        "packages",
+        "threads",
+        "env",
+        "concurrent",
+        "workers",
+        "extends",
+        "scenarios",
+        "note",
+        *DESCRIPTION_FIELDS,
+    }
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{where} [servers.{name}]: unknown key(s) {', '.join(unknown)}")
@@ -154,6 +176,8 @@ def _parse_variant(name: str, table: dict[str, Any], where: Path) -> ServerVaria
         concurrent=bool(table.get("concurrent", False)),
         workers=workers,
         extends=str(table.get("extends", "")),
+        scenarios=tuple(str(name) for name in table.get("scenarios", ())),
+        note=str(table.get("note", "")),
     )
 
 
@@ -194,6 +218,7 @@ def parse_app_config(data: dict[str, Any], *, directory: Path) -> AppSpec:
         servers=servers,
         features={row: tuple(paths) for row, paths in data.get("features", {}).items()},
         packages={row: tuple(names) for row, names in data.get("packages", {}).items()},
+        labels=_string_table(data.get("labels", {}), f"{where} [labels]"),
     )
 
 

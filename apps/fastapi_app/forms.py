@@ -97,7 +97,9 @@ def create_item_from_form(
     item = Item(**item_form.column_values(), owner=user)
     session.add(item)
     session.commit()
-    return RedirectResponse(f"/items/{item.id}", status_code=status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(
+        request.app.url_path_for("read_item_page", item_id=item.id), status_code=status.HTTP_303_SEE_OTHER
+    )
 
 
 @router.get("/{item_id}", response_class=HTMLResponse)

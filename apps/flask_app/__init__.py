@@ -16,6 +16,7 @@ from apps.flask_app.admin import init_admin
 from apps.flask_app.docs import OPENAPI_SETTINGS, init_docs
 from apps.flask_app.errors import reject_oversized_body
 from apps.flask_app.extensions import api, configure_sqlite, csrf, db, login_manager
+from apps.flask_app.json_provider import OrjsonProvider
 
 DEFAULT_DATABASE_URL = "sqlite:///./bench.sqlite3"
 MAX_BODY_BYTES = 1024 * 1024
@@ -47,6 +48,8 @@ def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         # Flask's 500 kB cap on a single form field would undercut the 1 MiB body limit.
         MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
         SESSION_COOKIE_SAMESITE="Lax",
+        # "stdlib": Flask's default provider (json); "orjson": the orjson variant's (json_provider.py).
+        JSON_PROVIDER="stdlib",
         **OPENAPI_SETTINGS,
     )
     # BENCH_SECRET_KEY -> SECRET_KEY, BENCH_DB_POOL_SIZE -> DB_POOL_SIZE, ... The values stay
@@ -83,10 +86,19 @@ def _inject_cpu(app: Flask) -> None:
             pass
 
 
+def _choose_json_provider(app: Flask) -> None:
+    provider = app.config["JSON_PROVIDER"]
+    if provider == "orjson":
+        app.json = OrjsonProvider(app)
+    elif provider != "stdlib":
+        raise RuntimeError(f"BENCH_JSON_PROVIDER must be stdlib or orjson, not {provider!r}")
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Return the configured app; overrides (a config mapping) wins over the environment."""
     app = Flask(__name__)
     _configure(app, overrides)
+    _choose_json_provider(app)
     _inject_cpu(app)
 
     app.before_request(reject_oversized_body)

@@ -308,12 +308,23 @@ def build_content(
         databases=tuple(databases),
         other_standings=other_standings,
         variants=variant_lines(specs, cells, metadata, databases=databases, concurrent=concurrent),
+        scenario_labels=scenario_labels(specs),
         table=table,
         charts=charts,
         notes=notes,
         latency=open_loop.section,
         open_loop=open_loop.summary,
     )
+
+
+def scenario_labels(specs: Sequence[AppSpec]) -> dict[str, str]:
+    """Return scenario -> what the apps' figures of it measure beyond the framework, from their app.toml
+    [labels]: {"api": "django: Django + DRF", "admin": "fastapi: sqladmin; flask: Flask-Admin; ..."}."""
+    by_scenario: dict[str, list[str]] = {}
+    for spec in specs:
+        for scenario, label in spec.labels.items():
+            by_scenario.setdefault(scenario, []).append(f"{spec.name}: {label}")
+    return {scenario: "; ".join(labels) for scenario, labels in by_scenario.items()}
 
 
 def concurrent_variant(spec: AppSpec) -> str | None:
@@ -356,7 +367,7 @@ def variant_lines(
             role = f"{RECOMMENDED}: the headline" if server == spec.default_server else "beside it"
             if concurrent.get(spec.name) == server and server != spec.default_server:
                 role += "; the io headline"
-            lines.append(VariantLine(spec.name, server, role, runs, ceiling))
+            lines.append(VariantLine(spec.name, server, role, runs, ceiling, note=variant.note))
     return lines
 
 

@@ -89,6 +89,8 @@ class ReportContent:
     databases: Sequence[str] = ()  # in report order: the first is the headline's (PostgreSQL first)
     other_standings: Mapping[str, Mapping[str, Standing]] = field(default_factory=dict)  # by database
     variants: Sequence[VariantLine] = ()
+    # scenario -> what some apps' figures of it measure beyond the framework, e.g. "django: Django + DRF"
+    scenario_labels: Mapping[str, str] = field(default_factory=dict)
     latency: LatencySection | None = None  # the open-loop section; None: the run has no sweep nor wrk figure
     open_loop: pd.DataFrame | None = None  # per cell, what summary.csv adds for the sweeps and wrk
 
@@ -102,6 +104,7 @@ class VariantLine:
     role: str
     runs: str
     at_once: str
+    note: str = ""  # what a reader of its figures should know (app.toml's note)
 
 
 # ---- what the templates receive: plain, formatted data --------------------------------------------------
@@ -322,13 +325,19 @@ def _with_variant(app: str, recommended: Mapping[str, str]) -> str:
     return f"{app} ({recommended[app]})" if app in recommended else app
 
 
-def _standing_lines(standings: Mapping[str, Standing]) -> list[tuple[str, str]]:
-    """Return (scenario, its standing and, with three apps or more, every pair's verdict)."""
-    return [
-        (scenario, _standing_with_pairs(standings[scenario]))
-        for scenario in ordered_scenarios(standings)
-        if standings[scenario].text
-    ]
+def _standing_lines(
+    standings: Mapping[str, Standing], labels: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Return (scenario, its standing and, with three apps or more, every pair's verdict) lines; a scenario
+    with labels names them after its standing."""
+    lines = []
+    for scenario in ordered_scenarios(standings):
+        if not standings[scenario].text:
+            continue
+        text = _standing_with_pairs(standings[scenario])
+        label = (labels or {}).get(scenario)
+        lines.append((scenario, f"{text} ({label})" if label else text))
+    return lines
 
 
 def _standing_with_pairs(standing: Standing) -> str:
@@ -368,12 +377,12 @@ def _summary(content: ReportContent) -> Summary:
             if score.scenarios
         ],
         unscored=", ".join(content.unscored),
-        standings=_standing_lines(content.standings),
+        standings=_standing_lines(content.standings, content.scenario_labels),
         databases=", ".join(content.databases),
         other_standings=[
             (db, lines)
             for db, by_scenario in content.other_standings.items()
-            if (lines := _standing_lines(by_scenario))
+            if (lines := _standing_lines(by_scenario, content.scenario_labels))
         ],
         warnings=len(content.warnings),
         flagged=int((cells[a.STATUS] != a.STATUS_OK).sum()),

@@ -85,10 +85,12 @@ def format_ms(value: float) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
-def describe_cell(cell: Mapping[str, Any]) -> str:
+def describe_cell(cell: Mapping[str, Any], *, label: str = "") -> str:
     """Return a headline cell's figure in words: req/s and p99, or why there is none, and where it comes
-    from (the variant, and the database when there is one: "db (uvicorn, postgres): 1,234 req/s")."""
+    from (what it measures beyond the framework, the variant, and the database when there is one:
+    "api (Django + DRF; gunicorn, postgres): 1,234 req/s")."""
     source = ", ".join(str(part) for part in (cell.get(SERVER), cell.get(DB)) if part)
+    source = "; ".join(part for part in (label, source) if part)
     scenario = f"{cell[SCENARIO]} ({source})" if source else cell[SCENARIO]
     if cell[STATUS] == STATUS_ERROR:
         return f"{scenario}: failed ({str(cell[ERRORS])[:80] or 'error'})"
@@ -152,18 +154,24 @@ def capacity_figures(
     return {app: line for app, line in lines.items() if line}
 
 
-def _figures(app: str, row: str, *, headline: pd.DataFrame, rows_of: Mapping[str, str]) -> tuple[str, ...]:
+def _figures(
+    spec: AppSpec, row: str, *, headline: pd.DataFrame, rows_of: Mapping[str, str]
+) -> tuple[str, ...]:
     scenarios = ordered_scenarios(str(name) for name in headline[SCENARIO]) if not headline.empty else []
     figures = []
     for scenario in scenarios:
         if rows_of.get(scenario, OTHER_ROW) != row:
             continue
-        match = headline[(headline[APP] == app) & (headline[SCENARIO] == scenario)]
+        match = headline[(headline[APP] == spec.name) & (headline[SCENARIO] == scenario)]
         if match.empty:
             figures.append(f"{scenario}: missing from this run")
-        else:
-            figures.append(describe_cell({str(k): v for k, v in match.iloc[0].items()}))
-    return tuple(figures)
+            continue
+        cell = {str(k): v for k, v in match.iloc[0].items()}
+        figures.append(describe_cell(cell, label=spec.labels.get(scenario, "")))
+        variant = spec.servers.get(str(cell.get(SERVER, "")))
+        if variant is not None and variant.note:
+            figures.append(f"{variant.name}: {variant.note}")
+    return tuple(dict.fromkeys(figures))
 
 
 def _contract(evidence: ContractEvidence | None, app: str, rows: tuple[str, ...] | None) -> tuple[str, str]:
@@ -224,7 +232,7 @@ def build_comparison_table(
     for row in TABLE_ROWS:
         cells: dict[str, TableCell] = {}
         for spec in apps:
-            figures = _figures(spec.name, row.key, headline=headline, rows_of=rows_of)
+            figures = _figures(spec, row.key, headline=headline, rows_of=rows_of)
             if row.key == DEPENDENCIES_ROW:
                 cells[spec.name] = _dependencies_cell(spec, requires=requires)
             elif row.key == COMMUNITY_ROW:

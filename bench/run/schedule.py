@@ -133,6 +133,18 @@ def compact_cells(cells: Sequence[Cell], *, scenarios: Sequence[str]) -> list[st
     return lines
 
 
+def measured_cells(cells: Sequence[Cell], apps: Mapping[str, AppSpec]) -> list[Cell]:
+    """Return the cells whose variant is measured on their scenario (a variant's app.toml `scenarios`),
+    in their order; cells of an app not in apps (an external target) all stay."""
+    return [
+        cell
+        for cell in cells
+        if cell.app not in apps
+        or cell.server not in apps[cell.app].servers
+        or apps[cell.app].servers[cell.server].measures(cell.scenario)
+    ]
+
+
 def cell_label(cell: Cell) -> str:
     return f"{cell.app}/{cell.server} {cell.scenario} u={cell.users} t={cell.trial} {db_label(cell.db)}"
 
@@ -182,5 +194,7 @@ def plan_matrix(profile: Profile, *, apps_dir: Path, target: str | None, seed: i
         targets_for=targets_for,
         seed=seed,
     )
+    # A variant that names its scenarios in app.toml is measured on those only, even where "all" chose it.
+    schedule = measured_cells(schedule, apps)
     every_target = list(dict.fromkeys([*targets, *(t for more in targets_for.values() for t in more)]))
     return Matrix(scenarios=scenarios, apps=apps, targets=every_target, schedule=schedule, seed=seed)

@@ -1,5 +1,11 @@
 """Admin: a staff user logged in through /login opens the admin's auto-generated Item list, one page of
-ADMIN_PAGE_SIZE items (the same page size, columns, filter and count in every app)."""
+ADMIN_PAGE_SIZE items (the same page size, columns, filter and count in every app).
+
+Only the list page is measured: it is the one page made the same in the three admins (docs/contract.md). The
+admin index is not (Django's builds the app list and reads the recent actions; sqladmin's and Flask-Admin's
+are nearly empty), so it is no longer one task in five here. Each app's figure is its admin package's:
+sqladmin, Flask-Admin, django.contrib.admin (app.toml [labels]).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +26,6 @@ PER_DATABASE = True  # a database row: measured on every database of the profile
 # report's overall scores are given with and without this scenario.
 THIRD_PARTY = True
 
-ADMIN_INDEX = "/admin/"
 # A seeded item's name in a cell of the list: "Item 17" between tags, in all three admins.
 ITEM_CELL = re.compile(r">\s*Item (\d+)\s*<")
 
@@ -44,7 +49,7 @@ class AdminUser(FastHttpUser):
         self.list_url = LOGINS.get(("admin-list-url", str(self.host)), lambda: fetch_admin_list_url(self))
         shared_session(self, username=self.username)
 
-    @task(4)
+    @task
     def read_item_list(self) -> None:
         with self.client.get(self.list_url, name="admin item list", catch_response=True) as response:
             html = html_body(response)
@@ -53,8 +58,3 @@ class AdminUser(FastHttpUser):
             rows = len(set(ITEM_CELL.findall(html)))
             if rows != ADMIN_PAGE_SIZE:
                 fail(response, f"the admin's Item list shows {rows} seeded items, not {ADMIN_PAGE_SIZE}")
-
-    @task(1)
-    def read_admin_index(self) -> None:
-        with self.client.get(ADMIN_INDEX, catch_response=True) as response:
-            html_body(response)

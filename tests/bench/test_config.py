@@ -86,6 +86,28 @@ def test_features_and_packages_are_optional() -> None:
     spec = parse_app_config(app_config(features=None, packages=None), directory=Path("x"))
     assert spec.features == {}
     assert spec.packages == {}
+    assert spec.labels == {}
+    assert spec.servers["main"].scenarios == ()
+    assert spec.servers["main"].note == ""
+
+
+def test_labels_and_a_variant_s_scenarios_and_note_are_read() -> None:
+    servers = {
+        "main": {"command": ["serve"]},
+        "fast-json": {"command": ["serve"], "scenarios": ["json", "api"], "note": "another encoder"},
+    }
+    data = app_config(servers=servers, labels={"api": "Demo + REST kit"})
+    spec = parse_app_config(data, directory=Path("x"))
+    assert spec.labels == {"api": "Demo + REST kit"}
+    fast = spec.servers["fast-json"]
+    assert (fast.scenarios, fast.note) == (("json", "api"), "another encoder")
+    assert fast.measures("json") and not fast.measures("db")
+    assert spec.servers["main"].measures("db")
+
+
+def test_labels_must_be_text() -> None:
+    with pytest.raises(ConfigError, match=r"\[labels\]"):
+        parse_app_config(app_config(labels={"api": 3}), directory=Path("x"))
 
 
 @pytest.mark.parametrize(

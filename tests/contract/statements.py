@@ -40,26 +40,42 @@ def reset(database_url: str) -> None:
         connection.execute("SELECT pg_stat_statements_reset()")
 
 
-def count(database_url: str, *, table: str) -> TableStatements:
-    """Return the calls and rows of the SELECT and UPDATE statements on table, in this URL's database."""
+def _statements_on(database_url: str, *, table: str) -> list[tuple[list[str], int, int]]:
+    """Return (the statement's words, lowercased; calls; rows) of each statement naming table."""
     import psycopg
 
-    selects = selected_rows = updates = updated_rows = 0
     with psycopg.connect(database_url, autocommit=True) as connection:
         rows = connection.execute(
             "SELECT query, calls, rows FROM pg_stat_statements "
             "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ).fetchall()
+    found = []
     for query, calls, affected in rows:
         words = [word for word in re.split(r"[^a-z0-9_$]+", str(query).lower()) if word]
-        if not words or table.lower() not in words:
-            continue
+        if words and table.lower() in words:
+            found.append((words, int(calls), int(affected)))
+    return found
+
+
+def count(database_url: str, *, table: str) -> TableStatements:
+    """Return the calls and rows of the SELECT and UPDATE statements on table, in this URL's database."""
+    selects = selected_rows = updates = updated_rows = 0
+    for words, calls, affected in _statements_on(database_url, table=table):
         if words[0] == "select":
-            selects += int(calls)
-            selected_rows += int(affected)
+            selects += calls
+            selected_rows += affected
         elif words[0] == "update":
-            updates += int(calls)
-            updated_rows += int(affected)
+            updates += calls
+            updated_rows += affected
     return TableStatements(
         selects=selects, selected_rows=selected_rows, updates=updates, updated_rows=updated_rows
+    )
+
+
+def row_counts(database_url: str, *, table: str) -> int:
+    """Return the calls of SELECT statements that count rows of table (count(...) anywhere in them)."""
+    return sum(
+        calls
+        for words, calls, _ in _statements_on(database_url, table=table)
+        if words[0] == "select" and "count" in words
     )

@@ -42,6 +42,13 @@ class _Database:
                 return table, by_normalized["id"], by_normalized["randomnumber"]
         raise AssertionError(f"no World table with id and randomNumber columns among {sorted(self.columns)}")
 
+    def items(self) -> str:
+        """Return the items table: its name ends in "item", and it has name, price and quantity columns."""
+        for table, names in sorted(self.columns.items()):
+            if table.lower().endswith("item") and {"name", "price", "quantity"} <= set(names):
+                return table
+        raise AssertionError(f"no item table with name, price and quantity among {sorted(self.columns)}")
+
     def users(self) -> tuple[str, str, str]:
         """Return (table, username column, password hash column)."""
         for table, names in sorted(self.columns.items()):
@@ -90,6 +97,12 @@ def world_table(database_url: str) -> str:
     """Return the name of the World table."""
     with _open(database_url) as database:
         return database.world()[0]
+
+
+def item_table(database_url: str) -> str:
+    """Return the name of the items table."""
+    with _open(database_url) as database:
+        return database.items()
 
 
 def read_password_hashes(database_url: str) -> dict[str, str]:

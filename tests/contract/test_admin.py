@@ -6,7 +6,9 @@ import re
 
 import httpx
 import pytest
+import statements
 from html_forms import REDIRECT_STATUSES
+from stored_rows import item_table
 from targets import AppServer
 
 from apps.seed_data import ADMIN_PAGE_SIZE
@@ -40,6 +42,18 @@ def test_the_item_list_is_one_page_of_the_same_size_in_every_app(
     # Ordered by id, ADMIN_PAGE_SIZE rows: the first page holds the first seeded items.
     assert shown == list(range(1, ADMIN_PAGE_SIZE + 1)), shown
     assert "1000" in listing.text or "1,000" in listing.text, "the page shows the full count of items"
+
+
+@pytest.mark.postgres_only
+def test_the_item_list_counts_the_items_once(app_server: AppServer, admin_browser: httpx.Client) -> None:
+    # sqladmin and Flask-Admin count the (filtered) items once a page; Django's changelist would count them
+    # twice on an unfiltered page unless show_full_result_count is off.
+    postgres_url = app_server.database_url
+    table = item_table(postgres_url)
+    statements.reset(postgres_url)
+    listing = admin_browser.get(app_server.spec.admin_list_url, follow_redirects=True)
+    assert listing.status_code == 200, listing.text[:1000]
+    assert statements.row_counts(postgres_url, table=table) == 1
 
 
 def assert_refused(response: httpx.Response) -> None:

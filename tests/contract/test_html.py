@@ -164,6 +164,20 @@ def test_items_list_and_detail(user_browser: httpx.Client) -> None:
     assert user_browser.get("/items/99999999").status_code == 404
 
 
+LINK = re.compile(r"""(?:href|action)=["']([^"']*)["']""")
+
+
+def test_the_list_page_links_the_same_paths_in_every_app(user_browser: httpx.Client) -> None:
+    # Each app builds these links with its framework's reverse lookup (url_for, url_path_for, {% url %}),
+    # one per link, so every app's list page does the same URL-building work (docs/contract.md).
+    page = user_browser.get("/items/", params={"page": 2})
+    assert page.status_code == 200
+    items = [f"/items/{item_id}" for item_id in range(21, 41)]
+    navigation = ["/items/", "/items/new", "/logout"]
+    pagination = ["/items/?page=1", "/items/?page=3"]
+    assert sorted(LINK.findall(page.text)) == sorted([*navigation, *items, *pagination])
+
+
 # --- the new-item form -----------------------------------------------------------------------------------
 
 

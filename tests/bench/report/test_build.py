@@ -164,7 +164,8 @@ def test_two_databases_and_variants_report_postgres_first_and_say_what_each_runs
         "[features]",
         '[servers.gevent]\ncommand = ["{python}", "-c", "pass"]\nconcurrent = true\nserver = "gunicorn"\n'
         'worker_model = "gevent greenlets"\norm = "Flask-SQLAlchemy"\n'
-        'drivers = { sqlite = "sqlite3", postgres = "psycopg" }\n\n[features]',
+        'drivers = { sqlite = "sqlite3", postgres = "psycopg" }\nnote = "greenlets cooperate on I/O"\n\n'
+        '[labels]\ndb = "Flask + an ORM kit"\n\n[features]',
     )
     toml.write_text(text, encoding="utf-8")
     base = synthetic_rows(scenarios=("db", "io"))
@@ -186,7 +187,6 @@ def test_two_databases_and_variants_report_postgres_first_and_say_what_each_runs
     flask_figures = [
         figure for spec, cells in content.table.rows for figure in cells["flask"].figures if "req/s" in figure
     ]
-    assert any(figure.startswith("db (gunicorn, postgres)") for figure in flask_figures), flask_figures
     assert any(figure.startswith("io (gevent, postgres)") for figure in flask_figures), flask_figures
     roles = {(line.app, line.server): line for line in content.variants}
     assert roles[("flask", "gunicorn")].role.startswith("recommended")
@@ -199,6 +199,18 @@ def test_two_databases_and_variants_report_postgres_first_and_say_what_each_runs
     page = html.unescape(write_report(run_dir, apps_dir=apps_dir).html.read_text(encoding="utf-8"))
     assert re.search(r"<strong>flask \(gunicorn\)</strong> \d+%", page), "the ranking names the variants"
     assert "The database rows on <strong>sqlite</strong>" in page and "<h2>Variants</h2>" in page
+    # app.toml's labels and notes: beside the figures, the standings and the variant.
+    assert roles[("flask", "gevent")].note == "greenlets cooperate on I/O"
+    assert roles[("flask", "gunicorn")].note == ""
+    assert content.scenario_labels == {"db": "flask: Flask + an ORM kit"}
+    assert any(
+        figure.startswith("db (Flask + an ORM kit; gunicorn, postgres)") for figure in flask_figures
+    ), flask_figures
+    assert "gevent: greenlets cooperate on I/O" in {
+        figure for spec, cells in content.table.rows for figure in cells["flask"].figures
+    }
+    assert re.search(r"<strong>db</strong>: [^<]*\(flask: Flask \+ an ORM kit\)</li>", page), page
+    assert "<small>greenlets cooperate on I/O</small>" in page
 
 
 # ---- open-loop sweeps and the wrk yardstick ----------------------------------------------------------------

@@ -3,6 +3,7 @@ results present or absent)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -216,6 +217,26 @@ def test_table_reads_contract_evidence(
     assert table.contract_source == str(path)
 
 
+def test_a_figure_names_the_app_s_label_and_its_variant_s_note(
+    table_inputs: tuple[list, pd.DataFrame, pd.DataFrame],
+) -> None:
+    specs, headline, ranking = table_inputs
+    django = next(spec for spec in specs if spec.name == "django")
+    server = str(headline[(headline[c.APP] == "django") & (headline[c.SCENARIO] == "io")][c.SERVER].iloc[0])
+    noted = dataclasses.replace(django.servers[server], note="a documented limit")
+    labelled = dataclasses.replace(
+        django, labels={"json": "Django + a kit"}, servers={**django.servers, server: noted}
+    )
+    others = [spec for spec in specs if spec.name != "django"]
+    table = build(([labelled, *others], headline, ranking), None)
+    assert any(
+        figure.startswith(f"json (Django + a kit; {server}, sqlite): ")
+        for figure in row(table, "performance")["django"].figures
+    )
+    assert f"{server}: a documented limit" in row(table, "async")["django"].figures
+    assert not any("Django + a kit" in figure for figure in row(table, "performance")["flask"].figures)
+
+
 def test_describe_cell_of_a_partial_cell() -> None:
     record = {
         c.SCENARIO: "json",
@@ -228,6 +249,9 @@ def test_describe_cell_of_a_partial_cell() -> None:
     }
     assert describe_cell(record) == "json: 4,321 req/s, p99 4.57 ms (n=8,642) (2 of 3 trials valid)"
     assert "p99 4.57 ms (n=130, too few for a p99)" in describe_cell({**record, a.TRIAL_REQUESTS: 130})
+    assert describe_cell({**record, c.SERVER: "gunicorn"}, label="Django + DRF").startswith(
+        "json (Django + DRF; gunicorn): "
+    )
 
 
 def test_markdown_has_a_line_per_row(table_inputs: tuple[list, pd.DataFrame, pd.DataFrame]) -> None:

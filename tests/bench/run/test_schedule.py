@@ -9,7 +9,7 @@ import pytest
 from bench.config import load_app
 from bench.errors import ConfigError
 from bench.run.profiles import ALL, Profile
-from bench.run.schedule import Cell, build_schedule, resolve_scenarios, resolve_targets
+from bench.run.schedule import Cell, build_schedule, measured_cells, resolve_scenarios, resolve_targets
 
 TARGETS = [("fastapi", "uvicorn"), ("flask", "gunicorn"), ("django", "gunicorn")]
 
@@ -79,6 +79,27 @@ def test_resolve_targets() -> None:
     assert {server for _, server in named} == {"gunicorn"}
     sensitivity = resolve_targets(Profile(name="t", servers=(ALL, "2-workers")), apps)
     assert len(sensitivity) == len(every) + 3
+
+
+def test_a_variant_that_names_its_scenarios_is_measured_on_those_only() -> None:
+    flask = load_app("flask")
+    restricted = next(name for name, variant in flask.servers.items() if variant.scenarios)
+    cells = build_schedule(
+        targets=[("flask", restricted), ("flask", flask.default_server), ("external", "target")],
+        scenarios=["json", "db"],
+        users_for={"json": [32], "db": [32]},
+        trials=1,
+        seed=1,
+    )
+    kept = measured_cells(cells, {"flask": flask})
+    assert {(cell.server, cell.scenario) for cell in kept} == {
+        (restricted, "json"),
+        (flask.default_server, "json"),
+        (flask.default_server, "db"),
+        ("target", "json"),
+        ("target", "db"),
+    }
+    assert kept == [cell for cell in cells if cell in kept]  # the order stays
 
 
 def test_resolve_scenarios_names_the_unknown_ones() -> None:
