@@ -10,7 +10,7 @@ import contextlib
 import logging
 import os
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,12 @@ from bench.run.display import RunDisplay
 from bench.run.layout import Layout, default_layout
 from bench.run.lifecycle import default_run_id, now_iso, recorded_run
 from bench.run.loadgen.protocol import LoadSpec
+from bench.run.loadgen.sweep import PlannedStep, SweepGrid, plan_sweep, shared_grid
 from bench.run.measure import CellMeasurement, LoadGenerator
 from bench.run.metadata import collect_metadata
 from bench.run.pool import ServerPool
 from bench.run.profiles import Profile
-from bench.run.schedule import EXTERNAL_SERVER, Cell, cell_label, db_label, plan_matrix
+from bench.run.schedule import EXTERNAL_SERVER, Cell, blocks_of, cell_label, db_label, plan_matrix
 from bench.run.validity import (
     cell_error,
     cpu_utilization,
@@ -145,6 +146,11 @@ def row_from_measurement(
         generator_util=row.generator_cpu_util if measurement.generator is not None else None,
         server_saturated=saturated,
     )
+    row_from_sweep(row, summary)
+
+
+def row_from_sweep(row: ResultRow, summary: Mapping[str, Any]) -> None:
+    """Fill a row's open-loop figures from a load summary's sweep (none: no sweep)."""
     row.sweep = list(summary.get("sweep", []))
     row.open_users = int(summary.get("open_users", 0))
     for step in row.sweep:
@@ -176,7 +182,8 @@ class CellRunner:
         self.local_master_port = free_port()
         self._loadgen: LoadGenerator | None = None
         self._loadgens_started = 0
-        self._cells_started = 0
+        self._loadspecs = 0
+        self._writes: dict[Cell, list[dict[str, Any]]] = {}  # of cells whose data check waits for the sweep
         self.wrk: WrkAvailability | None = None
         if self.profile.yardstick and any(info.yardstick_path for info in scenarios.values()):
             self.wrk = ensure_wrk()
@@ -220,7 +227,6 @@ class CellRunner:
             variant=settings.variant,
             started_at=now_iso(),
         )
-        self._cells_started += 1
         loadgen = self.loadgen()  # started before the server, so that their start-ups overlap
         server_pid: int | None = None
         database_pid: int | None = None
@@ -242,7 +248,40 @@ class CellRunner:
                 row.first_request_ms = running.startup.first_request_ms
                 row.rest_pss_mb = running.startup.rest_pss_mb
         assert host is not None
-        spec = LoadSpec(
+        measurement = loadgen.measure(
+            self._spec(cell, host=host),
+            server_pid=server_pid,
+            database_pid=database_pid,
+            server_cpus=set(settings.server_cpus),
+            load_cpus=set(settings.load_cpus),
+        )
+        # wrk before any sweep: an overload step may leave the server unable to answer for a while
+        if self.wrk is not None and info.yardstick_path and not measurement.error:
+            self._measure_with_wrk(row, url=host.rstrip("/") + info.yardstick_path, users=cell.users)
+        self._finish_row(row, cell, info=info, measurement=measurement)
+        return row
+
+    def run_block(self, cells: Sequence[Cell], *, started: Callable[[str], None]) -> list[ResultRow]:
+        """Measure a block of cells and return their rows: each cell's closed-loop window (and wrk), then,
+        in a profile with a sweep, each cell's sweep at rates shared by the block (bench.run.loadgen.sweep's
+        shared_grid, from the closed-loop rates just measured). started is told each pass's label."""
+        rows = []
+        for cell in cells:
+            started(cell_label(cell))
+            rows.append(self.run(cell))
+        swept = [(cell, row) for cell, row in zip(cells, rows, strict=True) if not row.error and row.rps > 0]
+        if self.profile.sweep and swept:
+            grid = shared_grid(peaks=[row.rps for _, row in swept], shares=self.profile.sweep)
+            for cell, row in swept:
+                started(f"{cell_label(cell)} sweep")
+                self.sweep(cell, row, grid=grid)
+        return rows
+
+    def _spec(self, cell: Cell, *, host: str, sweep_steps: Sequence[PlannedStep] = ()) -> LoadSpec:
+        """Return what the load generator measures of a cell: its closed-loop window, or its sweep alone."""
+        settings, profile = self.settings, self.profile
+        self._loadspecs += 1
+        return LoadSpec(
             scenario=cell.scenario,
             host=host,
             users=cell.users,
@@ -250,31 +289,49 @@ class CellRunner:
             duration_s=profile.duration_s,
             min_requests=profile.min_requests_for(cell.scenario),
             max_window_s=profile.max_window_s,
-            summary_path=str(self.workdir / f"summary-{self._cells_started}.json"),
+            summary_path=str(self.workdir / f"summary-{self._loadspecs}.json"),
             workers=0 if settings.master else settings.locust_workers,
             expect_workers=settings.locust_workers if settings.master else 0,
             # Local workers talk to their master on loopback, on a port of the run's own.
             master_bind_host=settings.master_bind_host if settings.master else DEFAULT_HOST,
             master_port=settings.master_port if settings.master else self.local_master_port,
-            sweep_shares=list(profile.sweep),
-            step_s=profile.step_s,
-            recovery_share=profile.recovery_share,
+            closed_loop=not sweep_steps,
+            sweep_steps=[asdict(step) for step in sweep_steps],
             open_timeout_s=profile.open_timeout_s,
             open_users_max=profile.open_users_max,
             arrivals=profile.arrivals,
             arrival_seed=cell.trial,  # trials differ, a rerun plans the same arrivals
         )
-        measurement = loadgen.measure(
-            spec,
-            server_pid=server_pid,
-            database_pid=database_pid,
-            server_cpus=set(settings.server_cpus),
-            load_cpus=set(settings.load_cpus),
+
+    def sweep(self, cell: Cell, row: ResultRow, *, grid: SweepGrid) -> None:
+        """Run a cell's open-loop sweep at the grid's rates on the server its closed-loop window ran on, and
+        add it to the cell's row (its error included)."""
+        info = self.scenarios[cell.scenario]
+        host = self.settings.target
+        server_pid: int | None = None
+        pool = self.pools.get(cell.db)
+        if pool is not None:
+            running = pool.get_running(cell.app, cell.server)
+            if running is None or not running.alive():
+                row.error = row.error or "the server was gone before the sweep"
+                return
+            server_pid, host = running.pid, running.base_url
+        assert host is not None
+        steps = plan_sweep(
+            grid=grid,
+            peak_rps=row.rps,
+            step_s=self.profile.step_s,
+            warmup_s=self.profile.warmup_s,
+            recovery_share=self.profile.recovery_share,
         )
-        if self.wrk is not None and info.yardstick_path and not measurement.error:
-            self._measure_with_wrk(row, url=host.rstrip("/") + info.yardstick_path, users=cell.users)
-        self._finish_row(row, cell, info=info, measurement=measurement)
-        return row
+        measurement = self.loadgen().measure(
+            self._spec(cell, host=host, sweep_steps=steps),
+            server_pid=server_pid,
+            server_cpus=set(self.settings.server_cpus),
+            load_cpus=set(self.settings.load_cpus),
+        )
+        row_from_sweep(row, measurement.summary)
+        self._judge_row(row, cell, info=info, measurement=measurement)
 
     def _measure_with_wrk(self, row: ResultRow, *, url: str, users: int) -> None:
         """Measure the cell's server with wrk too, on the same connections and load CPUs (the yardstick)."""
@@ -304,6 +361,19 @@ class CellRunner:
             generator_processes=generator_processes,
             load_cpus=len(settings.load_cpus),
         )
+        self._judge_row(row, cell, info=info, measurement=measurement, sweep_follows=bool(self.profile.sweep))
+
+    def _judge_row(
+        self,
+        row: ResultRow,
+        cell: Cell,
+        *,
+        info: ScenarioInfo,
+        measurement: CellMeasurement,
+        sweep_follows: bool = False,
+    ) -> None:
+        """Set the row's error (and data check) from the cell's server and the load generator's last pass;
+        sweep_follows: the cell's sweep comes next on the same server (its data check then waits for it)."""
         exit_code = None
         server_log = ""
         pool = self.pools.get(cell.db)
@@ -314,21 +384,29 @@ class CellRunner:
                 server_log = running.log_tail()
                 pool.stop(cell.app, cell.server)
         summary = measurement.summary
-        if info.writes:
-            row.data_check = self._check_data(
-                cell, summary.get("writes", []), server_died=exit_code is not None
+
+        def error_with(data_check: str) -> str:
+            return cell_error(
+                loadgen_error=measurement.error,
+                server_exit_code=exit_code,
+                requests=row.requests,
+                failures=row.failures,
+                failures_by_kind=row.failures_by_kind,
+                user_errors=int(summary.get("user_errors", 0)),
+                user_error_samples=list(summary.get("user_error_samples", [])),
+                data_check=data_check,
+                max_failure_ratio=self.profile.max_failure_ratio,
             )
-        row.error = cell_error(
-            loadgen_error=measurement.error,
-            server_exit_code=exit_code,
-            requests=row.requests,
-            failures=row.failures,
-            failures_by_kind=row.failures_by_kind,
-            user_errors=int(summary.get("user_errors", 0)),
-            user_error_samples=list(summary.get("user_error_samples", [])),
-            data_check=row.data_check,
-            max_failure_ratio=self.profile.max_failure_ratio,
-        )
+
+        row.error = error_with("")
+        if info.writes:
+            # A cell with a sweep writes in two passes on one server: its data check waits for the second.
+            writes = self._writes.pop(cell, []) + list(summary.get("writes", []))
+            if sweep_follows and not row.error:
+                self._writes[cell] = writes
+            else:
+                row.data_check = self._check_data(cell, writes, server_died=exit_code is not None)
+                row.error = error_with(row.data_check)
         if row.error:
             row.log_tail = server_log or measurement.log_tail
 
@@ -408,11 +486,11 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
             settings, scenarios=scenarios, pools=pools, workdir=Path(workdir), logs_dir=run.logs_dir
         )
         stack.callback(runner.close)
-        for cell in schedule:
-            progress.cell_started(cell_label(cell))
-            row = runner.run(cell)
-            run.append(row)
-            progress.cell_done(row)
+        # With a sweep, a block's apps are swept after all of them ran closed loop: at the same offered rates.
+        for block in blocks_of(schedule) if profile.sweep else [[cell] for cell in schedule]:
+            for row in runner.run_block(block, started=progress.cell_started):
+                run.append(row)
+                progress.cell_done(row)
     run_dir = run.run_dir
     display.summary(run_dir)
     return run_dir

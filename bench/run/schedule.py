@@ -145,6 +145,23 @@ def measured_cells(cells: Sequence[Cell], apps: Mapping[str, AppSpec]) -> list[C
     ]
 
 
+def block_key(cell: Cell) -> tuple[int, str, int, str]:
+    """Return the block a cell belongs to: its trial, scenario, user count and database."""
+    return cell.trial, cell.scenario, cell.users, cell.db
+
+
+def blocks_of(cells: Sequence[Cell]) -> list[list[Cell]]:
+    """Return a schedule's cells cut into its blocks (runs of cells of one trial, scenario, user count and
+    database: the apps measured one after another, which a sweep offers the same rates to)."""
+    blocks: list[list[Cell]] = []
+    for cell in cells:
+        if blocks and block_key(blocks[-1][-1]) == block_key(cell):
+            blocks[-1].append(cell)
+        else:
+            blocks.append([cell])
+    return blocks
+
+
 def cell_label(cell: Cell) -> str:
     return f"{cell.app}/{cell.server} {cell.scenario} u={cell.users} t={cell.trial} {db_label(cell.db)}"
 

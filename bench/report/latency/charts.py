@@ -171,9 +171,9 @@ def latency_charts(cells: Sequence[CellSweep]) -> list[Chart]:
             figure, marked = made
             name, title = chart_name(scenario, db), f"p99 against offered rate: {scenario}, on {db}"
             caption = (
-                "Each point is one step of the open-loop sweep (a share of the cell's own closed-loop rate), "
-                "the median over its trials: the offered rate across, the p99 measured from each request's "
-                "planned start up, on a log scale. Solid lines: that corrected p99; dotted: the same "
+                "Each point is one step of the open-loop sweep, the median over its trials: the offered rate "
+                "across, the p99 measured from each request's planned start up, on a log scale. Solid lines: "
+                "that corrected p99; dotted: the same "
                 "requests' p99 from when they were actually sent, which leaves out the time a request waited "
                 "before it could be sent (what a closed loop reports)."
                 + (

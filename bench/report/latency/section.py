@@ -275,17 +275,43 @@ def _ordered(cells: Sequence[CellSweep], databases: Sequence[str]) -> list[CellS
     )
 
 
+def rates_shared(cells: Sequence[CellSweep]) -> bool:
+    """Return True when the apps measured together (a scenario, user count and database) were offered the same
+    rates, as runs since the shared grid do; False for a run of one app per scenario or older runs."""
+    groups: dict[tuple[Any, ...], list[tuple[float, ...]]] = {}
+    for cell in cells:
+        key = (cell.key[2], cell.key[3], cell.key[4])
+        groups.setdefault(key, []).append(tuple(point.offered_rps for point in cell.curve))
+    together = [rates for rates in groups.values() if len(rates) > 1]
+
+    def same(first: tuple[float, ...], other: tuple[float, ...]) -> bool:
+        return len(first) == len(other) and all(
+            math.isclose(a, b, rel_tol=1e-9) for a, b in zip(first, other, strict=True)
+        )
+
+    return bool(together) and all(same(rates[0], other) for rates in together for other in rates[1:])
+
+
 def steps_text(profile: Mapping[str, Any], cells: Sequence[CellSweep]) -> str:
     """Return what each cell's sweep ran, from the run's profile (or, in older metadata, its steps)."""
     shares = profile.get("sweep") or (
         [point.share for point in cells[0].curve] if cells and cells[0].curve else []
     )
     listed = ", ".join(f"{float(share):.0%}" for share in shares)
-    text = f"offered {listed} of the cell's own closed-loop rate" if listed else "offered shares of it"
+    shared = rates_shared(cells)
+    if listed and shared:
+        low, high = min(map(float, shares)), max(map(float, shares))
+        text = (
+            f"offered every app of a scenario the same rates: {listed} spread evenly from {low:.0%} of the "
+            f"slowest app's closed-loop rate to {high:.0%} of the fastest's"
+        )
+    else:
+        text = f"offered {listed} of the cell's own closed-loop rate" if listed else "offered shares of it"
     if profile.get("step_s"):
         text += f", {float(profile['step_s']):g} s each"
     if profile.get("recovery_share"):
-        text += f", then a recovery step at {float(profile['recovery_share']):.0%}"
+        of_whom = " of the slowest's" if shared else ""
+        text += f", then a recovery step at {float(profile['recovery_share']):.0%}{of_whom}"
     if profile.get("open_timeout_s"):
         text += f"; a request unanswered after {float(profile['open_timeout_s']):g} s is a timeout"
     return text

@@ -26,11 +26,15 @@ from bench.run.loadgen.sweep import (
     PlannedStep,
     StepRecorder,
     corrected_latency_ms,
-    plan_sweep,
     pool_size,
 )
 
 log = logging.getLogger(__name__)
+
+
+def max_rate(steps: list[PlannedStep]) -> float:
+    return max((step.rate_rps for step in steps), default=0.0)
+
 
 TICKET = "open_loop_ticket"  # the key of a request's ticket in Locust's request context
 SPAWN_TIMEOUT_S = 30.0
@@ -198,28 +202,14 @@ def run_open_sweep(
     *,
     user_class: type[User],
     host: str,
-    peak_rps: float,
-    shares: list[float],
-    step_s: float,
-    warmup_s: float,
-    recovery_share: float,
-    arrivals: str,
-    seed: int,
+    steps: list[PlannedStep],
     timeout_s: float,
     max_users: int,
     stop_timeout_s: float,
     add_listeners: Callable[[Environment], None],
 ) -> tuple[list[dict[str, Any]], int]:
-    """Run a sweep against host; return (its SweepStep dicts, the number of users of its pool)."""
-    steps = plan_sweep(
-        peak_rps=peak_rps,
-        shares=shares,
-        step_s=step_s,
-        warmup_s=warmup_s,
-        recovery_share=recovery_share,
-        arrivals=arrivals,
-        seed=seed,
-    )
+    """Run a sweep of planned steps (arrival times included) against host; return (its SweepStep dicts, the
+    number of users of its pool)."""
     users = pool_size(steps, max_users=max_users)
     schedule = ArrivalSchedule(steps, timeout_s=timeout_s)
     env = Environment(
@@ -234,7 +224,7 @@ def run_open_sweep(
     deadline = time.monotonic() + SPAWN_TIMEOUT_S
     while (runner.user_count < users or schedule.idle_users < users) and time.monotonic() < deadline:
         gevent.sleep(0.05)
-    log.info("sweep of %s: %d users, %d steps from %.0f req/s", host, users, len(steps), peak_rps)
+    log.info("sweep of %s: %d users, %d steps up to %.0f req/s", host, users, len(steps), max_rate(steps))
     try:
         schedule.run()
         schedule.wait_for_outstanding(timeout_s + 0.5)

@@ -42,6 +42,7 @@ from bench.run.loadgen.distributed import (
 from bench.run.loadgen.latency import LatencyRecorder
 from bench.run.loadgen.openloop import run_open_sweep
 from bench.run.loadgen.protocol import DONE, STOP_TIMEOUT_S, WINDOW_END, WINDOW_START, LoadSpec, LoadSummary
+from bench.run.loadgen.sweep import PlannedStep, with_arrivals
 from bench.scenarios import discover_scenarios, scenario_info
 from bench.scenarios.common import LOGINS, WRITE_LOG
 
@@ -74,15 +75,12 @@ def all_user_classes() -> list[type[User]]:
     return [load_user_class(name) for name in discover_scenarios()]
 
 
-def run_local_cell(spec: LoadSpec) -> LoadSummary:
-    """Run a cell in this process alone."""
+def run_closed_loop(spec: LoadSpec, *, user_class: type[User], user_errors: UserErrors) -> LoadSummary:
+    """Run the closed-loop window of a cell in this process and return what it measured."""
     recorder = LatencyRecorder()
-    user_errors = UserErrors()
-    env = Environment(
-        user_classes=[load_user_class(spec.scenario)], host=spec.host, stop_timeout=spec.stop_timeout_s
-    )
+    env = Environment(user_classes=[user_class], host=spec.host, stop_timeout=spec.stop_timeout_s)
     env.events.request.add_listener(recorder.on_request)  # type: ignore[no-untyped-call]
-    env.events.user_error.add_listener(user_errors.on_user_error)  # type: ignore[no-untyped-call]
+    user_errors.listen_to(env)
     runner = env.create_local_runner()
     runner.start(spec.users, spawn_rate=spec.spawn_rate or float(spec.users))
     wait_until_logged_in(runner)
@@ -101,7 +99,7 @@ def run_local_cell(spec: LoadSpec) -> LoadSummary:
     runner.quit()
     summary = LatencyRecorder()
     summary.add_message(measured)
-    result = LoadSummary(
+    return LoadSummary(
         window_s=window_s,
         requests=summary.requests,
         failures=summary.failures,
@@ -109,25 +107,28 @@ def run_local_cell(spec: LoadSpec) -> LoadSummary:
         requests_by_name=summary.requests_by_name,
         latency_ms=summary.latency_summary(),
     )
-    if spec.sweep_shares:
-        if result.requests == 0:
-            result.error = "no request completed in the closed-loop window: no rate to sweep from"
-        else:
-            result.sweep, result.open_users = run_open_sweep(
-                user_class=load_user_class(spec.scenario),
-                host=spec.host,
-                peak_rps=result.requests / window_s,
-                shares=spec.sweep_shares,
-                step_s=spec.step_s,
-                warmup_s=spec.warmup_s,
-                recovery_share=spec.recovery_share,
-                arrivals=spec.arrivals,
-                seed=spec.arrival_seed,
-                timeout_s=spec.open_timeout_s,
-                max_users=spec.open_users_max,
-                stop_timeout_s=spec.stop_timeout_s,
-                add_listeners=user_errors.listen_to,
-            )
+
+
+def run_local_cell(spec: LoadSpec) -> LoadSummary:
+    """Run a cell in this process alone: its closed-loop window, its open-loop sweep, or both in turn."""
+    user_class = load_user_class(spec.scenario)
+    user_errors = UserErrors()
+    result = (
+        run_closed_loop(spec, user_class=user_class, user_errors=user_errors)
+        if spec.closed_loop
+        else LoadSummary()
+    )
+    if spec.sweep_steps:
+        steps = [PlannedStep(**step) for step in spec.sweep_steps]
+        result.sweep, result.open_users = run_open_sweep(
+            user_class=user_class,
+            host=spec.host,
+            steps=with_arrivals(steps, arrivals=spec.arrivals, seed=spec.arrival_seed),
+            timeout_s=spec.open_timeout_s,
+            max_users=spec.open_users_max,
+            stop_timeout_s=spec.stop_timeout_s,
+            add_listeners=user_errors.listen_to,
+        )
     result.user_errors = user_errors.count
     result.user_error_samples = user_errors.samples
     result.writes = [WRITE_LOG.to_message()]
@@ -139,7 +140,7 @@ def run_cell(spec: LoadSpec) -> LoadSummary:
     WRITE_LOG.clear()
     LOGINS.clear()
     try:
-        if spec.sweep_shares and (spec.workers or spec.expect_workers):
+        if spec.sweep_steps and (spec.workers or spec.expect_workers):
             return LoadSummary(
                 error="an open-loop sweep runs in one load generator process, not with workers"
             )

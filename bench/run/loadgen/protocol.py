@@ -42,11 +42,12 @@ class LoadSpec:
     # speed (the tests). 0: the window is duration_s.
     min_requests: int = 0
     max_window_s: float = 0.0
-    # An open-loop rate sweep after the closed-loop window (bench.run.loadgen.openloop): the shares of the
-    # closed-loop rate to offer, one step_s step each, then a step at recovery_share. Empty: no sweep.
-    sweep_shares: list[float] = field(default_factory=list)
-    step_s: float = 2.0
-    recovery_share: float = 0.5
+    # measure the closed-loop window (warm-up, then duration_s); False: a sweep alone
+    closed_loop: bool = True
+    # An open-loop rate sweep (bench.run.loadgen.openloop) after the closed-loop window, if any: the planned
+    # steps (PlannedStep fields without arrival times: phase, share, rate_rps, duration_s; the runner plans
+    # them, bench.run.loadgen.sweep.plan_sweep). Empty: no sweep.
+    sweep_steps: list[dict[str, Any]] = field(default_factory=list)
     open_timeout_s: float = 2.0  # a request not answered within this is a timeout
     open_users_max: int = 512
     arrivals: str = POISSON  # or EVEN
@@ -59,10 +60,10 @@ class LoadSpec:
 
     @property
     def sweep_s(self) -> float:
-        """Return how long the open-loop sweep lasts (0 without one): warm-up, unloaded, steps, recovery."""
-        if not self.sweep_shares:
+        """Return how long the open-loop sweep lasts (0 without one): its steps, then the last answers."""
+        if not self.sweep_steps:
             return 0.0
-        return self.warmup_s + self.step_s * (len(self.sweep_shares) + 2) + self.open_timeout_s
+        return sum(float(step["duration_s"]) for step in self.sweep_steps) + self.open_timeout_s
 
 
 @dataclass

@@ -1,15 +1,18 @@
 """The open-loop rate sweep's plan and bookkeeping: pure, no Locust (bench.run.loadgen.openloop drives it).
 
-A sweep offers requests at fixed rates, shares of the cell's own closed-loop peak, one step after another,
-and measures every request's latency from the moment it was *planned* to start: when the server stalls,
-the requests that should have been sent meanwhile count their wait (the correction wrk2 and HdrHistogram
-call coordinated-omission correction), where closed-loop load simply sends fewer requests and hides it.
+A sweep offers requests at fixed rates, one step after another, the same rates to every app of a scenario
+(shared_grid spreads the profile's shares over the apps' closed-loop peaks), and measures every request's
+latency from the moment it was *planned* to start: when the server stalls, the requests that should have
+been sent meanwhile count their wait (the correction wrk2 and HdrHistogram call coordinated-omission
+correction), where closed-loop load simply sends fewer requests and hides it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hdrh.histogram import HdrHistogram
@@ -40,8 +43,8 @@ ARRIVALS = (POISSON, EVEN)
 
 @dataclass(frozen=True)
 class PlannedStep:
-    """One step of a sweep as planned: its phase, the share of the peak, its mean rate, its length, and when
-    each of its requests is due (seconds from the step's start)."""
+    """One step of a sweep as planned: its phase, its rate as a share of the app's own peak, its mean rate,
+    its length, and when each of its requests is due (seconds from the step's start)."""
 
     phase: str
     share: float
@@ -76,37 +79,85 @@ def arrival_offsets(
     return tuple(offsets) or (0.0,)
 
 
+@dataclass(frozen=True)
+class SweepGrid:
+    """The offered rates of a sweep, the same for every app it is shared by.
+
+    rates: the rising steps, one per share of the profile; base_rps: the rate the warm-up, unloaded and
+    recovery steps are shares of (the slowest app's closed-loop rate, so that they stay under every app's).
+    """
+
+    rates: tuple[float, ...]
+    base_rps: float
+
+
+def shared_grid(*, peaks: Sequence[float], shares: Sequence[float]) -> SweepGrid:
+    """Return the offered rates for apps of these closed-loop peaks: the shares mapped linearly onto the
+    range from the lowest share of the slowest peak to the highest share of the fastest one.
+
+    With one peak (or equal ones) each rate is share x peak, the sweep of one app alone. With a spread, every
+    app meets the same rates: the slowest starts at its own lowest share, the fastest ends at its own highest
+    (its overload), and the top step overloads every app at least as much as its own highest share would.
+    A single share is applied to the slowest peak (no app is offered more than its own rate at that share).
+    """
+    usable = [peak for peak in peaks if peak > 0 and math.isfinite(peak)]
+    if not usable:
+        raise ValueError("a sweep needs a closed-loop rate above zero")
+    if not shares:
+        return SweepGrid(rates=(), base_rps=min(usable))
+    slowest, fastest = min(usable), max(usable)
+    low_share, high_share = min(shares), max(shares)
+    low, high = low_share * slowest, high_share * fastest
+    span = high_share - low_share
+    rates = tuple(
+        low + (share - low_share) / span * (high - low) if span > 0 else share * slowest for share in shares
+    )
+    return SweepGrid(rates=rates, base_rps=slowest)
+
+
 def plan_sweep(
     *,
+    grid: SweepGrid,
     peak_rps: float,
-    shares: list[float],
     step_s: float,
     warmup_s: float,
     recovery_share: float,
-    arrivals: str = POISSON,
-    seed: int = 0,
 ) -> list[PlannedStep]:
-    """Return the steps of a sweep: warm-up, unloaded, one step per share of peak_rps, recovery; each with its
-    arrival times (arrivals: POISSON from a random.Random(seed), or EVEN)."""
-    if peak_rps <= 0:
+    """Return the steps of a sweep at the grid's rates: warm-up, unloaded, one step per rate, recovery (no
+    arrival times yet: with_arrivals adds them); each step's share is of peak_rps, the app's own peak."""
+    if peak_rps <= 0 or grid.base_rps <= 0:
         raise ValueError("a sweep needs a closed-loop rate above zero")
-    rng = random.Random(seed)
 
-    def planned(phase: str, share: float, duration_s: float) -> PlannedStep:
-        rate = max(MIN_RATE_RPS, share * peak_rps)
-        offsets = arrival_offsets(rate_rps=rate, duration_s=duration_s, arrivals=arrivals, rng=rng)
-        return PlannedStep(phase, share, rate, duration_s, offsets)
+    def planned(phase: str, rate: float, duration_s: float) -> PlannedStep:
+        rate = max(MIN_RATE_RPS, rate)
+        return PlannedStep(phase, rate / peak_rps, rate, duration_s)
 
     steps = []
     if warmup_s > 0:
-        steps.append(planned(WARMUP_PHASE, WARMUP_SHARE, warmup_s))
-    steps.append(planned(UNLOADED_PHASE, UNLOADED_SHARE, step_s))
-    steps.extend(planned(SWEEP_PHASE, share, step_s) for share in shares)
-    steps.append(planned(RECOVERY_PHASE, recovery_share, step_s))
+        steps.append(planned(WARMUP_PHASE, WARMUP_SHARE * grid.base_rps, warmup_s))
+    steps.append(planned(UNLOADED_PHASE, UNLOADED_SHARE * grid.base_rps, step_s))
+    steps.extend(planned(SWEEP_PHASE, rate, step_s) for rate in grid.rates)
+    steps.append(planned(RECOVERY_PHASE, recovery_share * grid.base_rps, step_s))
     return steps
 
 
-def pool_size(steps: list[PlannedStep], *, max_users: int) -> int:
+def with_arrivals(
+    steps: Sequence[PlannedStep], *, arrivals: str = POISSON, seed: int = 0
+) -> list[PlannedStep]:
+    """Return the steps with their arrival times (arrivals: POISSON from a random.Random(seed), or EVEN)."""
+    rng = random.Random(seed)
+    return [
+        dataclasses.replace(
+            step,
+            offsets_s=arrival_offsets(
+                rate_rps=step.rate_rps, duration_s=step.duration_s, arrivals=arrivals, rng=rng
+            ),
+        )
+        for step in steps
+    ]
+
+
+def pool_size(steps: Sequence[PlannedStep], *, max_users: int) -> int:
     """Return how many users carry a sweep's arrivals."""
     highest = max(step.rate_rps for step in steps)
     return max(MIN_OPEN_USERS, min(max_users, math.ceil(highest * POOL_SLACK_S)))

@@ -362,6 +362,41 @@ def test_a_sweep_follows_the_closed_loop_window(apps_dir: Path, tmp_path: Path) 
 
 
 @pytest.mark.slow
+def test_the_apps_of_a_block_are_swept_at_the_same_rates_after_their_closed_loop_windows(
+    apps_dir: Path, tmp_path: Path
+) -> None:
+    _, rows = run(
+        apps_dir,
+        tmp_path,
+        apps=("fake", "stalling"),
+        scenarios=("plaintext", "updates"),
+        users=(1,),
+        sweep=(0.25, 0.5),
+        step_s=1.0,
+        yardstick=True,
+    )
+    assert len(rows) == 4
+    for row in rows:
+        assert row["error"] == "", row["log_tail"]
+    for scenario in ("plaintext", "updates"):
+        mine = [row for row in rows if row["scenario"] == scenario]
+        offered = [[step["offered_rps"] for step in row["sweep"]] for row in mine]
+        assert offered[0] == offered[1], "the same rates for every app of the block"
+        assert mine[0]["open_users"] == mine[1]["open_users"], "and the same connection cap"
+        slowest, fastest = sorted(row["rps"] for row in mine)
+        rising = [step["offered_rps"] for step in mine[0]["sweep"] if step["phase"] == SWEEP_PHASE]
+        assert rising == pytest.approx([max(MIN_RATE_RPS, 0.25 * slowest), max(MIN_RATE_RPS, 0.5 * fastest)])
+    # The writing scenario's data check covers both passes (closed loop, then sweep) on one server.
+    assert {row["data_check"] for row in rows if row["scenario"] == "updates"} == {
+        "ok; no Item table found by its columns"
+    }
+    wrk = ensure_wrk()
+    plaintext = [row for row in rows if row["scenario"] == "plaintext"]
+    if wrk.path is not None:  # measured after the closed loop, before the sweep
+        assert all(row["wrk_error"] == "" and row["wrk_rps"] > 0 for row in plaintext)
+
+
+@pytest.mark.slow
 def test_open_loop_latency_sees_a_stall_that_closed_loop_hides(apps_dir: Path, tmp_path: Path) -> None:
     """The server pauses 200 ms once a second. One closed-loop user waits through each pause once and then
     sends its many fast requests: the pause is under 1% of its requests and out of its p99. Open-loop

@@ -9,7 +9,14 @@ import pytest
 from bench.config import load_app
 from bench.errors import ConfigError
 from bench.run.profiles import ALL, Profile
-from bench.run.schedule import Cell, build_schedule, measured_cells, resolve_scenarios, resolve_targets
+from bench.run.schedule import (
+    Cell,
+    blocks_of,
+    build_schedule,
+    measured_cells,
+    resolve_scenarios,
+    resolve_targets,
+)
 
 TARGETS = [("fastapi", "uvicorn"), ("flask", "gunicorn"), ("django", "gunicorn")]
 
@@ -40,6 +47,19 @@ def test_trials_run_one_after_another_and_apps_interleave() -> None:
         block = cells[start : start + len(TARGETS)]
         assert len({(cell.scenario, cell.users, cell.trial) for cell in block}) == 1
         assert {(cell.app, cell.server) for cell in block} == set(TARGETS)
+
+
+def test_blocks_cut_the_schedule_where_trial_scenario_users_or_database_change() -> None:
+    cells = schedule()
+    blocks = blocks_of(cells)
+    assert [cell for block in blocks for cell in block] == cells, "every cell once, in run order"
+    assert len(blocks) == 3 * 4
+    for block in blocks:
+        assert {(cell.app, cell.server) for cell in block} == set(TARGETS)
+    # A database change cuts a block too; a cell alone is a block of one.
+    on_two = [Cell("a", "s", "db", 32, 1, "postgres"), Cell("b", "s", "db", 32, 1, "sqlite")]
+    assert blocks_of(on_two) == [[on_two[0]], [on_two[1]]]
+    assert blocks_of([]) == []
 
 
 def test_the_order_is_shuffled_and_reproducible_from_its_seed() -> None:

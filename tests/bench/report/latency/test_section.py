@@ -10,6 +10,7 @@ from bench.report.latency.section import (
     capacity_text,
     knee_text,
     overload_figures,
+    rates_shared,
     recovery_text,
     spread_text,
     steps_text,
@@ -141,6 +142,27 @@ def test_what_the_sweep_ran_comes_from_the_profile_or_the_steps() -> None:
     point = CurvePoint(0.5, 500.0, 500.0, 1.0, 2.0, 3.0, 1.0, False)
     older = CellSweep(("flask", "gunicorn", "db", 32, "sqlite"), "flask", TARGET, (), (point,))
     assert steps_text({}, [older]) == "offered 50% of the cell's own closed-loop rate"
+
+
+def test_apps_offered_the_same_rates_are_said_to_be() -> None:
+    def cell(app: str, *rates: float, scenario: str = "db") -> CellSweep:
+        points = tuple(CurvePoint(0.5, rate, rate, 1.0, 2.0, 3.0, 1.0, False) for rate in rates)
+        return CellSweep((app, "s", scenario, 32, "postgres"), app, TARGET, (), points)
+
+    together = [
+        cell("flask", 100.0, 300.0),
+        cell("django", 100.0, 300.0),
+        cell("flask", 50.0, scenario="api"),
+    ]
+    assert rates_shared(together)
+    assert steps_text(PROFILE, together) == (
+        "offered every app of a scenario the same rates: 25%, 50%, 75%, 90%, 100%, 125% spread evenly from "
+        "25% of the slowest app's closed-loop rate to 125% of the fastest's, 2 s each, then a recovery step "
+        "at 50% of the slowest's; a request unanswered after 2 s is a timeout"
+    )
+    # Each app at shares of its own peak (runs before the shared grid), or one app alone: not shared.
+    assert not rates_shared([cell("flask", 100.0, 300.0), cell("django", 90.0, 270.0)])
+    assert not rates_shared([cell("flask", 100.0, 300.0)])
 
 
 def test_the_yardstick_note_says_what_wrk_left_out() -> None:

@@ -18,25 +18,38 @@ from bench.run.loadgen.sweep import (
     SLICES_PER_STEP,
     PlannedStep,
     StepRecorder,
+    SweepGrid,
     arrival_offsets,
     corrected_latency_ms,
     is_timeout,
     plan_sweep,
     pool_size,
+    shared_grid,
+    with_arrivals,
 )
 
 SHARES = [0.25, 0.5, 0.75, 0.9, 1.0, 1.25]
 
 
+def planned(
+    *, peak_rps: float, shares: list[float], peaks: list[float] | None = None, **options: float
+) -> list[PlannedStep]:
+    """Return the steps planned for an app of peak_rps among apps of peaks (default: it alone)."""
+    plan: dict[str, float] = {"step_s": 2, "warmup_s": 1, "recovery_share": 0.5} | options
+    grid = shared_grid(peaks=peaks or [peak_rps], shares=shares)
+    return plan_sweep(grid=grid, peak_rps=peak_rps, **plan)
+
+
 def test_the_plan_runs_warmup_unloaded_the_shares_then_recovery() -> None:
-    steps = plan_sweep(peak_rps=1000, shares=SHARES, step_s=2, warmup_s=1, recovery_share=0.5, arrivals=EVEN)
+    steps = with_arrivals(planned(peak_rps=1000, shares=SHARES), arrivals=EVEN)
     assert [step.phase for step in steps] == [
         WARMUP_PHASE,
         UNLOADED_PHASE,
         *[SWEEP_PHASE] * len(SHARES),
         RECOVERY_PHASE,
     ]
-    assert [step.rate_rps for step in steps[2:-1]] == [250, 500, 750, 900, 1000, 1250]
+    assert [step.rate_rps for step in steps[2:-1]] == pytest.approx([250, 500, 750, 900, 1000, 1250])
+    assert [step.share for step in steps[2:-1]] == pytest.approx(SHARES), "one app alone: its own shares"
     assert steps[-1].rate_rps == 500
     assert steps[1].rate_rps == 50  # 5% of the peak
     assert steps[0].duration_s == 1 and all(step.duration_s == 2 for step in steps[1:])
@@ -63,20 +76,20 @@ def test_poisson_arrivals_keep_the_mean_rate_with_exponential_gaps() -> None:
 def test_poisson_arrivals_are_reproducible_from_the_seed_and_differ_between_seeds() -> None:
     assert poisson_step(1) == poisson_step(1)
     assert poisson_step(1) != poisson_step(2)
-    plan = {"peak_rps": 500, "shares": SHARES, "step_s": 2, "warmup_s": 1, "recovery_share": 0.5}
-    assert plan_sweep(**plan, seed=3) == plan_sweep(**plan, seed=3)
-    assert [s.offsets_s for s in plan_sweep(**plan, seed=3)] != [
-        s.offsets_s for s in plan_sweep(**plan, seed=4)
+    steps = planned(peak_rps=500, shares=SHARES)
+    assert with_arrivals(steps, seed=3) == with_arrivals(steps, seed=3)
+    assert [s.offsets_s for s in with_arrivals(steps, seed=3)] != [
+        s.offsets_s for s in with_arrivals(steps, seed=4)
     ]
 
 
 def test_poisson_is_the_default_and_even_spacing_an_option() -> None:
-    plan = {"peak_rps": 500, "shares": [1.0], "step_s": 2, "warmup_s": 0, "recovery_share": 0.5}
-    default, even = plan_sweep(**plan)[1], plan_sweep(**plan, arrivals=EVEN)[1]
+    steps = planned(peak_rps=500, shares=[1.0], warmup_s=0)
+    default, even = with_arrivals(steps)[1], with_arrivals(steps, arrivals=EVEN)[1]
     assert len(set(rounded_gaps(default.due_s()))) > 2, "Poisson gaps vary"
     assert set(rounded_gaps(even.due_s())) == {0.002}
     with pytest.raises(ValueError, match="arrivals must be one of poisson, even"):
-        plan_sweep(**plan, arrivals="bursty")
+        with_arrivals(steps, arrivals="bursty")
 
 
 def rounded_gaps(offsets: tuple[float, ...]) -> list[float]:
@@ -89,22 +102,72 @@ def test_a_poisson_step_plans_at_least_one_request() -> None:
 
 
 def test_a_slow_peak_still_offers_a_minimum_rate_and_no_warmup_is_allowed() -> None:
-    steps = plan_sweep(peak_rps=40, shares=[0.5], step_s=1, warmup_s=0, recovery_share=0.5)
+    steps = planned(peak_rps=40, shares=[0.5], step_s=1, warmup_s=0)
     assert steps[0].phase == UNLOADED_PHASE
     assert min(step.rate_rps for step in steps) == MIN_RATE_RPS
 
 
 def test_a_sweep_needs_a_rate() -> None:
     with pytest.raises(ValueError, match="above zero"):
-        plan_sweep(peak_rps=0, shares=SHARES, step_s=2, warmup_s=1, recovery_share=0.5)
+        shared_grid(peaks=[0.0, math.nan], shares=SHARES)
+    with pytest.raises(ValueError, match="above zero"):
+        plan_sweep(
+            grid=SweepGrid(rates=(100.0,), base_rps=100.0),
+            peak_rps=0,
+            step_s=2,
+            warmup_s=1,
+            recovery_share=0.5,
+        )
 
 
 def test_the_pool_covers_a_tenth_of_a_second_of_the_highest_rate_within_bounds() -> None:
-    steps = plan_sweep(peak_rps=1000, shares=SHARES, step_s=2, warmup_s=1, recovery_share=0.5)
+    steps = planned(peak_rps=1000, shares=SHARES)
     assert pool_size(steps, max_users=512) == 125
     assert pool_size(steps, max_users=100) == 100
-    slow = plan_sweep(peak_rps=50, shares=SHARES, step_s=2, warmup_s=1, recovery_share=0.5)
+    slow = planned(peak_rps=50, shares=SHARES)
     assert pool_size(slow, max_users=512) == MIN_OPEN_USERS
+
+
+# --- one grid of offered rates for every app of a scenario ----------------------------------------------
+
+PEAKS = {"django": 360.0, "flask": 520.0, "fastapi": 540.0}  # api's closed-loop rates, roughly, as measured
+
+
+def test_the_grid_runs_from_the_lowest_share_of_the_slowest_to_the_highest_share_of_the_fastest() -> None:
+    grid = shared_grid(peaks=list(PEAKS.values()), shares=SHARES)
+    assert grid.rates[0] == pytest.approx(0.25 * 360) and grid.rates[-1] == pytest.approx(1.25 * 540)
+    assert list(grid.rates) == sorted(grid.rates), "rising, as the shares do"
+    # The shares keep their relative places: 0.5 is a quarter of the way from 0.25 to 1.25.
+    assert grid.rates[1] == pytest.approx(90 + 0.25 * (675 - 90))
+    assert grid.base_rps == 360, "warm-up, unloaded and recovery are shares of the slowest"
+    # The order of the apps does not matter; unusable peaks (a failed cell) are left out.
+    assert shared_grid(peaks=[540.0, 0.0, 360.0, 520.0, math.nan], shares=SHARES) == grid
+
+
+def test_equal_peaks_give_each_app_the_sweep_it_would_have_alone() -> None:
+    assert shared_grid(peaks=[800.0, 800.0], shares=SHARES).rates == pytest.approx(
+        [share * 800 for share in SHARES]
+    )
+    assert shared_grid(peaks=[300.0, 800.0], shares=[0.5]).rates == (150.0,), "one share: of the slowest"
+
+
+def test_every_app_of_a_grid_is_offered_the_same_rates_by_the_same_pool() -> None:
+    plans = {
+        app: planned(peak_rps=peak, shares=SHARES, peaks=list(PEAKS.values())) for app, peak in PEAKS.items()
+    }
+    rates = {app: [step.rate_rps for step in steps] for app, steps in plans.items()}
+    assert rates["django"] == rates["flask"] == rates["fastapi"]
+    assert rates["django"][-1] == pytest.approx(0.5 * 360), "recovery at half of the slowest"
+    assert rates["django"][1] == pytest.approx(0.05 * 360), "unloaded at 5% of the slowest"
+    # The same arrival times too (a trial's seed), and the same connection cap from the highest rate.
+    arrivals = {app: with_arrivals(steps, seed=2) for app, steps in plans.items()}
+    assert [s.offsets_s for s in arrivals["django"]] == [s.offsets_s for s in arrivals["fastapi"]]
+    assert {pool_size(steps, max_users=512) for steps in plans.values()} == {math.ceil(1.25 * 540 * 0.1)}
+    # Each step's share is of the app's own peak: the top step overloads each app by its own measure.
+    top = {app: steps[-2].share for app, steps in plans.items()}
+    assert top["fastapi"] == pytest.approx(1.25)
+    assert top["django"] == pytest.approx(1.25 * 540 / 360)
+    assert all(steps[-2].share > 1 for steps in plans.values()), "every app is overloaded at the top"
 
 
 def test_latency_counts_from_the_planned_start() -> None:
