@@ -145,7 +145,7 @@ def postgres_cluster(
             "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB"
         )
         if count_statements:
-            options += f" -c shared_preload_libraries={STATEMENTS_EXTENSION}"
+            options += f" -c shared_preload_libraries={STATEMENTS_EXTENSION} -c pg_stat_statements.track_planning=on"
         _run(
             ["pg_ctl", "-D", str(data_dir), "-l", str(log_file), "-o", options, "-w", "-t", "60", "start"],
             demote=demote,
