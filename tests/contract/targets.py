@@ -98,6 +98,11 @@ class AppServer:
         return self.spec.name
 
     @property
+    def driver(self) -> str:
+        """Return the database driver of this target as its app.toml describes it (e.g. "asyncpg")."""
+        return self.spec.servers[self.target.server].drivers.get(self.target.database, "")
+
+    @property
     def secret_key(self) -> str:
         return self.running.env["BENCH_SECRET_KEY"]
 
