@@ -81,6 +81,7 @@ class PostgresCluster:
     port: int
     data_dir: Path
     socket_dir: Path
+    log_file: Path  # the server's log (pg_ctl -l): what log_statement writes, for the contract suite
 
     def url(self, database: str) -> str:
         """Return the DATABASE_URL of one database of this cluster."""
@@ -145,7 +146,7 @@ def postgres_cluster(
             "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB"
         )
         if count_statements:
-            options += f" -c shared_preload_libraries={STATEMENTS_EXTENSION} -c pg_stat_statements.track_planning=on"
+            options += f" -c shared_preload_libraries={STATEMENTS_EXTENSION}"
         _run(
             ["pg_ctl", "-D", str(data_dir), "-l", str(log_file), "-o", options, "-w", "-t", "60", "start"],
             demote=demote,
@@ -154,7 +155,9 @@ def postgres_cluster(
         if cpus:
             _pin_cluster(data_dir, cpus)
         log.debug("PostgreSQL cluster on %s:%s in %s", host, port, base)
-        yield PostgresCluster(host=host, port=port, data_dir=data_dir, socket_dir=socket_dir)
+        yield PostgresCluster(
+            host=host, port=port, data_dir=data_dir, socket_dir=socket_dir, log_file=log_file
+        )
     finally:
         if started:
             with contextlib.suppress(DatabaseError):

@@ -1,38 +1,55 @@
-"""Count the SQL statements an app sends to PostgreSQL for one request, with pg_stat_statements.
+"""The SQL statements an app sends to PostgreSQL for one request: how many of each kind, in what order, and
+whether they ran as prepared statements.
 
-The contract suite's cluster loads the extension (bench.database.postgres_cluster(count_statements=True)), with
-pg_stat_statements.track_utility on (its default: BEGIN, COMMIT and ROLLBACK are counted as utility statements)
-and track_planning on (so that a statement run from a prepared statement's cached plan shows as calls without
-plans). Its counters are cluster-wide, so a count is taken for one database; SELECT and UPDATE are counted for
-the statements that name one table. Between `reset()` and `count()` nothing but the request under test may use
-that database: the counting connection reads only the statistics view, in autocommit.
+Two records of the contract suite's cluster (bench.database.postgres_cluster(count_statements=True)) say it:
+
+- pg_stat_statements counts calls and rows per statement. Its track_utility is on (PostgreSQL's default), so
+  BEGIN, COMMIT and ROLLBACK are counted too. SELECT and UPDATE are counted for the statements that name one
+  table; any other statement is counted as `others`.
+- The server's log, with log_statement = 'all' set on each app's database (`enable`), gives the order, and
+  names a prepared statement: "execute <unnamed>: ..." is parsed and planned for this run only, "execute
+  _pg3_0: ..." (psycopg) or "execute __asyncpg_stmt_1__: ..." runs a statement prepared on the connection,
+  "statement: ..." is the simple protocol (Django's client-side binding), never prepared.
+
+The counters are cluster-wide and the log is shared: between `reset` and `count` nothing but the request under
+test may use the cluster. The suite runs one app server at a time; the counting connection's own statements
+name pg_stat_statements and are left out.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+from targets import AppServer
 
 from bench.run.database import STATEMENTS_EXTENSION
 
-# The first word of a transaction-control statement, by what it does (psycopg and asyncpg may add
-# "ISOLATION LEVEL ..." to BEGIN; END and ABORT are PostgreSQL's synonyms).
+# The first word of a transaction-control statement, by what it does (the drivers may add "ISOLATION
+# LEVEL ..." to BEGIN; END and ABORT are PostgreSQL's synonyms).
 _TRANSACTION_WORDS = {
-    "begin": "begin",
-    "start": "begin",
-    "commit": "commit",
-    "end": "commit",
-    "rollback": "rollback",
-    "abort": "rollback",
+    "begin": "BEGIN",
+    "start": "BEGIN",
+    "commit": "COMMIT",
+    "end": "COMMIT",
+    "rollback": "ROLLBACK",
+    "abort": "ROLLBACK",
 }
+# A statement as log_statement = 'all' writes it: simple protocol, or the execute step of the extended one.
+_LOGGED_STATEMENT = re.compile(r"\bLOG:  (?:statement|execute (?P<name>[^:]+)): (?P<sql>.*)$")
+_UNNAMED = "<unnamed>"
+
+# The drivers that prepare every statement they run (asyncpg, through its statement cache): the one way the
+# statements of a request may differ between apps besides ONE_UPDATE_FOR_ALL_ROWS in test_performance
+# (docs/contract.md, "SQL per request").
+PREPARING_DRIVERS = frozenset({"asyncpg"})
 
 
 @dataclass(frozen=True)
 class Statements:
-    """What one request sent to a database since the last reset, as pg_stat_statements counts it."""
+    """What one request sent to its database."""
 
     begins: int
     commits: int
@@ -42,17 +59,24 @@ class Statements:
     updates: int  # calls of UPDATE statements that name the table
     updated_rows: int
     others: int  # calls of any other statement (none expected)
-    # Some SELECT or UPDATE on the table ran without being planned: it ran from a prepared statement's cached
-    # (generic) plan. An unprepared statement is parsed and planned at every call.
-    prepared: bool
+    # The kinds of statement in the order they ran, a run of the same kind written once:
+    # ("BEGIN", "SELECT", "UPDATE", "COMMIT") for 20 SELECTs then 20 UPDATEs in one transaction.
+    order: tuple[str, ...]
+    prepared: bool  # some statement ran as a statement prepared on the connection
 
 
 def enable(database_url: str) -> None:
-    """Create the statistics view in the database of database_url (idempotent)."""
+    """Create the statistics view in the database of database_url and log every statement run there
+    (idempotent; sessions opened from now on)."""
     import psycopg
+    from psycopg import sql
 
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute(f"CREATE EXTENSION IF NOT EXISTS {STATEMENTS_EXTENSION}")
+        name = connection.info.dbname
+        connection.execute(
+            sql.SQL("ALTER DATABASE {} SET log_statement = 'all'").format(sql.Identifier(name))
+        )
 
 
 def reset(database_url: str) -> None:
@@ -67,84 +91,103 @@ def _words(query: str) -> list[str]:
     return [word for word in re.split(r"[^a-z0-9_$]+", query.lower()) if word]
 
 
-def summarize(rows: list[tuple[str, int, int, int]], *, table: str) -> Statements:
-    """Return the Statements of pg_stat_statements rows (query, calls, rows, plans) of one database."""
-    control = {"begin": 0, "commit": 0, "rollback": 0}
-    selects = selected_rows = updates = updated_rows = others = 0
+def _is_own(words: list[str]) -> bool:
+    """Return whether a statement is the counting connection's own (it names pg_stat_statements...)."""
+    return any(word.startswith(STATEMENTS_EXTENSION) for word in words)
+
+
+def _kind(words: list[str]) -> str:
+    return _TRANSACTION_WORDS.get(words[0], words[0].upper())
+
+
+def order_and_preparation(log_lines: list[str]) -> tuple[tuple[str, ...], bool]:
+    """Return the kinds of the statements in log_lines in order (runs collapsed), and whether one of them
+    ran as a prepared statement."""
+    order: list[str] = []
     prepared = False
-    for query, calls, affected, plans in rows:
+    for line in log_lines:
+        match = _LOGGED_STATEMENT.search(line)
+        if match is None:
+            continue  # a DETAIL line (parameters), a continuation line of a statement, another message
+        words = _words(match["sql"])
+        if not words or _is_own(words):
+            continue
+        kind = _kind(words)
+        if not order or order[-1] != kind:
+            order.append(kind)
+        prepared = prepared or (match["name"] is not None and match["name"].strip() != _UNNAMED)
+    return tuple(order), prepared
+
+
+def summarize(rows: list[tuple[str, int, int]], *, table: str, log_lines: list[str]) -> Statements:
+    """Return the Statements of pg_stat_statements rows (query, calls, rows) of one database and the server
+    log's lines written meanwhile."""
+    control = {"BEGIN": 0, "COMMIT": 0, "ROLLBACK": 0}
+    selects = selected_rows = updates = updated_rows = others = 0
+    for query, calls, affected in rows:
         words = _words(str(query))
-        if not words or any(word.startswith(STATEMENTS_EXTENSION) for word in words):
-            continue  # the counter's own reset
-        if words[0] in _TRANSACTION_WORDS:
-            control[_TRANSACTION_WORDS[words[0]]] += int(calls)
-        elif words[0] == "select" and table.lower() in words:
+        if not words or _is_own(words):
+            continue
+        kind = _kind(words)
+        if kind in control:
+            control[kind] += int(calls)
+        elif kind == "SELECT" and table.lower() in words:
             selects += int(calls)
             selected_rows += int(affected)
-            prepared = prepared or int(plans) < int(calls)
-        elif words[0] == "update" and table.lower() in words:
+        elif kind == "UPDATE" and table.lower() in words:
             updates += int(calls)
             updated_rows += int(affected)
-            prepared = prepared or int(plans) < int(calls)
         else:
             others += int(calls)
+    order, prepared = order_and_preparation(log_lines)
     return Statements(
-        begins=control["begin"],
-        commits=control["commit"],
-        rollbacks=control["rollback"],
+        begins=control["BEGIN"],
+        commits=control["COMMIT"],
+        rollbacks=control["ROLLBACK"],
         selects=selects,
         selected_rows=selected_rows,
         updates=updates,
         updated_rows=updated_rows,
         others=others,
+        order=order,
         prepared=prepared,
     )
 
 
-def count(database_url: str, *, table: str) -> Statements:
+def count(database_url: str, *, table: str, log_lines: list[str]) -> Statements:
     """Return what was sent to this URL's database since the last reset, SELECT and UPDATE counted on table."""
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as connection:
         rows = connection.execute(
-            "SELECT query, calls, rows, plans FROM pg_stat_statements "
+            "SELECT query, calls, rows FROM pg_stat_statements "
             "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ).fetchall()
-    return summarize(rows, table=table)
+    return summarize(rows, table=table, log_lines=log_lines)
 
 
-# The drivers that prepare every statement they run (asyncpg, through its statement cache): the one way the
-# statements of a read may differ between apps (docs/contract.md, "SQL per request").
-PREPARING_DRIVERS = frozenset({"asyncpg"})
-# PostgreSQL plans the first 5 runs of a prepared statement and then reuses a generic plan, and psycopg
-# prepares a statement after 5 runs: a statement run this often in one request shows whether it was prepared,
-# whatever its connection ran before.
-RUNS_THAT_SHOW_PREPARATION = 20
+def _log_lines_since(log_file: Path, offset: int) -> list[str]:
+    with log_file.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode("utf-8", errors="replace").splitlines()
 
 
-def count_request(client: httpx.Client, database_url: str, path: str, *, table: str) -> Statements:
+def count_request(client: httpx.Client, app_server: AppServer, path: str, *, table: str) -> Statements:
     """Return the statements one GET of path sends, SELECT and UPDATE counted on table.
 
     The same request is sent once before counting, on the same kept-alive connection and so to the same
     worker, so that the counted request finds a pooled database connection that has already run it: what
     is counted is the request, not the setup of a new connection.
     """
+    log_file = app_server.postgres_log
+    assert log_file is not None, "statements are counted on PostgreSQL only"
     assert client.get(path).status_code == 200
-    reset(database_url)
+    reset(app_server.database_url)
+    offset = log_file.stat().st_size
     response = client.get(path)
     assert response.status_code == 200, response.text
-    return count(database_url, table=table)
-
-
-def comparable(counted: Statements, expected: Statements, *, runs: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return counted and expected as dicts to compare; without `prepared` where one request cannot show it:
-    a preparing driver's statement that ran fewer than RUNS_THAT_SHOW_PREPARATION times. (An unprepared
-    statement always shows: it is planned at every run.)"""
-    pair = asdict(counted), asdict(expected)
-    if expected.prepared and runs < RUNS_THAT_SHOW_PREPARATION:
-        for fields in pair:
-            del fields["prepared"]
-    return pair
+    log_lines = _log_lines_since(log_file, offset)
+    return count(app_server.database_url, table=table, log_lines=log_lines)
 
 
 def driver_prepares(driver: str) -> bool:

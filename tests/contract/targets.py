@@ -9,6 +9,7 @@ tests see it. (Test modules import these from here, not from conftest, whose mod
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -88,6 +89,8 @@ class AppServer:
     database_url: str
     # The World table as the setup command left it, read before any test ran /updates.
     seeded_world: dict[int, int]
+    # The PostgreSQL server's log, where the statements of the app's database are written (None on SQLite).
+    postgres_log: Path | None = None
 
     @property
     def base_url(self) -> str:
