@@ -24,6 +24,10 @@ POSTGRES_USER = "bench"
 POSTGRES_OS_USER = "postgres"
 DB_KINDS = ("sqlite", "postgres")
 STATEMENTS_EXTENSION = "pg_stat_statements"
+# The log line prefix of a cluster that counts statements: PostgreSQL's default plus the database's name, so
+# that the contract suite can read the statements of one database from the server's log. (pg_ctl hands its
+# options to a shell: the quotes keep the value one word.)
+LOG_LINE_PREFIX = "'%m [%p] db=%d '"
 
 
 def scratch_directory(prefix: str) -> tempfile.TemporaryDirectory[str]:
@@ -146,7 +150,9 @@ def postgres_cluster(
             "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB"
         )
         if count_statements:
-            options += f" -c shared_preload_libraries={STATEMENTS_EXTENSION}"
+            options += (
+                f" -c shared_preload_libraries={STATEMENTS_EXTENSION} -c log_line_prefix={LOG_LINE_PREFIX}"
+            )
         _run(
             ["pg_ctl", "-D", str(data_dir), "-l", str(log_file), "-o", options, "-w", "-t", "60", "start"],
             demote=demote,

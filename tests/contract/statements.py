@@ -19,7 +19,7 @@ name pg_stat_statements and are left out.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -38,7 +38,10 @@ _TRANSACTION_WORDS = {
     "abort": "ROLLBACK",
 }
 # A statement as log_statement = 'all' writes it: simple protocol, or the execute step of the extended one.
-_LOGGED_STATEMENT = re.compile(r"\bLOG:  (?:statement|execute (?P<name>[^:]+)): (?P<sql>.*)$")
+# The line prefix ends in "db=NAME " (bench.run.database.LOG_LINE_PREFIX).
+_LOGGED_STATEMENT = re.compile(
+    r"\bdb=(?P<database>\S*) LOG:  (?:statement|execute (?P<name>[^:]+)): (?P<sql>.*)$"
+)
 _UNNAMED = "<unnamed>"
 
 # The drivers that prepare every statement they run (asyncpg, through its statement cache): the one way the
@@ -63,6 +66,8 @@ class Statements:
     # ("BEGIN", "SELECT", "UPDATE", "COMMIT") for 20 SELECTs then 20 UPDATEs in one transaction.
     order: tuple[str, ...]
     prepared: bool  # some statement ran as a statement prepared on the connection
+    # The server log's lines of the request, to show when an assertion fails.
+    log: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
 def enable(database_url: str) -> None:
@@ -100,15 +105,15 @@ def _kind(words: list[str]) -> str:
     return _TRANSACTION_WORDS.get(words[0], words[0].upper())
 
 
-def order_and_preparation(log_lines: list[str]) -> tuple[tuple[str, ...], bool]:
-    """Return the kinds of the statements in log_lines in order (runs collapsed), and whether one of them
-    ran as a prepared statement."""
+def order_and_preparation(log_lines: list[str], *, database: str) -> tuple[tuple[str, ...], bool]:
+    """Return the kinds of the statements run in database that log_lines show, in order (runs collapsed),
+    and whether one of them ran as a prepared statement."""
     order: list[str] = []
     prepared = False
     for line in log_lines:
         match = _LOGGED_STATEMENT.search(line)
-        if match is None:
-            continue  # a DETAIL line (parameters), a continuation line of a statement, another message
+        if match is None or match["database"] != database:
+            continue  # a DETAIL line (parameters), a statement's next line, another database, another message
         words = _words(match["sql"])
         if not words or _is_own(words):
             continue
@@ -119,8 +124,10 @@ def order_and_preparation(log_lines: list[str]) -> tuple[tuple[str, ...], bool]:
     return tuple(order), prepared
 
 
-def summarize(rows: list[tuple[str, int, int]], *, table: str, log_lines: list[str]) -> Statements:
-    """Return the Statements of pg_stat_statements rows (query, calls, rows) of one database and the server
+def summarize(
+    rows: list[tuple[str, int, int]], *, table: str, log_lines: list[str], database: str
+) -> Statements:
+    """Return the Statements of pg_stat_statements rows (query, calls, rows) of database and the server
     log's lines written meanwhile."""
     control = {"BEGIN": 0, "COMMIT": 0, "ROLLBACK": 0}
     selects = selected_rows = updates = updated_rows = others = 0
@@ -139,7 +146,7 @@ def summarize(rows: list[tuple[str, int, int]], *, table: str, log_lines: list[s
             updated_rows += int(affected)
         else:
             others += int(calls)
-    order, prepared = order_and_preparation(log_lines)
+    order, prepared = order_and_preparation(log_lines, database=database)
     return Statements(
         begins=control["BEGIN"],
         commits=control["COMMIT"],
@@ -151,6 +158,7 @@ def summarize(rows: list[tuple[str, int, int]], *, table: str, log_lines: list[s
         others=others,
         order=order,
         prepared=prepared,
+        log=tuple(log_lines),
     )
 
 
@@ -163,7 +171,8 @@ def count(database_url: str, *, table: str, log_lines: list[str]) -> Statements:
             "SELECT query, calls, rows FROM pg_stat_statements "
             "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ).fetchall()
-    return summarize(rows, table=table, log_lines=log_lines)
+        database = connection.info.dbname
+    return summarize(rows, table=table, log_lines=log_lines, database=database)
 
 
 def _log_lines_since(log_file: Path, offset: int) -> list[str]:

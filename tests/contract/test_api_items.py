@@ -156,7 +156,7 @@ def test_reads_send_their_selects_in_autocommit(
         order=("SELECT",),
         prepared=statements.driver_prepares(app_server.driver),
     )
-    assert counted == expected
+    assert counted == expected, "\n".join(counted.log)
 
 
 def test_read_an_unknown_item(client: httpx.Client) -> None:

@@ -76,4 +76,4 @@ def test_fortunes_sends_one_select_in_autocommit(client: httpx.Client, app_serve
         order=("SELECT",),
         prepared=statements.driver_prepares(app_server.driver),
     )
-    assert counted == expected
+    assert counted == expected, "\n".join(counted.log)

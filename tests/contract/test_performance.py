@@ -115,7 +115,7 @@ def read_statements(*, selects: int, rows: int, prepared: bool) -> statements.St
 def test_db_sends_one_select_in_autocommit(client: httpx.Client, app_server: AppServer) -> None:
     counted = statements.count_request(client, app_server, "/db", table=world_table(app_server.database_url))
     expected = read_statements(selects=1, rows=1, prepared=statements.driver_prepares(app_server.driver))
-    assert counted == expected
+    assert counted == expected, "\n".join(counted.log)
 
 
 @pytest.mark.postgres_only
@@ -132,7 +132,7 @@ def test_queries_sends_one_select_per_row_in_autocommit(
     expected = read_statements(
         selects=count, rows=count, prepared=statements.driver_prepares(app_server.driver)
     )
-    assert counted == expected
+    assert counted == expected, "\n".join(counted.log)
 
 
 @pytest.mark.postgres_only
@@ -158,7 +158,7 @@ def test_updates_reads_and_writes_every_row_in_one_transaction(
         order=("BEGIN", "SELECT", "UPDATE", "COMMIT"),
         prepared=statements.driver_prepares(app_server.driver),
     )
-    assert counted == expected
+    assert counted == expected, "\n".join(counted.log)
 
 
 def test_health(client: httpx.Client, app_server: AppServer) -> None:
