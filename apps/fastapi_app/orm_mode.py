@@ -42,6 +42,16 @@ T = TypeVar("T")
 # pool of the engine it was made from.
 AUTOCOMMIT: IsolationLevel = "AUTOCOMMIT"
 
+E = TypeVar("E", Engine, AsyncEngine)
+
+
+def autocommit_engine(engine: E) -> E:
+    """Return engine in DBAPI autocommit, sharing its pool; on SQLite, engine itself: sqlite3 already sends
+    no BEGIN before a SELECT, and switching would add a PRAGMA each time a connection goes back."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level=AUTOCOMMIT)
+
 
 def _session_parameter(logic: Callable[..., Any]) -> tuple[inspect.Signature, str]:
     """Return logic's signature (annotations evaluated) and the name of its Session parameter."""
@@ -97,7 +107,7 @@ class AsyncOrm(OrmMode):
         # expire_on_commit=False: an async session cannot lazily reload attributes after a commit.
         self.session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
         self.autocommit_session_factory = async_sessionmaker(
-            self.engine.execution_options(isolation_level=AUTOCOMMIT), expire_on_commit=False
+            autocommit_engine(self.engine), expire_on_commit=False
         )
         self.session_annotation = Annotated[AsyncSession, Depends(self.get_session)]
         self.autocommit_session_annotation = Annotated[AsyncSession, Depends(self.get_autocommit_session)]
@@ -143,9 +153,7 @@ class SyncOrm(OrmMode):
         self.engine: Engine = create_sync_db_engine()
         # The same as the async mode's, so that both modes send the same statements.
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        self.autocommit_session_factory = sessionmaker(
-            self.engine.execution_options(isolation_level=AUTOCOMMIT), expire_on_commit=False
-        )
+        self.autocommit_session_factory = sessionmaker(autocommit_engine(self.engine), expire_on_commit=False)
         self.session_annotation = Annotated[Session, Depends(self.get_session)]
         self.autocommit_session_annotation = Annotated[Session, Depends(self.get_autocommit_session)]
 

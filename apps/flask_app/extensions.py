@@ -59,12 +59,15 @@ def with_autocommit_session(view: Callable[P, T]) -> Callable[P, T]:
     Each statement then commits on its own and psycopg sends no BEGIN and no ROLLBACK, which is what Django
     does by default (docs/contract.md, "SQL per request"). SQLAlchemy documents this per-transaction form:
     the execution option is given when the session first takes its connection, and the pool restores the
-    connection's isolation level when the request ends. Views that write keep the transaction.
+    connection's isolation level when the request ends. Views that write keep the transaction. On SQLite
+    nothing changes: sqlite3 already sends no BEGIN before a SELECT, and switching would add a PRAGMA each
+    time a connection goes back to the pool.
     """
 
     @functools.wraps(view)
     def run_in_autocommit(*args: P.args, **kwargs: P.kwargs) -> T:
-        db.session.connection(execution_options={"isolation_level": AUTOCOMMIT})
+        if db.session.get_bind().dialect.name != "sqlite":
+            db.session.connection(execution_options={"isolation_level": AUTOCOMMIT})
         return view(*args, **kwargs)
 
     return run_in_autocommit

@@ -163,7 +163,7 @@ def summarize(
 
 
 def count(database_url: str, *, table: str, log_lines: list[str]) -> Statements:
-    """Return what was sent to this URL's database since the last reset, SELECT and UPDATE counted on table."""
+    """Return what was sent to this URL's database since the last reset (SELECT and UPDATE: on table)."""
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as connection:

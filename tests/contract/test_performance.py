@@ -90,8 +90,8 @@ def test_updates_write_every_row_they_answer(client: httpx.Client, app_server: A
 # The statements of each request on PostgreSQL, the same in every app (docs/contract.md, "SQL per request"):
 # reads in autocommit (no BEGIN, no COMMIT, no ROLLBACK), one SELECT per row; /updates in one transaction
 # from its first read to its commit; nothing prepared, except by a driver that prepares everything (asyncpg).
-# The frameworks whose documented way to write many rows with different values is one statement for all of
-# them (Django's bulk_update: "Update in bulk", topics/db/optimization); every other app sends one UPDATE a row.
+# The frameworks whose documented way to write many rows with different values is one statement for all
+# of them (Django's bulk_update: "Update in bulk", topics/db/optimization); the others send one UPDATE a row.
 ONE_UPDATE_FOR_ALL_ROWS = frozenset({"django"})
 
 
