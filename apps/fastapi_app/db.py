@@ -26,6 +26,13 @@ _SYNC_DRIVERS = {
 }
 
 
+# psycopg prepares a statement on a connection once it has run 5 times there; Django turns that off by default
+# (django/db/backends/postgresql/base.py: "Disable prepared statements by default"). None turns it off here
+# too, so that PostgreSQL parses and plans each statement in every app (docs/contract.md, "SQL per request").
+# asyncpg, the async mode's driver, always prepares: the contract states that difference.
+_PSYCOPG_CONNECT_ARGS = {"prepare_threshold": None}
+
+
 def _with_driver(database_url: str, drivers: Mapping[str, str]) -> URL:
     url = make_url(database_url)
     return url.set(drivername=drivers.get(url.drivername, url.drivername))
@@ -73,11 +80,13 @@ def create_async_db_engine() -> AsyncEngine:
 
 def create_sync_db_engine() -> Engine:
     """Return the engine of the sync mode, on DATABASE_URL, with the pool of the settings."""
+    url = sync_database_url(settings.database_url)
     engine = create_engine(
-        sync_database_url(settings.database_url),
+        url,
         pool_size=settings.db_connections,
         max_overflow=0,
         pool_timeout=serving.DB_POOL_TIMEOUT_S,
+        connect_args=_PSYCOPG_CONNECT_ARGS if url.get_driver_name() == "psycopg" else {},
     )
     _configure_connections(engine)
     return engine

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from apps.fastapi_app.deps import CurrentUser, ItemId, require_json_body
 from apps.fastapi_app.errors import error_responses
 from apps.fastapi_app.models import Item, User
-from apps.fastapi_app.orm_mode import with_db_session
+from apps.fastapi_app.orm_mode import with_autocommit_session, with_db_session
 from apps.fastapi_app.schemas import (
     ITEMS_DEFAULT_LIMIT,
     ITEMS_MAX_LIMIT,
@@ -43,7 +43,7 @@ def check_owner(item: Item, user: User) -> None:
 
 
 @router.get("", responses=error_responses(422))
-@with_db_session
+@with_autocommit_session
 def read_items(
     session: Session,
     limit: Annotated[int, Query(ge=1, le=ITEMS_MAX_LIMIT)] = ITEMS_DEFAULT_LIMIT,
@@ -76,7 +76,7 @@ def create_item(session: Session, user: CurrentUser, item_in: ItemIn) -> ItemOut
 
 
 @router.get("/{item_id}", responses=error_responses(404, 422))
-@with_db_session
+@with_autocommit_session
 def read_item(session: Session, item_id: ItemId) -> ItemOut:
     """Return one item."""
     return ItemOut.model_validate(get_item_or_404(session, item_id))

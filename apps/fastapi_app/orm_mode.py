@@ -10,6 +10,11 @@ parameter is a `sqlalchemy.orm.Session`; `@with_db_session` gives FastAPI that f
 
 Either way the request has one session, shared by the endpoint and its dependencies (FastAPI caches a
 dependency per request), and closed when the request is done.
+
+`@with_autocommit_session` does the same on a session whose connection is in DBAPI autocommit (SQLAlchemy's
+`isolation_level="AUTOCOMMIT"` execution option): each statement commits on its own and the driver sends no
+BEGIN and no ROLLBACK, which is what Django does by default. The read-only endpoints use it, so that a read
+costs the same statements in every app (docs/contract.md, "SQL per request"); writes keep the transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends
 from sqlalchemy import Engine
+from sqlalchemy.engine.interfaces import IsolationLevel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +37,20 @@ from apps.fastapi_app.db import create_async_db_engine, create_sync_db_engine
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+# SQLAlchemy's name for the driver's autocommit mode; an engine copy with this execution option shares the
+# pool of the engine it was made from.
+AUTOCOMMIT: IsolationLevel = "AUTOCOMMIT"
+
+E = TypeVar("E", Engine, AsyncEngine)
+
+
+def autocommit_engine(engine: E) -> E:
+    """Return engine in DBAPI autocommit, sharing its pool; on SQLite, engine itself: sqlite3 already sends
+    no BEGIN before a SELECT, and switching would add a PRAGMA each time a connection goes back."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level=AUTOCOMMIT)
 
 
 def _session_parameter(logic: Callable[..., Any]) -> tuple[inspect.Signature, str]:
@@ -67,6 +87,10 @@ class OrmMode(ABC):
         """Return logic as an endpoint or dependency of this mode, given the request's session."""
 
     @abstractmethod
+    def with_autocommit_session(self, logic: Callable[..., T]) -> Callable[..., Any]:
+        """Return logic as an endpoint of this mode, given a session in autocommit (for reads only)."""
+
+    @abstractmethod
     async def run(self, logic: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Return what logic gives on a session of its own, without blocking the event loop."""
 
@@ -82,21 +106,37 @@ class AsyncOrm(OrmMode):
         self.engine: AsyncEngine = create_async_db_engine()
         # expire_on_commit=False: an async session cannot lazily reload attributes after a commit.
         self.session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.autocommit_session_factory = async_sessionmaker(
+            autocommit_engine(self.engine), expire_on_commit=False
+        )
         self.session_annotation = Annotated[AsyncSession, Depends(self.get_session)]
+        self.autocommit_session_annotation = Annotated[AsyncSession, Depends(self.get_autocommit_session)]
 
     async def get_session(self) -> AsyncIterator[AsyncSession]:
         """Yield a database session that is closed when the request is done."""
         async with self.session_factory() as session:
             yield session
 
-    def with_db_session(self, logic: Callable[..., T]) -> Callable[..., Any]:
+    async def get_autocommit_session(self) -> AsyncIterator[AsyncSession]:
+        """Yield a database session in autocommit that is closed when the request is done."""
+        async with self.autocommit_session_factory() as session:
+            yield session
+
+    @staticmethod
+    def _on_session(logic: Callable[..., T], *, session_annotation: Any) -> Callable[..., Any]:
         session_name = _session_parameter(logic)[1]
 
         async def run_on_async_session(**values: Any) -> T:
             session: AsyncSession = values.pop(session_name)
             return await session.run_sync(logic, **values)
 
-        return _as_endpoint(run_on_async_session, logic, session_annotation=self.session_annotation)
+        return _as_endpoint(run_on_async_session, logic, session_annotation=session_annotation)
+
+    def with_db_session(self, logic: Callable[..., T]) -> Callable[..., Any]:
+        return self._on_session(logic, session_annotation=self.session_annotation)
+
+    def with_autocommit_session(self, logic: Callable[..., T]) -> Callable[..., Any]:
+        return self._on_session(logic, session_annotation=self.autocommit_session_annotation)
 
     async def run(self, logic: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         async with self.session_factory() as session:
@@ -113,18 +153,32 @@ class SyncOrm(OrmMode):
         self.engine: Engine = create_sync_db_engine()
         # The same as the async mode's, so that both modes send the same statements.
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.autocommit_session_factory = sessionmaker(autocommit_engine(self.engine), expire_on_commit=False)
         self.session_annotation = Annotated[Session, Depends(self.get_session)]
+        self.autocommit_session_annotation = Annotated[Session, Depends(self.get_autocommit_session)]
 
     def get_session(self) -> Iterator[Session]:
         """Yield a database session that is closed when the request is done (in the thread pool)."""
         with self.session_factory() as session:
             yield session
 
-    def with_db_session(self, logic: Callable[..., T]) -> Callable[..., Any]:
+    def get_autocommit_session(self) -> Iterator[Session]:
+        """Yield a database session in autocommit that is closed when the request is done."""
+        with self.autocommit_session_factory() as session:
+            yield session
+
+    @staticmethod
+    def _on_session(logic: Callable[..., T], *, session_annotation: Any) -> Callable[..., Any]:
         def run_on_session(**values: Any) -> T:
             return logic(**values)
 
-        return _as_endpoint(run_on_session, logic, session_annotation=self.session_annotation)
+        return _as_endpoint(run_on_session, logic, session_annotation=session_annotation)
+
+    def with_db_session(self, logic: Callable[..., T]) -> Callable[..., Any]:
+        return self._on_session(logic, session_annotation=self.session_annotation)
+
+    def with_autocommit_session(self, logic: Callable[..., T]) -> Callable[..., Any]:
+        return self._on_session(logic, session_annotation=self.autocommit_session_annotation)
 
     async def run(self, logic: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         def run_on_new_session() -> T:
@@ -140,3 +194,4 @@ class SyncOrm(OrmMode):
 # Only the configured mode's engine is made, so a worker never imports the other mode's drivers.
 orm: OrmMode = SyncOrm() if settings.orm == "sync" else AsyncOrm()
 with_db_session = orm.with_db_session
+with_autocommit_session = orm.with_autocommit_session

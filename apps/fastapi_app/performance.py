@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from apps import seed_data
 from apps.fastapi_app.models import Fortune, World
-from apps.fastapi_app.orm_mode import with_db_session
+from apps.fastapi_app.orm_mode import with_autocommit_session, with_db_session
 from apps.fastapi_app.schemas import Message, WorldOut
 from apps.fastapi_app.templating import templates
 
@@ -31,7 +31,7 @@ async def read_json() -> Message:
 
 
 @router.get("/db")
-@with_db_session
+@with_autocommit_session
 def read_random_world(session: Session) -> WorldOut:
     """Return one random World row."""
     world = session.get_one(World, seed_data.random_world_id())
@@ -39,7 +39,7 @@ def read_random_world(session: Session) -> WorldOut:
 
 
 @router.get("/queries")
-@with_db_session
+@with_autocommit_session
 def read_random_worlds(session: Session, queries: str | None = None) -> list[WorldOut]:
     """Return N random World rows, one query each (N clamped to 1..500)."""
     count = seed_data.clamp_queries(queries)
@@ -64,7 +64,7 @@ def update_random_worlds(session: Session, queries: str | None = None) -> list[W
 
 
 @router.get("/fortunes", response_class=HTMLResponse)
-@with_db_session
+@with_autocommit_session
 def read_fortunes(session: Session, request: Request) -> HTMLResponse:
     """Render every fortune plus one added now, sorted by message, through an HTML template."""
     fortunes = list(session.scalars(select(Fortune)))

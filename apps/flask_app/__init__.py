@@ -71,6 +71,11 @@ def _configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         "max_overflow": 0,
         "pool_timeout": serving.DB_POOL_TIMEOUT_S,
     }
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_driver_name() == "psycopg":
+        # psycopg prepares a statement once it has run 5 times on a connection; Django turns that off by
+        # default (django/db/backends/postgresql/base.py), and so does this app, so that PostgreSQL parses
+        # and plans each statement in every app (docs/contract.md, "SQL per request").
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"prepare_threshold": None}
 
 
 def _inject_cpu(app: Flask) -> None:

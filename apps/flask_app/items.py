@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from apps.flask_app.auth import BEARER_SECURITY, token_required
 from apps.flask_app.errors import ApiBlueprint, error_responses
-from apps.flask_app.extensions import db
+from apps.flask_app.extensions import db, with_autocommit_session
 from apps.flask_app.models import Item, item_or_404
 from apps.flask_app.schemas import ItemInSchema, ItemPageSchema, ItemSchema, PageQuerySchema
 
@@ -43,6 +43,7 @@ def _owned_item(item_id: int) -> Item:
 @blp.get("")
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(HTTPStatus.OK, ItemPageSchema)
+@with_autocommit_session
 def read_items(page: dict[str, int]) -> dict[str, Any]:
     """List items by id, a page at a time."""
     items = db.session.scalars(
@@ -68,6 +69,7 @@ def create_item(fields: dict[str, Any]) -> Item:
 @blp.get("/<int:item_id>")
 @blp.doc(responses=error_responses(HTTPStatus.NOT_FOUND))
 @blp.response(HTTPStatus.OK, ItemSchema)
+@with_autocommit_session
 def read_item(item_id: int) -> Item:
     """Return one item."""
     return item_or_404(item_id)

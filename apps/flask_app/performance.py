@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import select
 
 from apps import seed_data
-from apps.flask_app.extensions import db
+from apps.flask_app.extensions import db, with_autocommit_session
 from apps.flask_app.models import Fortune, World
 
 blp = Blueprint("performance", __name__)
@@ -23,12 +23,14 @@ def read_json() -> Response:
 
 
 @blp.get("/db")
+@with_autocommit_session
 def read_db() -> Response:
     world = db.session.get_one(World, seed_data.random_world_id())
     return jsonify(world.to_json())
 
 
 @blp.get("/queries")
+@with_autocommit_session
 def read_queries() -> Response:
     count = seed_data.clamp_queries(request.args.get("queries"))
     worlds = [db.session.get_one(World, world_id) for world_id in seed_data.random_world_ids(count)]
@@ -48,6 +50,7 @@ def update_worlds() -> Response:
 
 
 @blp.get("/fortunes")
+@with_autocommit_session
 def read_fortunes() -> str:
     fortunes = list(db.session.scalars(select(Fortune)))
     fortunes.append(Fortune(id=0, message=seed_data.ADDITIONAL_FORTUNE))

@@ -24,6 +24,10 @@ POSTGRES_USER = "bench"
 POSTGRES_OS_USER = "postgres"
 DB_KINDS = ("sqlite", "postgres")
 STATEMENTS_EXTENSION = "pg_stat_statements"
+# The log line prefix of a cluster that counts statements: PostgreSQL's default plus the database's name, so
+# that the contract suite can read the statements of one database from the server's log. (pg_ctl hands its
+# options to a shell: the quotes keep the value one word.)
+LOG_LINE_PREFIX = "'%m [%p] db=%d '"
 
 
 def scratch_directory(prefix: str) -> tempfile.TemporaryDirectory[str]:
@@ -81,6 +85,7 @@ class PostgresCluster:
     port: int
     data_dir: Path
     socket_dir: Path
+    log_file: Path  # the server's log (pg_ctl -l): what log_statement writes, for the contract suite
 
     @property
     def postmaster_pid(self) -> int | None:
@@ -151,7 +156,9 @@ def postgres_cluster(
             "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB"
         )
         if count_statements:
-            options += f" -c shared_preload_libraries={STATEMENTS_EXTENSION}"
+            options += (
+                f" -c shared_preload_libraries={STATEMENTS_EXTENSION} -c log_line_prefix={LOG_LINE_PREFIX}"
+            )
         # pg_ctl runs with the cluster's affinity from its exec on, so the postmaster and every process it
         # forks (checkpointer, walwriter, background writer, autovacuum, backends) inherit it: pinning the
         # postmaster afterwards would leave the processes it had already forked wherever the runner was.
@@ -162,7 +169,9 @@ def postgres_cluster(
         )
         started = True
         log.debug("PostgreSQL cluster on %s:%s in %s", host, port, base)
-        yield PostgresCluster(host=host, port=port, data_dir=data_dir, socket_dir=socket_dir)
+        yield PostgresCluster(
+            host=host, port=port, data_dir=data_dir, socket_dir=socket_dir, log_file=log_file
+        )
     finally:
         if started:
             with contextlib.suppress(DatabaseError):

@@ -40,12 +40,14 @@ def app_server(
     target: Target = request.param
     spec = load_app(target.app)
     workdir = tmp_path_factory.mktemp(target.label)
+    postgres_log = None
     if target.database == "sqlite":
         database_url = sqlite_url(workdir / "contract.sqlite3")
     else:
         cluster: PostgresCluster = request.getfixturevalue("postgres")
         database_url = cluster.create_database(re.sub(r"\W", "_", f"contract_{target.app}_{target.server}"))
         statements.enable(database_url)
+        postgres_log = cluster.log_file
     with serve_app(
         spec,
         database_url=database_url,
@@ -59,6 +61,7 @@ def app_server(
             running=running,
             database_url=database_url,
             seeded_world=read_random_numbers(database_url),
+            postgres_log=postgres_log,
         )
 
 

@@ -105,6 +105,14 @@ def item_table(database_url: str) -> str:
         return database.items()
 
 
+def table_named(database_url: str, *, suffix: str) -> str:
+    """Return the name of the one table whose name ends in suffix (e.g. "fortune": catalog_fortune)."""
+    with _open(database_url) as database:
+        names = [table for table in database.columns if _normalized(table).endswith(_normalized(suffix))]
+    assert len(names) == 1, f"tables ending in {suffix!r}: {names}"
+    return names[0]
+
+
 def read_password_hashes(database_url: str) -> dict[str, str]:
     """Return {username: stored password hash}."""
     with _open(database_url) as database:

@@ -10,6 +10,7 @@ tests see it. (Test modules import these from here, not from conftest, whose mod
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -90,6 +91,8 @@ class AppServer:
     database_url: str
     # The World table as the setup command left it, read before any test ran /updates.
     seeded_world: dict[int, int]
+    # The PostgreSQL server's log, where the statements of the app's database are written (None on SQLite).
+    postgres_log: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -98,6 +101,11 @@ class AppServer:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def driver(self) -> str:
+        """Return the database driver of this target as its app.toml describes it (e.g. "asyncpg")."""
+        return self.spec.servers[self.target.server].drivers.get(self.target.database, "")
 
     @property
     def secret_key(self) -> str:

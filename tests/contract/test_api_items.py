@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+import statements
 from envelope import assert_error
-from targets import ADMIN, USER
+from stored_rows import table_named
+from targets import ADMIN, USER, AppServer
 
 from apps.seed_data import ITEM_ROWS, items
 
@@ -128,6 +130,33 @@ def test_read_a_seeded_item(client: httpx.Client) -> None:
     }
     assert_item(body, expected=expected, owner=ADMIN)
     assert dt.fromisoformat(body["created_at"]) == SEEDED_ITEM_1.created_at
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    ("path", "selects", "rows"),
+    [("/api/items", 2, 21), ("/api/items/1", 1, 1)],  # the list: a page of 20 and the count
+)
+def test_reads_send_their_selects_in_autocommit(
+    client: httpx.Client, app_server: AppServer, path: str, selects: int, rows: int
+) -> None:
+    """The same statements in every app (docs/contract.md, "SQL per request")."""
+    counted = statements.count_request(
+        client, app_server, path, table=table_named(app_server.database_url, suffix="item")
+    )
+    expected = statements.Statements(
+        begins=0,
+        commits=0,
+        rollbacks=0,
+        selects=selects,
+        selected_rows=rows,
+        updates=0,
+        updated_rows=0,
+        others=0,
+        order=("SELECT",),
+        prepared=statements.driver_prepares(app_server.driver),
+    )
+    assert counted == expected, "\n".join(counted.log)
 
 
 def test_read_an_unknown_item(client: httpx.Client) -> None:

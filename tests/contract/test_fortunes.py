@@ -6,6 +6,10 @@ import html
 import re
 
 import httpx
+import pytest
+import statements
+from stored_rows import table_named
+from targets import AppServer
 
 from apps.seed_data import ADDITIONAL_FORTUNE, FORTUNES
 
@@ -49,3 +53,27 @@ def test_fortunes_are_escaped(client: httpx.Client) -> None:
     assert "&lt;script&gt;alert(" in response.text
     # The Japanese fortune is text, not character references.
     assert "フレームワークのベンチマーク" in response.text
+
+
+@pytest.mark.postgres_only
+def test_fortunes_sends_one_select_in_autocommit(client: httpx.Client, app_server: AppServer) -> None:
+    """The same statements in every app (docs/contract.md, "SQL per request")."""
+    counted = statements.count_request(
+        client,
+        app_server,
+        "/fortunes",
+        table=table_named(app_server.database_url, suffix="fortune"),
+    )
+    expected = statements.Statements(
+        begins=0,
+        commits=0,
+        rollbacks=0,
+        selects=1,
+        selected_rows=len(FORTUNES),
+        updates=0,
+        updated_rows=0,
+        others=0,
+        order=("SELECT",),
+        prepared=statements.driver_prepares(app_server.driver),
+    )
+    assert counted == expected, "\n".join(counted.log)

@@ -99,6 +99,8 @@ if _database["ENGINE"] == SQLITE_ENGINE:
     # keep their threads, so each keeps its connection; under ASGI every request runs its sync
     # code in a new thread, and Django's docs say to disable persistent connections there.
     _database["CONN_MAX_AGE"] = 0 if SERVER_INTERFACE == "asgi" else 600
+    # Checks a reused persistent connection once per request before using it (free on SQLite).
+    _database["CONN_HEALTH_CHECKS"] = True
 else:
     # PostgreSQL: Django's own psycopg 3 connection pool (Django 5.1+), the same under WSGI and
     # ASGI; BENCH_DB_POOL_SIZE caps the connections each worker process holds. A pool requires
@@ -110,8 +112,9 @@ else:
         "timeout": serving.DB_POOL_TIMEOUT_S,
     }
     _database["CONN_MAX_AGE"] = 0
-# Checks a reused persistent connection once per request before using it (free on SQLite).
-_database["CONN_HEALTH_CHECKS"] = True
+    # No health check (Django's default): with a pool it costs a round trip per request, an empty query
+    # psycopg_pool sends on every checkout, which SQLAlchemy's pool (no pool_pre_ping) does not send either.
+    _database["CONN_HEALTH_CHECKS"] = False
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
