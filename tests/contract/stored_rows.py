@@ -105,6 +105,13 @@ def item_table(database_url: str) -> str:
         return database.items()
 
 
+def count_items(database_url: str) -> int:
+    """Return how many items the database holds now."""
+    with _open(database_url) as database:
+        ((count,),) = database.rows(f"SELECT count(*) FROM {_quoted(database.items())}")
+        return int(count)
+
+
 def table_named(database_url: str, *, suffix: str) -> str:
     """Return the name of the one table whose name ends in suffix (e.g. "fortune": catalog_fortune)."""
     with _open(database_url) as database:
