@@ -145,8 +145,8 @@ def test_method_not_allowed(client: httpx.Client, admin_auth: dict[str, str], me
     assert_error(client.request(method, path, headers=admin_auth), "method_not_allowed")
 
 
-# The methods of each /api resource in the contract. HEAD and OPTIONS are the server's: Werkzeug and Django answer
-# both for every route, FastAPI answers OPTIONS (errors.py) but no HEAD.
+# The methods of each /api resource in the contract. HEAD and OPTIONS are the server's: Werkzeug and Django
+# answer both for every route, FastAPI answers OPTIONS (errors.py) but no HEAD.
 RESOURCE_METHODS = {
     "/api/items": {"GET", "POST"},
     "/api/items/1": {"GET", "PUT", "DELETE"},
