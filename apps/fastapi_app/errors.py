@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +15,7 @@ from fastapi.exception_handlers import (
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from apps.fastapi_app.schemas import ErrorResponse, ValidationErrorResponse
 
@@ -30,6 +31,8 @@ ERROR_CODES = {
     status.HTTP_500_INTERNAL_SERVER_ERROR: "internal_error",
 }
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
+# The methods a route may declare (OPTIONS is answered for every path, in handle_http_exception).
+ROUTABLE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 class LoginRequiredError(Exception):
@@ -98,9 +101,41 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, fields=fields)
 
 
+def allowed_methods(routes: Iterable[BaseRoute], *, path: str, root_path: str = "") -> list[str]:
+    """Return the methods the routes serve at a path (OPTIONS included, which the 405 handler answers)."""
+    # Asked method by method through BaseRoute.matches, so routes of included routers count too.
+    methods = {"OPTIONS"}
+    for route in routes:
+        for method in ROUTABLE_METHODS:
+            probe = {"type": "http", "path": path, "root_path": root_path, "method": method}
+            if route.matches(probe)[0] is Match.FULL:
+                methods.add(method)
+    return sorted(methods)
+
+
+def is_router_405(exc: StarletteHTTPException) -> bool:
+    """Return whether this is the router's 405: a route serves the path, none the method."""
+    return exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED and "Allow" in (exc.headers or {})
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     """Answer an HTTPException (also the router's 404 and 405) with the envelope under /api."""
     assert isinstance(exc, StarletteHTTPException)
+    if is_router_405(exc):
+        # Starlette's router answers 405 from the first route whose path matches, so Allow named only
+        # that route's methods (GET on /api/items, which takes POST too); RFC 9110 wants the resource's.
+        # Werkzeug and Django answer OPTIONS for every route: here it comes through the 405, which no
+        # other request pays for.
+        allow = ", ".join(
+            allowed_methods(
+                request.app.routes, path=request.scope["path"], root_path=request.scope.get("root_path", "")
+            )
+        )
+        if request.method == "OPTIONS":
+            return Response(status_code=status.HTTP_200_OK, headers={"Allow": allow})
+        exc = StarletteHTTPException(
+            exc.status_code, detail=exc.detail, headers={**(exc.headers or {}), "Allow": allow}
+        )
     if not uses_error_envelope(request):
         return await http_exception_handler(request, exc)
     return error_response(exc.status_code, headers=exc.headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -15,9 +16,12 @@ from sqlalchemy.orm import Session
 from apps import seed_data
 from apps.fastapi_app.config import settings
 from apps.fastapi_app.models import User
+from apps.fastapi_app.schemas import MAX_INTEGER
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
 JWT_ALGORITHM = "HS256"
+# A subject as create_access_token writes it: a decimal id in ASCII digits, no sign, no leading zero.
+SUBJECT_PATTERN = re.compile(r"[1-9][0-9]{0,18}")
 
 password_hash = PasswordHash(
     (
@@ -71,6 +75,15 @@ def create_access_token(user: User) -> str:
     return jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM)
 
 
+def user_id_from_subject(subject: object) -> int | None:
+    """Return the user id a token's `sub` claim names, or None when it cannot name a user."""
+    if not isinstance(subject, str) or SUBJECT_PATTERN.fullmatch(subject) is None:
+        return None
+    user_id = int(subject)
+    # Larger ids cannot exist, and SQLite cannot even bind integers past 2**63.
+    return user_id if user_id <= MAX_INTEGER else None
+
+
 def user_id_from_token(token: str) -> int | None:
     """Return the user id a valid token was issued for; None for an expired, forged or bad one."""
     try:
@@ -80,6 +93,6 @@ def user_id_from_token(token: str) -> int | None:
             algorithms=[JWT_ALGORITHM],
             options={"require": ["exp", "sub"]},
         )
-        return int(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError, TypeError):
+    except jwt.InvalidTokenError:
         return None
+    return user_id_from_subject(claims["sub"])

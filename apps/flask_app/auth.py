@@ -7,6 +7,7 @@ session.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -28,7 +29,7 @@ from wtforms.validators import InputRequired
 from apps import seed_data
 from apps.flask_app.errors import ApiBlueprint, error_responses
 from apps.flask_app.extensions import db, login_manager
-from apps.flask_app.models import User, is_storable_text
+from apps.flask_app.models import MAX_INTEGER, User, is_storable_text
 from apps.flask_app.schemas import TokenRequestSchema, TokenSchema, UserSchema
 
 P = ParamSpec("P")
@@ -38,6 +39,8 @@ TOKEN_LIFETIME = timedelta(hours=1)
 JWT_ALGORITHM = "HS256"
 BEARER_SCHEME_NAME = "bearerAuth"
 BEARER_SECURITY = [{BEARER_SCHEME_NAME: []}]
+# A subject as create_access_token writes it: a decimal id in ASCII digits, no sign, no leading zero.
+SUBJECT_PATTERN = re.compile(r"[1-9][0-9]{0,18}")
 
 password_hasher = PasswordHasher(
     time_cost=seed_data.ARGON2_TIME_COST,
@@ -82,6 +85,15 @@ def create_access_token(user: User) -> str:
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=JWT_ALGORITHM)
 
 
+def user_id_from_subject(subject: object) -> int | None:
+    """Return the user id a token's `sub` claim names, or None when it cannot name a user."""
+    if not isinstance(subject, str) or SUBJECT_PATTERN.fullmatch(subject) is None:
+        return None
+    user_id = int(subject)
+    # Larger ids cannot exist, and SQLite cannot even bind integers past 2**63.
+    return user_id if user_id <= MAX_INTEGER else None
+
+
 def user_from_bearer_token() -> User:
     """Return the user named by the request's bearer token; abort with 401 when there is none."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -94,10 +106,10 @@ def user_from_bearer_token() -> User:
             algorithms=[JWT_ALGORITHM],
             options={"require": ["exp", "sub"]},
         )
-        user_id = int(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError):
+    except jwt.InvalidTokenError:
         abort(HTTPStatus.UNAUTHORIZED)
-    user = db.session.get(User, user_id)
+    user_id = user_id_from_subject(claims["sub"])
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
         abort(HTTPStatus.UNAUTHORIZED)
     return user

@@ -114,6 +114,9 @@ def reject_oversized_body() -> None:
     after the token check; the contract wants 413 to win.
     """
     limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if "HTTP_TRANSFER_ENCODING" in request.environ and request.environ.get("wsgi.input_terminated"):
+        _reject_oversized_stream(limit)
+        return
     declared = request.content_length
     if declared is not None and declared > limit:
         # gunicorn closes a connection that still holds over 64 KiB of unread body, and a client
@@ -121,6 +124,16 @@ def reject_oversized_body() -> None:
         # is read and dropped first; a larger one is not worth reading.
         if declared <= 2 * limit:
             _discard_body(declared)
+        abort(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+
+
+def _reject_oversized_stream(limit: int) -> None:
+    # A body without a Content-Length (chunked), which the server ends for the app: Werkzeug reads it
+    # through a stream capped at MAX_CONTENT_LENGTH that stops there without a word, so an oversized body
+    # would be cut to the limit and parsed (a JSON object followed by spaces passed as valid). The body is
+    # read here, cached for the view, and one byte more tells whether the client sent more.
+    if len(request.get_data(cache=True)) >= limit and request.environ["wsgi.input"].read(1):
+        _discard_body(limit)
         abort(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
 

@@ -11,6 +11,7 @@ ERROR_STATUS = {
     "bad_request": 400,
     "unsupported_media_type": 415,
     "payload_too_large": 413,
+    "length_required": 411,
     "not_authenticated": 401,
     "forbidden": 403,
     "not_found": 404,

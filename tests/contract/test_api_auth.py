@@ -110,6 +110,51 @@ def test_me_rejects_a_token_of_no_user(client: httpx.Client, app_server: AppServ
     assert_error(me(client, token), "not_authenticated")
 
 
+# Subjects no token of the server carries (it writes the user's id as a decimal string), each signed with the
+# server's key: past every signature check, they must still name no user. The integers are beyond any id
+# column (2**31, 2**63, far beyond 64 bits and beyond int()'s digit limit), the strings are numbers written
+# otherwise than the server writes ids, or no number at all.
+ODD_SUBJECTS: dict[str, object] = {
+    "int32-overflow": str(2**31),
+    "int64-overflow": str(2**63),
+    "huge-int": str(10**30),
+    "over-int-digit-limit": "9" * 5000,
+    "negative": "-1",
+    "zero": "0",
+    "non-numeric": "abc",
+    "float-string": "1.5",
+    "exponent": "1e3",
+    "empty": "",
+    "spaces": " 1 ",
+    "plus-sign": "+1",
+    "leading-zero": "01",
+    "underscore": "1_0",
+    "non-ascii-digit": "\u0661",  # ARABIC-INDIC DIGIT ONE, which int() reads as 1
+    "nul": "1\x00",
+    "json-integer": 1,
+    "json-huge-integer": 10**30,
+    "json-float": 1.0,
+    "json-true": True,
+    "json-null": None,
+    "list": ["1"],
+    "object": {"id": "1"},
+}
+
+
+@pytest.mark.parametrize("subject", list(ODD_SUBJECTS.values()), ids=list(ODD_SUBJECTS))
+def test_me_rejects_a_signed_token_whose_subject_names_no_user(
+    client: httpx.Client, app_server: AppServer, subject: object
+) -> None:
+    now = int(time.time())
+    claims = {"sub": subject, "iat": now, "exp": now + 600}
+    token = jwt.encode(claims, app_server.secret_key, algorithm="HS256")
+    assert_error(me(client, token), "not_authenticated")
+    response = client.post(
+        "/api/items", json={"name": "Odd subject", "price": 1}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert_error(response, "not_authenticated")
+
+
 def test_a_token_signed_with_the_key_is_accepted(
     client: httpx.Client, app_server: AppServer, user_id: int
 ) -> None:

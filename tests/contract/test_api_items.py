@@ -174,6 +174,41 @@ def test_method_not_allowed(client: httpx.Client, admin_auth: dict[str, str], me
     assert_error(client.request(method, path, headers=admin_auth), "method_not_allowed")
 
 
+# The methods of each /api resource in the contract. HEAD and OPTIONS are the server's: Werkzeug and Django
+# answer both for every route, FastAPI answers OPTIONS (errors.py) but no HEAD.
+RESOURCE_METHODS = {
+    "/api/items": {"GET", "POST"},
+    "/api/items/1": {"GET", "PUT", "DELETE"},
+    "/api/auth/token": {"POST"},
+    "/api/me": {"GET"},
+}
+SERVER_METHODS = {"HEAD", "OPTIONS"}
+
+
+def _allow(response: httpx.Response) -> set[str]:
+    return {
+        method.strip().upper() for method in response.headers.get("allow", "").split(",") if method.strip()
+    }
+
+
+@pytest.mark.parametrize("path", list(RESOURCE_METHODS))
+def test_a_405_allows_every_method_of_the_resource(
+    client: httpx.Client, admin_auth: dict[str, str], path: str
+) -> None:
+    # RFC 9110 (15.5.6): Allow lists the methods the target resource supports, not those of one route.
+    response = client.request("PATCH", path, headers=admin_auth)
+    assert_error(response, "method_not_allowed")
+    allowed = _allow(response)
+    assert allowed - SERVER_METHODS == RESOURCE_METHODS[path], response.headers
+    # OPTIONS answers with the same list, and every method the list names is served (no 405).
+    options = client.options(path, headers=admin_auth)
+    assert options.status_code in (200, 204), options.text
+    assert _allow(options) == allowed, options.headers
+    assert "OPTIONS" in allowed
+    if "HEAD" in allowed:
+        assert client.head(path, headers=admin_auth).status_code != 405
+
+
 # --- writing ------------------------------------------------------------------------------------------
 
 

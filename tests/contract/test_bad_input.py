@@ -4,7 +4,7 @@ SQL-looking strings in query parameters, path parameters, JSON fields and form f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -184,13 +184,63 @@ def _padded_item(size: int) -> bytes:
     return json.dumps(document).encode()
 
 
-def test_a_chunked_body_over_one_mib_is_refused(client: httpx.Client, user_auth: dict[str, str]) -> None:
-    # No Content-Length to trust: the limit holds for the bytes actually sent.
+def _trailing_spaces_item(size: int) -> bytes:
+    # A complete JSON object in the first bytes, then spaces: still valid JSON when cut anywhere after the
+    # object, so a server that stops reading at the limit would take it for a valid item.
+    document = json.dumps({"name": "Truncated", "price": 1}).encode()
+    return document + b" " * (size - len(document))
+
+
+OVERSIZED_BODIES = {
+    "one-byte-over": lambda: _padded_item(ONE_MIB + 1),
+    "valid-json-then-spaces": lambda: _trailing_spaces_item(ONE_MIB * 3 // 2),
+}
+FRAMINGS = ["content-length", "chunked"]
+
+
+def _framed(body: bytes, framing: str) -> bytes | Iterator[bytes]:
+    # httpx sends an iterator with Transfer-Encoding: chunked and no Content-Length.
+    return _chunks(body) if framing == "chunked" else body
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+@pytest.mark.parametrize("body", list(OVERSIZED_BODIES.values()), ids=list(OVERSIZED_BODIES))
+def test_an_oversized_json_body_is_too_large_however_framed(
+    client: httpx.Client, user_auth: dict[str, str], body: Callable[[], bytes], framing: str
+) -> None:
+    # No Content-Length to trust with chunked framing: the limit holds for the bytes actually sent.
     before = client.get("/api/items").json()["total"]
     headers = {**user_auth, "Content-Type": "application/json"}
-    response = client.post("/api/items", content=_chunks(_padded_item(ONE_MIB + 1)), headers=headers)
-    assert_handled(response, allowed=(400, 411, 413))
+    response = client.post("/api/items", content=_framed(body(), framing), headers=headers)
+    assert_error(response, "payload_too_large")
     assert client.get("/api/items").json()["total"] == before
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_an_oversized_form_body_is_too_large_however_framed(client: httpx.Client, framing: str) -> None:
+    body = b"username=" + b"x" * (ONE_MIB + 1) + b"&password=x"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = client.post("/api/auth/token", content=_framed(body, framing), headers=headers)
+    assert_error(response, "payload_too_large")
+
+
+def test_a_small_chunked_body_is_read_or_refused_with_411(
+    client: httpx.Client, user_auth: dict[str, str]
+) -> None:
+    # A server that reads chunked bodies reads the whole body; one that does not says so (411), never
+    # taking the body for an empty or a malformed one (docs/contract.md says which app does which).
+    before = client.get("/api/items").json()["total"]
+    item = {"name": "Chunked", "description": "x" * 1000, "price": 3.5, "quantity": 2}
+    headers = {**user_auth, "Content-Type": "application/json"}
+    body = _chunks(json.dumps(item).encode(), size=100)  # 11 chunks
+    response = client.post("/api/items", content=body, headers=headers)
+    if response.status_code == 411:
+        assert_error(response, "length_required")
+        assert client.get("/api/items").json()["total"] == before
+        return
+    assert response.status_code == 201, response.text
+    stored = client.get(f"/api/items/{response.json()['id']}").json()
+    assert {name: stored[name] for name in item} == item
 
 
 def test_an_oversized_form_body_is_too_large(client: httpx.Client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,8 @@ from rest_framework.request import Request
 TOKEN_ALGORITHM = "HS256"
 TOKEN_LIFETIME = timedelta(hours=1)
 BEARER_KEYWORD = "Bearer"
+# A subject as issue_access_token writes it: a decimal id in ASCII digits, no sign, no leading zero.
+SUBJECT_PATTERN = re.compile(r"[1-9][0-9]{0,18}")
 
 
 def issue_access_token(user: AbstractBaseUser) -> str:
@@ -35,10 +38,12 @@ def read_access_token(token: str) -> int:
         algorithms=[TOKEN_ALGORITHM],
         options={"require": ["sub", "exp"]},
     )
-    try:
-        return int(claims["sub"])
-    except ValueError:
-        raise jwt.InvalidSubjectError("sub is not a user id") from None
+    subject = claims["sub"]
+    if not isinstance(subject, str) or SUBJECT_PATTERN.fullmatch(subject) is None:
+        # Past 19 digits the id is beyond any integer column; Django's lookups find no row for an
+        # id beyond its column's range (a 32-bit one for the user), which is then a 401.
+        raise jwt.exceptions.InvalidSubjectError("sub is not a user id")
+    return int(subject)
 
 
 class JWTAuthentication(BaseAuthentication):
