@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from bench.columns import APP, RPS, SCENARIO
-from bench.report.aggregate import CPU_PER_REQUEST, RANK, SCORE, SCORED_SCENARIOS, median_of
+from bench.report.aggregate import (
+    CPU_PER_REQUEST,
+    GENERATOR_BOUND_TRIALS,
+    RANK,
+    SCORE,
+    SCORED_SCENARIOS,
+    median_of,
+)
 
 RANKING_COLUMNS = (APP, RANK, SCORE, SCORED_SCENARIOS)
 CPU_SCORE = "cpu"  # Score.metric of the score on CPU per request
@@ -58,10 +65,14 @@ def _complete(table: pd.DataFrame, apps: list[str]) -> pd.DataFrame:
 
 def rank_by_throughput(headline: pd.DataFrame, *, exclude: Collection[str] = ()) -> pd.DataFrame:
     """Return app, rank, score and the scenarios scored: the geometric mean of each app's throughput relative
-    to the fastest app, over the scenarios (less exclude) where every app has a valid median."""
+    to the fastest app, over the scenarios (less exclude) where every app has a valid median and no trial
+    was generator-bound."""
     if headline.empty:
         return pd.DataFrame(columns=list(RANKING_COLUMNS))
-    kept = headline[~headline[SCENARIO].isin(exclude)]
+    # A scenario where any app out-ran the load generator in any trial measured a lower bound for it, even
+    # when its other trials were valid: its throughput ranks nobody.
+    bound = set(headline[headline[GENERATOR_BOUND_TRIALS] > 0][SCENARIO])
+    kept = headline[~headline[SCENARIO].isin({*exclude, *bound})]
     table = kept.pivot_table(index=SCENARIO, columns=APP, values=median_of(RPS), aggfunc="first")
     return _relative_score(_complete(table, sorted(set(headline[APP]))), higher_is_better=True)
 

@@ -69,6 +69,14 @@ def test_the_cpu_score_keeps_generator_bound_scenarios_the_throughput_score_drop
     assert list(rank_by_cpu(headline)[c.APP]) == ["fastapi", "flask", "django"]
 
 
+def test_one_generator_bound_trial_takes_a_scenario_out_of_the_throughput_score() -> None:
+    rows = synthetic_rows(noise=0.0, scenarios=("plaintext", "db"))
+    rows = flag(rows, app="fastapi", scenario="plaintext", trials=[1, 2], generator_bound=True)
+    headline = headline_of(rows)
+    assert rank_by_throughput(headline).iloc[0][a.SCORED_SCENARIOS] == "db"
+    assert rank_by_cpu(headline).iloc[0][a.SCORED_SCENARIOS] == "db, plaintext"
+
+
 def test_scores_come_with_and_without_the_third_party_scenarios() -> None:
     rows = synthetic_rows(noise=0.0, scenarios=("db", "api"))
     # Treat api as the third-party scenario, and make django win it by far: without it django is last.
