@@ -352,12 +352,20 @@ SCORE_TITLES = {CPU_SCORE: "server CPU per request", THROUGHPUT_SCORE: "throughp
 
 def _score_line(score: Score, standing: Standing, *, recommended: Mapping[str, str]) -> ScoreLine:
     ranked = score.ranking.dropna(subset=[a.SCORE])
+    scores = {str(row[c.APP]): float(row[a.SCORE]) for _, row in ranked.iterrows()}
+    # Apps the run cannot tell apart share a place and are listed alphabetically (standing.groups), not by
+    # a score difference the run cannot vouch for; apps it cannot judge follow in score order.
+    places = [(place, app) for place, group in enumerate(standing.groups, start=1) for app in group]
+    judged = {app for _, app in places}
+    rank = {str(row[c.APP]): int(row[a.RANK]) for _, row in ranked.iterrows()}
+    places += [(rank[app], app) for app in scores if app not in judged]
     return ScoreLine(
         title=f"{SCORE_TITLES.get(score.metric, score.metric)}, {score.scope}",
         scenarios=score.scenarios,
         ranking=[
-            (int(row[a.RANK]), _with_variant(str(row[c.APP]), recommended), f"{float(row[a.SCORE]):.0%}")
-            for _, row in ranked.iterrows()
+            (place, _with_variant(app, recommended), f"{scores[app]:.0%}")
+            for place, app in places
+            if app in scores
         ],
         standing=_standing_with_pairs(standing) if standing.groups else "",
     )

@@ -65,6 +65,7 @@ def test_report_files_of_a_run_with_flagged_and_missing_cells(tmp_path: Path, ap
     assert "what the run can tell apart" in summary
     assert "server CPU per request, every scored scenario" in summary
     assert "throughput (requests/s), every scored scenario" in summary
+    assert "without admin" not in summary, "no admin scenario in this run: one score of each kind"
     # The CPU score keeps plaintext, where fastapi out-ran the generator; the throughput score cannot.
     cpu_row = summary[
         summary.index("server CPU per request, every") : summary.index("throughput (requests/s)")

@@ -106,3 +106,32 @@ def test_the_open_loop_section_escapes_the_runs_data_and_stays_self_contained(
     assert f"wrk died {ESCAPED_SCRIPT}" in section, "wrk's error, escaped"
     assert f"wrk died {SCRIPT}" in html.unescape(section)
     assert section.count("<svg ") == 1, "the latency chart is inline SVG, not escaped text"
+
+
+def test_apps_the_run_cannot_tell_apart_share_a_place_in_alphabetical_order() -> None:
+    import pandas as pd
+
+    from bench.report import aggregate as a
+    from bench.report.html import _score_line
+    from bench.report.score import CPU_SCORE, EVERY_SCENARIO, Score
+    from bench.report.ties import PairVerdict, Standing
+
+    ranking = pd.DataFrame(
+        {
+            "app": ["flask", "fastapi", "django"],
+            a.RANK: [1, 2, 3],
+            a.SCORE: [0.93, 0.92, 0.80],
+            a.SCORED_SCENARIOS: ["db, api"] * 3,
+        }
+    )
+    standing = Standing(
+        groups=[["fastapi", "flask"], ["django"]],
+        unjudged={},
+        verdicts=[
+            PairVerdict("flask", "fastapi", 1.01, 0.97, 1.05),
+            PairVerdict("flask", "django", 1.16, 1.1, 1.2),
+        ],
+    )
+    line = _score_line(Score(CPU_SCORE, EVERY_SCENARIO, ranking), standing, recommended={"flask": "gunicorn"})
+    assert line.ranking == [(1, "fastapi", "92%"), (1, "flask (gunicorn)", "93%"), (2, "django", "80%")]
+    assert line.scenarios == "db, api"
