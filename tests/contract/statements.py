@@ -70,6 +70,22 @@ class Statements:
     log: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
+def autocommit_reads(*, selects: int, rows: int, prepared: bool) -> Statements:
+    """Return what a read-only request sends in every app: its SELECTs in autocommit, nothing else."""
+    return Statements(
+        begins=0,
+        commits=0,
+        rollbacks=0,
+        selects=selects,
+        selected_rows=rows,
+        updates=0,
+        updated_rows=0,
+        others=0,
+        order=("SELECT",),
+        prepared=prepared,
+    )
+
+
 def enable(database_url: str) -> None:
     """Create the statistics view in the database of database_url and log every statement run there
     (idempotent; sessions opened from now on)."""

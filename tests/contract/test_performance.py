@@ -95,26 +95,12 @@ def test_updates_write_every_row_they_answer(client: httpx.Client, app_server: A
 ONE_UPDATE_FOR_ALL_ROWS = frozenset({"django"})
 
 
-def read_statements(*, selects: int, rows: int, prepared: bool) -> statements.Statements:
-    """Return what a read-only request sends: its SELECTs in autocommit, nothing else."""
-    return statements.Statements(
-        begins=0,
-        commits=0,
-        rollbacks=0,
-        selects=selects,
-        selected_rows=rows,
-        updates=0,
-        updated_rows=0,
-        others=0,
-        order=("SELECT",),
-        prepared=prepared,
-    )
-
-
 @pytest.mark.postgres_only
 def test_db_sends_one_select_in_autocommit(client: httpx.Client, app_server: AppServer) -> None:
     counted = statements.count_request(client, app_server, "/db", table=world_table(app_server.database_url))
-    expected = read_statements(selects=1, rows=1, prepared=statements.driver_prepares(app_server.driver))
+    expected = statements.autocommit_reads(
+        selects=1, rows=1, prepared=statements.driver_prepares(app_server.driver)
+    )
     assert counted == expected, "\n".join(counted.log)
 
 
@@ -129,7 +115,7 @@ def test_queries_sends_one_select_per_row_in_autocommit(
         f"/queries?queries={count}",
         table=world_table(app_server.database_url),
     )
-    expected = read_statements(
+    expected = statements.autocommit_reads(
         selects=count, rows=count, prepared=statements.driver_prepares(app_server.driver)
     )
     assert counted == expected, "\n".join(counted.log)
