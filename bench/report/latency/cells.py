@@ -243,6 +243,18 @@ class CapacityStanding:
     def text(self) -> str:
         """Return e.g. "flask ≈ django > fastapi; fastapi (uvicorn): fewer than two trials"."""
         parts = [order_text(self.groups)] if self.groups else []
+        # Overlaps are not transitive: a tie between cells of different groups is said as well.
+        group_of = {label: index for index, group in enumerate(self.groups) for label in group}
+        across = sorted(
+            {
+                tuple(sorted((label, other)))
+                for label, others in self.tied.items()
+                for other in others
+                if label in group_of and other in group_of and group_of[label] != group_of[other]
+            }
+        )
+        if across:
+            parts.append("and " + ", ".join(f"{one} ≈ {two}" for one, two in across))
         parts += [f"{label}: {reason}" for label, reason in sorted(self.unjudged.items())]
         return "; ".join(parts)
 
@@ -274,12 +286,14 @@ def capacity_standing(cells: Sequence[CellSweep]) -> CapacityStanding:
         for cell in judged
     }
     groups: list[list[CellSweep]] = []
-    for cell in judged:  # as bench.report.ties.tie_groups: a cell joins a group tied with its first cell
-        if groups and _overlap(groups[-1][0].interval, cell.interval):
+    for cell in judged:  # as bench.report.ties.tie_groups: a cell joins a group tied with every cell of it
+        if groups and all(_overlap(member.interval, cell.interval) for member in groups[-1]):
             groups[-1].append(cell)
         else:
             groups.append([cell])
-    return CapacityStanding([[cell.label for cell in group] for group in groups], unjudged, tied)
+    # Within a group the cells are tied: listed alphabetically, not ranked.
+    labels = [sorted(cell.label for cell in group) for group in groups]
+    return CapacityStanding(labels, unjudged, tied)
 
 
 def capacity_standings(cells: Sequence[CellSweep]) -> dict[tuple[str, str, int], CapacityStanding]:

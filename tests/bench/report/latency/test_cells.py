@@ -131,6 +131,16 @@ def test_cells_whose_ranges_overlap_are_tied_the_others_apart() -> None:
     assert standing.tied == {"fastapi": ["flask"], "flask": ["fastapi"], "django": []}
 
 
+def test_a_group_holds_only_cells_tied_pair_by_pair_and_the_other_ties_are_said() -> None:
+    # db in run latency-fresh-1: django's range overlaps both others, flask's and fastapi's do not.
+    flask = cell("flask", [Bounded(610.0), Bounded(649.0), Bounded(654.0)])
+    django = cell("django", [Bounded(390.0), Bounded(598.0), Bounded(668.0)])
+    fast = cell("fastapi", [Bounded(497.0), Bounded(539.0), Bounded(605.0)])
+    standing = capacity_standing([fast, flask, django])
+    assert standing.groups == [["django", "flask"], ["fastapi"]]
+    assert standing.text == "django ≈ flask > fastapi; and django ≈ fastapi"
+
+
 def test_ranges_that_only_nearly_meet_are_apart() -> None:
     fast = cell("fastapi", [Bounded(961.0), Bounded(1000.0)])
     flask = cell("flask", [Bounded(900.0), Bounded(960.0)])
