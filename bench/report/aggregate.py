@@ -98,14 +98,7 @@ CPU_PER_REQUEST = "cpu_ms_per_request_any"  # the valid trials' median, else the
 CPU_RATIO_TO_CHEAPEST = "cpu_ratio_to_cheapest"  # CPU per request over the cheapest cell's in its scenario
 BOUND_RPS = "generator_bound_rps"  # what a generator-bound cell reached: a lower bound, not a measurement
 # Measured by the server even when the load generator was the limit, so kept for those cells too.
-SERVER_METRICS: tuple[str, ...] = (
-    LATENCY_P50,
-    LATENCY_P99,
-    CPU_MS_PER_REQUEST,
-    MEMORY_PER_WORKER,
-    DB_CPU_MS_PER_REQUEST,
-    APP_DB_CPU_MS_PER_REQUEST,
-)
+SERVER_METRICS: tuple[str, ...] = tuple(metric for metric in METRICS if metric != RPS)
 
 
 def bound_median_of(metric: str) -> str:
