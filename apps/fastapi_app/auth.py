@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
 
 from apps.fastapi_app.csrf import verify_csrf_token
@@ -16,11 +15,12 @@ from apps.fastapi_app.deps import (
     TOKEN_URL,
     CurrentUser,
     not_authenticated,
+    require_form_body,
 )
 from apps.fastapi_app.errors import error_responses
 from apps.fastapi_app.models import User
 from apps.fastapi_app.orm_mode import with_db_session
-from apps.fastapi_app.schemas import Token, UserOut
+from apps.fastapi_app.schemas import Token, TokenRequest, UserOut
 from apps.fastapi_app.security import authenticate_user, create_access_token, read_user_by_username
 from apps.fastapi_app.templating import templates
 
@@ -42,9 +42,7 @@ class LoginAttempt:
 
 
 @with_db_session
-def read_token_attempt(
-    session: Session, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> LoginAttempt:
+def read_token_attempt(session: Session, form: Annotated[TokenRequest, Form()]) -> LoginAttempt:
     """Return the login attempt of an OAuth2 password grant."""
     return LoginAttempt(user=read_user_by_username(session, form.username), password=form.password)
 
@@ -59,7 +57,11 @@ def read_login_attempt(
     return LoginAttempt(user=read_user_by_username(session, username), password=password)
 
 
-@api_router.post(TOKEN_URL, responses=error_responses(400, 401, 413, 422))
+@api_router.post(
+    TOKEN_URL,
+    dependencies=[Depends(require_form_body)],
+    responses=error_responses(400, 401, 413, 415, 422),
+)
 async def create_token(attempt: Annotated[LoginAttempt, Depends(read_token_attempt)]) -> Token:
     """Exchange a username and password (OAuth2 password grant) for a bearer token."""
     user = await authenticate_user(attempt.user, password=attempt.password)

@@ -17,6 +17,7 @@ from apps.fastapi_app.security import user_id_from_token
 TOKEN_URL = "/api/auth/token"
 SESSION_USER_KEY = "user_id"
 JSON_MEDIA_TYPE = "application/json"
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL)
 
@@ -59,10 +60,19 @@ def get_session_user(session: Session, request: Request) -> User:
 SessionUser = Annotated[User, Depends(get_session_user)]
 
 
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
+async def require_form_body(request: Request) -> None:
+    """Answer 415 unless the request body is declared as a URL-encoded form (the OAuth2 password grant)."""
+    if _media_type(request) != FORM_MEDIA_TYPE:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail="Send a form")
+
+
 async def require_json_body(request: Request) -> None:
     """Answer 415 unless the request body is declared as JSON."""
-    content_type = request.headers.get("content-type", "")
-    media_type = content_type.partition(";")[0].strip().lower()
+    media_type = _media_type(request)
     if media_type != JSON_MEDIA_TYPE and not (
         media_type.startswith("application/") and media_type.endswith("+json")
     ):

@@ -87,14 +87,23 @@ def _field_name(location: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in parts) or str(location[0])
 
 
+def names_no_resource(errors: Iterable[Mapping[str, Any]]) -> bool:
+    """Return whether only path parameters are invalid: the URL names no item, like a route that fails."""
+    locations = [tuple(error["loc"]) for error in errors]
+    return bool(locations) and all(location[:1] == ("path",) for location in locations)
+
+
 async def handle_validation_error(request: Request, exc: Exception) -> Response:
-    """Answer 422 with every invalid field, or 400 when the body is not JSON at all."""
+    """Answer 422 with every invalid field, 400 when the body is not JSON at all, 404 for a path that names
+    nothing (/api/items/abc: Werkzeug's and Django's URL converters do not match it either)."""
     assert isinstance(exc, RequestValidationError)
     if not uses_error_envelope(request):
         return await request_validation_exception_handler(request, exc)
     errors = exc.errors()
     if any(error["type"] == "json_invalid" for error in errors):
         return error_response(status.HTTP_400_BAD_REQUEST)
+    if names_no_resource(errors):
+        return error_response(status.HTTP_404_NOT_FOUND)
     fields: dict[str, list[str]] = {}
     for error in errors:
         fields.setdefault(_field_name(tuple(error["loc"])), []).append(error["msg"])

@@ -15,7 +15,7 @@ from apps.fastapi_app.orm_mode import with_autocommit_session, with_db_session
 from apps.fastapi_app.schemas import (
     ITEMS_DEFAULT_LIMIT,
     ITEMS_MAX_LIMIT,
-    MAX_INTEGER,
+    MAX_OFFSET,
     ItemIn,
     ItemOut,
     ItemPage,
@@ -47,7 +47,7 @@ def check_owner(item: Item, user: User) -> None:
 def read_items(
     session: Session,
     limit: Annotated[int, Query(ge=1, le=ITEMS_MAX_LIMIT)] = ITEMS_DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ItemPage:
     """List the items in id order, a page at a time."""
     total = session.scalar(select(func.count()).select_from(Item))
@@ -75,7 +75,7 @@ def create_item(session: Session, user: CurrentUser, item_in: ItemIn) -> ItemOut
     return ItemOut.model_validate(item)
 
 
-@router.get("/{item_id}", responses=error_responses(404, 422))
+@router.get("/{item_id}", responses=error_responses(404))
 @with_autocommit_session
 def read_item(session: Session, item_id: ItemId) -> ItemOut:
     """Return one item."""
@@ -102,7 +102,7 @@ def replace_item(session: Session, user: CurrentUser, item_id: ItemId, item_in: 
     "/{item_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(401, 403, 404),
 )
 @with_db_session
 def delete_item(session: Session, user: CurrentUser, item_id: ItemId) -> Response:

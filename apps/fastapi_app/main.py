@@ -52,9 +52,10 @@ if settings.orm == "sync":
     app.add_middleware(InFlightLimitMiddleware, limit=settings.threads)
 add_exception_handlers(app)
 
-app.include_router(health.router)
-app.include_router(performance.router)
-app.include_router(io.router)
+# The OpenAPI document covers the JSON API (/api), the same operations in all three apps (docs/contract.md).
+app.include_router(health.router, include_in_schema=False)
+app.include_router(performance.router, include_in_schema=False)
+app.include_router(io.router, include_in_schema=False)
 app.include_router(auth.api_router)
 app.include_router(items.router)
 app.include_router(auth.pages_router)
@@ -62,3 +63,4 @@ app.include_router(forms.router)
 app.include_router(docs.router)
 app.mount(docs.SWAGGER_UI_ASSETS_URL, docs.swagger_ui_assets, name="swagger-ui")
 mount_admin(app)
+app.openapi = lambda: docs.api_document(app)  # type: ignore[method-assign]

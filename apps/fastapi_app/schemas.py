@@ -14,6 +14,10 @@ ITEMS_DEFAULT_LIMIT = 20
 ITEMS_MAX_LIMIT = 100
 # Ids and quantities live in 32-bit INTEGER columns.
 MAX_INTEGER = 2**31 - 1
+# The largest OFFSET SQLite and PostgreSQL take (a signed 64-bit integer).
+MAX_OFFSET = 2**63 - 1
+# Unknown body fields are ignored (the contract), and the document says so.
+IGNORES_UNKNOWN_FIELDS = {"additionalProperties": True}
 
 
 def _has_at_most_two_decimals(price: float) -> float:
@@ -47,12 +51,23 @@ ItemPrice = Annotated[
     AfterValidator(_has_at_most_two_decimals),
 ]
 ItemQuantity = Annotated[int, Field(ge=0, le=MAX_INTEGER)]
+Credential = Annotated[str, Field(min_length=1), _NO_NUL, AfterValidator(_has_no_nul_character)]
+
+
+class TokenRequest(BaseModel):
+    """The form fields of POST /api/auth/token (OAuth2 password grant): unknown fields ignored."""
+
+    model_config = ConfigDict(json_schema_extra=IGNORES_UNKNOWN_FIELDS)
+
+    grant_type: Literal["password"] = "password"
+    username: Credential
+    password: Credential
 
 
 class ItemIn(BaseModel):
     """The body of POST and PUT /api/items: strict JSON types, unknown fields ignored."""
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, json_schema_extra=IGNORES_UNKNOWN_FIELDS)
 
     name: ItemName
     description: ItemDescription = ""

@@ -13,7 +13,7 @@ from sqlalchemy import make_url
 from apps import seed_data, serving
 from apps.flask_app import auth, forms, health, io, items, performance
 from apps.flask_app.admin import init_admin
-from apps.flask_app.docs import OPENAPI_SETTINGS, init_docs
+from apps.flask_app.docs import OPENAPI_SETTINGS, ContractPlugin, init_docs
 from apps.flask_app.errors import reject_oversized_body
 from apps.flask_app.extensions import api, configure_sqlite, csrf, db, login_manager
 from apps.flask_app.json_provider import OrjsonProvider
@@ -113,7 +113,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         configure_sqlite(db.engine)
     login_manager.init_app(app)
     csrf.init_app(app)
-    api.init_app(app)
+    app.url_map.converters["item_id"] = items.ItemIdConverter
+    api.init_app(app, spec_kwargs={"extra_plugins": [ContractPlugin()]})
+    api.register_converter(items.ItemIdConverter, items.item_id_schema)
 
     # The API authenticates bearer tokens only, never the session cookie: it needs no CSRF token.
     for api_blueprint in (auth.api_blp, items.blp):

@@ -39,6 +39,7 @@ TOKEN_LIFETIME = timedelta(hours=1)
 JWT_ALGORITHM = "HS256"
 BEARER_SCHEME_NAME = "bearerAuth"
 BEARER_SECURITY = [{BEARER_SCHEME_NAME: []}]
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 # A subject as create_access_token writes it: a decimal id in ASCII digits, no sign, no leading zero.
 SUBJECT_PATTERN = re.compile(r"[1-9][0-9]{0,18}")
 
@@ -133,9 +134,29 @@ def token_required(view: Callable[P, R]) -> Callable[P, R]:
 api_blp = ApiBlueprint("auth", __name__, url_prefix="/api", description="Bearer tokens")
 
 
+def form_body_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Answer 415 unless the body is a URL-encoded form: webargs would read another as no fields (422)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if request.mimetype != FORM_MEDIA_TYPE:
+            abort(HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 @api_blp.post("/auth/token")
+@form_body_required
 @api_blp.arguments(TokenRequestSchema, location="form")
-@api_blp.doc(responses=error_responses(HTTPStatus.UNAUTHORIZED))
+@api_blp.doc(
+    responses=error_responses(
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.UNAUTHORIZED,
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    )
+)
 @api_blp.response(HTTPStatus.OK, TokenSchema)
 def create_token(credentials: dict[str, str]) -> dict[str, str]:
     """Exchange a username and password for a bearer token (OAuth2 password grant)."""

@@ -6,6 +6,10 @@ Swagger UI files come from the swagger-ui-bundle package, served by a static-onl
 
 from __future__ import annotations
 
+from typing import Any
+
+import marshmallow as ma
+from apispec import BasePlugin
 from flask import Blueprint, Flask
 from swagger_ui_bundle import swagger_ui_path
 
@@ -34,6 +38,33 @@ swagger_ui_assets = Blueprint(
     static_folder=swagger_ui_path,
     static_url_path=SWAGGER_UI_ASSETS_URL.rstrip("/"),
 )
+
+
+# gunicorn answers a request line over 4094 bytes itself, before any app code: documented on every operation.
+URI_TOO_LONG = {
+    "414": {"description": "URI Too Long: the request line is over 4094 bytes (answered by gunicorn)"}
+}
+
+
+class ContractPlugin(BasePlugin):
+    """What apispec leaves out of the document: that unknown fields are ignored, and gunicorn's 414."""
+
+    def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> dict[str, Any] | None:
+        # apispec writes additionalProperties for RAISE and INCLUDE only; EXCLUDE ignores unknown fields.
+        schema = kwargs.get("schema")
+        if isinstance(schema, str):
+            schema = ma.class_registry.get_class(schema)
+        if getattr(getattr(schema, "Meta", None), "unknown", None) == ma.EXCLUDE:
+            return {"additionalProperties": True}
+        return None
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        if path is None or not path.startswith("/api"):
+            return
+        for operation in (operations or {}).values():
+            operation.setdefault("responses", {}).update(URI_TOO_LONG)
 
 
 def init_docs(app: Flask) -> None:

@@ -63,6 +63,9 @@ def field_errors(messages: Mapping[str, Any]) -> dict[str, Any]:
 
 class EnvelopeApi(Api):
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all "default" response on every operation: each documents the statuses it answers, so a client
+    # (or a fuzzer's status check) can tell an undocumented answer.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         """Return the envelope for an error under /api or /io, Flask's own page elsewhere."""

@@ -8,14 +8,28 @@ from typing import Any
 from flask import g, request
 from flask_smorest import abort
 from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 
 from apps.flask_app.auth import BEARER_SECURITY, token_required
 from apps.flask_app.errors import ApiBlueprint, error_responses
 from apps.flask_app.extensions import db, with_autocommit_session
-from apps.flask_app.models import Item, item_or_404
+from apps.flask_app.models import MAX_INTEGER, Item, item_or_404
 from apps.flask_app.schemas import ItemInSchema, ItemPageSchema, ItemSchema, PageQuerySchema
 
 blp = ApiBlueprint("items", __name__, url_prefix="/api/items", description="Items")
+ITEM_URL = "/<item_id:item_id>"
+
+
+class ItemIdConverter(IntegerConverter):
+    """An item id in a URL: digits, as Werkzeug's int converter reads them (item_or_404 answers any it does
+    not hold); registered as `item_id` so that the OpenAPI document gives the range (item_id_schema).
+    """
+
+
+def item_id_schema(converter: ItemIdConverter) -> dict[str, Any]:
+    """Return the OpenAPI schema of an item id in a path: the contract's range, a positive 32-bit integer."""
+    return {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}
+
 
 _JSON_BODY_ERRORS = error_responses(
     HTTPStatus.BAD_REQUEST,
@@ -66,7 +80,7 @@ def create_item(fields: dict[str, Any]) -> Item:
     return item
 
 
-@blp.get("/<int:item_id>")
+@blp.get(ITEM_URL)
 @blp.doc(responses=error_responses(HTTPStatus.NOT_FOUND))
 @blp.response(HTTPStatus.OK, ItemSchema)
 @with_autocommit_session
@@ -75,7 +89,7 @@ def read_item(item_id: int) -> Item:
     return item_or_404(item_id)
 
 
-@blp.put("/<int:item_id>")
+@blp.put(ITEM_URL)
 @token_required
 @blp.doc(
     security=BEARER_SECURITY,
@@ -95,7 +109,7 @@ def replace_item(fields: dict[str, Any], item_id: int) -> Item:
     return item
 
 
-@blp.delete("/<int:item_id>")
+@blp.delete(ITEM_URL)
 @token_required
 @blp.doc(
     security=BEARER_SECURITY,

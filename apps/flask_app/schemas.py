@@ -24,6 +24,9 @@ MAX_PAGE_LIMIT = 100
 MAX_OFFSET = 2**63 - 1
 
 _DECIMAL_INTEGER = re.compile(r"-?[0-9]+")
+# How the OpenAPI document states is_storable_text's NUL rule (a lone surrogate has no JSON Schema pattern).
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+PRICE_STEP = 0.01
 
 
 class QueryInteger(ma.fields.Integer):
@@ -60,6 +63,10 @@ class Text(ma.fields.String):
 
     default_error_messages = {"unstorable": "Must not contain NUL characters or lone surrogates."}
 
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": NO_NUL_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if not is_storable_text(text):
@@ -85,8 +92,9 @@ class ItemInSchema(ma.Schema):
         validate=[validate.Range(min=0, min_inclusive=False, max=PRICE_MAX), validate_cents],
         metadata={
             "description": "Greater than 0, at most 1,000,000, at most 2 decimal places",
-            # apispec writes the Range bounds but not that the minimum is exclusive.
+            # apispec writes the Range bounds but not that the minimum is exclusive, nor the cents.
             "exclusiveMinimum": True,
+            "multipleOf": PRICE_STEP,
         },
     )
     quantity = ma.fields.Integer(
@@ -122,9 +130,9 @@ class TokenRequestSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    grant_type = ma.fields.String(validate=validate.Equal("password"))
-    username = ma.fields.String(required=True)
-    password = ma.fields.String(required=True)
+    grant_type = ma.fields.String(load_default="password", validate=validate.OneOf(["password"]))
+    username = Text(required=True, validate=validate.Length(min=1))
+    password = Text(required=True, validate=validate.Length(min=1))
 
 
 class TokenSchema(ma.Schema):

@@ -60,9 +60,8 @@ def test_token_endpoint_answers_a_signed_jwt(client: httpx.Client, app_server: A
 def test_token_endpoint_rejects_wrong_credentials(client: httpx.Client, credentials: dict[str, str]) -> None:
     response = client.post("/api/auth/token", data=credentials)
     if credentials["password"] == "":
-        # An empty field may be rejected as invalid before any credential check.
-        assert response.status_code in (401, 422), response.text
-        assert_error(response, "not_authenticated" if response.status_code == 401 else "validation_error")
+        # An empty field is invalid (minLength 1 in the document), before any credential check.
+        assert_error(response, "validation_error", fields=("password",))
     else:
         assert_error(response, "not_authenticated")
 
@@ -168,3 +167,33 @@ def test_a_session_cookie_does_not_authenticate_the_api(user_browser: httpx.Clie
     assert_error(user_browser.get("/api/me"), "not_authenticated")
     response = user_browser.post("/api/items", json={"name": "Cookie only", "price": 1})
     assert_error(response, "not_authenticated")
+
+
+def test_token_endpoint_takes_a_form_only(client: httpx.Client, app_server: AppServer) -> None:
+    credentials = {"username": USER, "password": app_server.password_of(USER)}
+    assert_error(client.post("/api/auth/token", json=credentials), "unsupported_media_type")
+    multipart = client.post("/api/auth/token", files={key: (None, value) for key, value in credentials.items()})
+    assert_error(multipart, "unsupported_media_type")
+
+
+@pytest.mark.parametrize(
+    ("fields", "invalid"),
+    [
+        ({"grant_type": "client_credentials"}, "grant_type"),
+        ({"username": ""}, "username"),
+        ({"username": "us\x00er"}, "username"),
+        ({"password": "pass\x00word"}, "password"),
+    ],
+    ids=["grant-type", "empty-username", "nul-username", "nul-password"],
+)
+def test_token_endpoint_validates_its_fields(
+    client: httpx.Client, app_server: AppServer, fields: dict[str, str], invalid: str
+) -> None:
+    # The constraints every app's OpenAPI document declares for the form (tests/contract/openapi_shape.py).
+    data = {"username": USER, "password": app_server.password_of(USER), **fields}
+    assert_error(client.post("/api/auth/token", data=data), "validation_error", fields=(invalid,))
+
+
+def test_token_endpoint_takes_the_password_grant_type(client: httpx.Client, app_server: AppServer) -> None:
+    data = {"grant_type": "password", "username": USER, "password": app_server.password_of(USER)}
+    assert client.post("/api/auth/token", data=data).status_code == 200

@@ -116,8 +116,9 @@ class UserSerializer(serializers.ModelSerializer):
 class CredentialsSerializer(serializers.Serializer):
     """The form fields of POST /api/auth/token (OAuth2 password grant)."""
 
-    username = serializers.CharField()
-    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    grant_type = serializers.ChoiceField(choices=["password"], default="password")
+    username = StrictCharField()
+    password = StrictCharField(style={"input_type": "password"})
 
 
 class TokenSerializer(serializers.Serializer):

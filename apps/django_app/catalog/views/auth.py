@@ -36,9 +36,11 @@ class TokenView(PayloadLimitFirstMixin, APIView):
         request={"application/x-www-form-urlencoded": CredentialsSerializer},
         responses={
             200: TokenSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="A body that cannot be parsed (bad_request)."),
             401: OpenApiResponse(ErrorSerializer, description="Wrong username or password."),
+            413: OpenApiResponse(ErrorSerializer, description="The body is over 1 MiB (payload_too_large)."),
             415: OpenApiResponse(ErrorSerializer, description="The body is not form-encoded."),
-            422: OpenApiResponse(ErrorSerializer, description="username or password missing."),
+            422: OpenApiResponse(ErrorSerializer, description="A field is missing or invalid."),
         },
         auth=[],
     )
@@ -46,7 +48,11 @@ class TokenView(PayloadLimitFirstMixin, APIView):
         """Exchange a username and password for a bearer token valid for one hour."""
         credentials = CredentialsSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)
-        user = authenticate(request, **credentials.validated_data)
+        user = authenticate(
+            request,
+            username=credentials.validated_data["username"],
+            password=credentials.validated_data["password"],
+        )
         if user is None:
             raise AuthenticationFailed("Wrong username or password.")
         return Response({"access_token": issue_access_token(user), "token_type": "bearer"})
