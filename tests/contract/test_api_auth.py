@@ -172,7 +172,8 @@ def test_a_session_cookie_does_not_authenticate_the_api(user_browser: httpx.Clie
 def test_token_endpoint_takes_a_form_only(client: httpx.Client, app_server: AppServer) -> None:
     credentials = {"username": USER, "password": app_server.password_of(USER)}
     assert_error(client.post("/api/auth/token", json=credentials), "unsupported_media_type")
-    multipart = client.post("/api/auth/token", files={key: (None, value) for key, value in credentials.items()})
+    as_multipart = {key: (None, value) for key, value in credentials.items()}
+    multipart = client.post("/api/auth/token", files=as_multipart)
     assert_error(multipart, "unsupported_media_type")
 
 

@@ -65,7 +65,7 @@ def test_any_signed_subject_is_answered_200_or_401(
     @given(subject=SUBJECTS | st.sampled_from(sorted(str(user_id) for user_id in user_ids)))
     def answers_200_or_401(subject: Any) -> None:
         response = _me(client, app_server.secret_key, subject)
-        # The claim itself in every message: the request is GET /api/me with a token signed with the server's key.
+        # The claim in every message: the request is GET /api/me with a token signed with the server's key.
         detail = f"sub={subject!r}: {response.status_code} {response.text[:300]}"
         if is_an_id(subject) and response.status_code == 200:
             assert response.json()["id"] == int(subject), detail
