@@ -75,7 +75,7 @@ MISSING_METHODS = ("GET", "PUT", "DELETE")
 # Who a forged token claims to be, until when (2100-01-01: not expired), and the key it is signed with: not
 # the server's, so the signature check is what refuses it.
 FORGED_CLAIMS = {"sub": "1", "exp": 4_102_444_800}
-FORGED_KEY = b"not the server's key"
+FORGED_KEY = b"not the server's key, and 32 bytes or more as HS256 wants"
 FORGED_SHARE = 0.5  # of the 401 requests: the others carry no token at all
 RNG_COUNTER = "errors-user"
 
