@@ -66,7 +66,7 @@ def _module_constants(tree: ast.Module) -> dict[str, object]:
 
 
 def _failure_shares(value: object, *, path: Path) -> tuple[tuple[str, float], ...]:
-    """Return FAILURE_SHARES as (name, share) pairs; a ValueError unless names map to shares summing to <= 1."""
+    """Return FAILURE_SHARES as (name, share) pairs; ValueError unless it maps names to shares (sum <= 1)."""
     if not isinstance(value, dict) or not all(
         isinstance(name, str) and isinstance(share, int | float) and 0 < share < 1
         for name, share in value.items()

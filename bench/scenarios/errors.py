@@ -81,7 +81,7 @@ RNG_COUNTER = "errors-user"
 
 
 def forged_token(*, claims: dict[str, Any] = FORGED_CLAIMS, key: bytes = FORGED_KEY) -> str:
-    """Return an HS256 JWT of claims signed with key: well formed, but forged for a server with another key."""
+    """Return an HS256 JWT of claims signed with key: well formed, forged for a server with another key."""
 
     def encode(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

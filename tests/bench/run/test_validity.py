@@ -113,7 +113,7 @@ def counts(*, invalid: int, missing: tuple[int, int, int], other: int) -> dict[s
 
 
 def test_shares_at_their_stated_values_pass() -> None:
-    # 10,000 requests: 20.0% and 15.0% exactly, then each just within four standard errors (1.6 and 1.4 points)
+    # 10,000 requests: 20.0% and 15.0% exactly, then each just within 4 standard errors (1.6 and 1.4 points)
     assert (
         share_error(
             requests_by_name=counts(invalid=2000, missing=(500, 500, 500), other=6500), stated_shares=STATED

@@ -50,6 +50,23 @@ def test_a_scenario_without_its_constants_is_refused(tmp_path: Path) -> None:
         read_scenario(path)
 
 
+@pytest.mark.parametrize(
+    ("shares", "message"),
+    [
+        ('{"/a [422]": 0.6, "/b [404]": 0.5}', "more than 1"),
+        ('{"/a [422]": "a fifth"}', "between 0 and 1"),
+        ('["/a [422]"]', "between 0 and 1"),
+    ],
+)
+def test_failure_shares_must_be_names_with_shares_that_fit_in_one(
+    tmp_path: Path, shares: str, message: str
+) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text(f'"""Broken."""\nNAME = "broken"\nTABLE_ROW = "orm"\nFAILURE_SHARES = {shares}\n')
+    with pytest.raises(ValueError, match=message):
+        read_scenario(path)
+
+
 def test_each_scenario_file_defines_one_user_class() -> None:
     # In a subprocess: importing Locust monkey-patches the interpreter, which this one must not be.
     code = (
