@@ -16,9 +16,13 @@ Such a request is a success only when the app answers its status with the contra
 (docs/contract.md, "JSON API under /api"). The runner checks after each cell that every kind's observed
 share of the requests is its stated one within a binomial tolerance (bench.run.validity.share_error).
 
-Each user draws its requests from a random.Random of its own, seeded by its place in the cell (worker
-index and user number): a cell draws the same sequence every time it runs. Left out of the overall score:
-half of it is api's workload, which the score already counts.
+Each user deals its requests from shuffled decks of DECK_SIZE (20: 4 invalid, 3 missing, 3 unauthenticated, 10
+happy-path requests), so that every 20 requests of a user hold the stated shares exactly: independent draws
+from the same seeds strayed 1.5 points from them in every window of a few thousand requests (within the
+check's tolerance, but the same in every cell). The order within a deck, and the happy path's task, come from a
+random.Random of the user's own, seeded by its place in the cell (worker index and user number): a cell deals
+the same sequence every time it runs. Left out of the overall score: half of it is api's workload, which the
+score already counts.
 """
 
 from __future__ import annotations
@@ -59,7 +63,8 @@ FAILURE_SHARES = {
     "/api/items [401]": 0.15,
 }
 VALIDATION_NAME, MISSING_NAME, UNAUTHENTICATED_NAME = FAILURE_SHARES
-HAPPY_PATH = "happy path"  # what choose_kind returns for the rest: one of api's tasks
+HAPPY_PATH = "happy path"  # the kind of the rest: one of api's tasks
+DECK_SIZE = 20  # requests per shuffled deck: each share times this is a whole number
 
 # api's tasks but its invalid item, which is this scenario's 422 kind; each at its @task weight.
 HAPPY_TASKS: tuple[Callable[[Any], None], ...] = (
@@ -96,14 +101,27 @@ def forged_token(*, claims: dict[str, Any] = FORGED_CLAIMS, key: bytes = FORGED_
 FORGED_TOKEN = forged_token()
 
 
-def choose_kind(rng: random.Random) -> str:
-    """Return the next request's failure kind (a FAILURE_SHARES name), or HAPPY_PATH, at the stated shares."""
-    draw = rng.random()
-    for name, share in FAILURE_SHARES.items():
-        if draw < share:
-            return name
-        draw -= share
-    return HAPPY_PATH
+def new_deck(rng: random.Random) -> list[str]:
+    """Return the kinds of DECK_SIZE requests (FAILURE_SHARES names, HAPPY_PATH for the rest), each as many
+    times as its share says, in a random order."""
+    deck = [name for name, share in FAILURE_SHARES.items() for _ in range(round(share * DECK_SIZE))]
+    deck += [HAPPY_PATH] * (DECK_SIZE - len(deck))
+    rng.shuffle(deck)
+    return deck
+
+
+class KindDeck:
+    """Deals one user's request kinds: one shuffled deck after another."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.cards: list[str] = []
+
+    def deal(self) -> str:
+        """Return the next request's kind."""
+        if not self.cards:
+            self.cards = new_deck(self.rng)
+        return self.cards.pop()
 
 
 def choose_happy_task(rng: random.Random) -> Callable[[Any], None]:
@@ -141,10 +159,11 @@ class ErrorsUser(FastHttpUser):
         # A local runner's index is 0; a worker's comes with its master's first answer.
         worker_index = getattr(self.environment.runner, "worker_index", 0)
         self.rng = user_rng(worker_index=worker_index, user_number=LOGINS.next_number(RNG_COUNTER))
+        self.kinds = KindDeck(self.rng)
 
     @task
     def send_request(self) -> None:
-        kind = choose_kind(self.rng)
+        kind = self.kinds.deal()
         if kind == VALIDATION_NAME:
             self.create_invalid_item()
         elif kind == MISSING_NAME:

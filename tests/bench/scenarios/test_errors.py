@@ -50,22 +50,29 @@ def checked(status, body, content_type="application/json"):
     return {"code": code, "envelope": envelope, "failures": response.failures}
 
 rng = errors.user_rng(worker_index=0, user_number=0)
-kinds, happy = Counter(), Counter()
-for _ in range(%(draws)d):
-    kind = errors.choose_kind(rng)
+deck = errors.KindDeck(rng)
+kinds, happy, every_deck = Counter(), Counter(), set()
+for index in range(%(draws)d):
+    kind = deck.deal()
     kinds[kind] += 1
     if kind == errors.HAPPY_PATH:
         happy[errors.choose_happy_task(rng).__qualname__] += 1
+# From a deck's start: what any DECK_SIZE requests in a row hold
+dealt = errors.KindDeck(errors.user_rng(worker_index=0, user_number=1))
+for _ in range(50):
+    every_deck.add(json.dumps(sorted(Counter(dealt.deal() for _ in range(errors.DECK_SIZE)).items())))
 
 def sequence(worker_index, user_number):
-    rng = errors.user_rng(worker_index=worker_index, user_number=user_number)
-    return [errors.choose_kind(rng) for _ in range(50)]
+    deck = errors.KindDeck(errors.user_rng(worker_index=worker_index, user_number=user_number))
+    return [deck.deal() for _ in range(50)]
 
 print(json.dumps({
     "shares": errors.FAILURE_SHARES,
     "names": [errors.VALIDATION_NAME, errors.MISSING_NAME, errors.UNAUTHENTICATED_NAME],
     "happy_name": errors.HAPPY_PATH,
     "kinds": kinds,
+    "deck_size": errors.DECK_SIZE,
+    "decks": sorted(every_deck),
     "happy": happy,
     "same_user_twice": sequence(0, 3) == sequence(0, 3),
     "two_users_differ": sequence(0, 3) != sequence(0, 4),
@@ -116,13 +123,24 @@ def test_the_runner_reads_the_stated_shares_the_scenario_uses(facts: dict[str, A
     )
 
 
-def test_seeded_draws_send_each_kind_at_its_stated_share(facts: dict[str, Any]) -> None:
+def test_each_deck_holds_every_kind_at_its_stated_share(facts: dict[str, Any]) -> None:
+    size = facts["deck_size"]
+    expected = {name: round(share * size) for name, share in facts["shares"].items()}
+    # No share lost to rounding: each is a whole number of requests per deck
+    assert all(expected[name] == share * size for name, share in facts["shares"].items())
+    expected[facts["happy_name"]] = size - sum(expected.values())
+    assert [dict(json.loads(deck)) for deck in facts["decks"]] == [expected], "every deck the same kinds"
+
+
+def test_seeded_deals_send_each_kind_at_its_stated_share(facts: dict[str, Any]) -> None:
     kinds = dict(facts["kinds"])
     assert sum(kinds.values()) == DRAWS
-    # The runner's own check, on the draws as a window's request counts
+    for name, share in facts["shares"].items():
+        assert kinds[name] == share * DRAWS, name  # whole decks: exactly
+    # The runner's own check, on the deals as a window's request counts
     by_name = {f"ANY {name}": count for name, count in kinds.items()}
     assert share_error(requests_by_name=by_name, stated_shares=facts["shares"]) == ""
-    assert kinds[facts["happy_name"]] / DRAWS == pytest.approx(0.5, abs=0.02)
+    assert kinds[facts["happy_name"]] == DRAWS // 2
 
 
 def test_the_happy_path_is_api_s_tasks_at_api_s_weights(facts: dict[str, Any]) -> None:
