@@ -16,13 +16,13 @@ Such a request is a success only when the app answers its status with the contra
 (docs/contract.md, "JSON API under /api"). The runner checks after each cell that every kind's observed
 share of the requests is its stated one within a binomial tolerance (bench.run.validity.share_error).
 
-Each user deals its requests from shuffled decks of DECK_SIZE (20: 4 invalid, 3 missing, 3 unauthenticated, 10
-happy-path requests), so that every 20 requests of a user hold the stated shares exactly: independent draws
-from the same seeds strayed 1.5 points from them in every window of a few thousand requests (within the
-check's tolerance, but the same in every cell). The order within a deck, and the happy path's task, come from a
-random.Random of the user's own, seeded by its place in the cell (worker index and user number): a cell deals
-the same sequence every time it runs. Left out of the overall score: half of it is api's workload, which the
-score already counts.
+Each user deals its requests from shuffled decks of DECK_SIZE (20: 4 invalid, 3 missing, 3 unauthenticated,
+10 happy-path requests), so that every 20 requests of a user hold the stated shares exactly: independent
+draws from the same seeds strayed 1.5 points from them in every window of a few thousand requests (within
+the check's tolerance, but the same in every cell). The order within a deck, and the happy path's task, come
+from a random.Random of the user's own, seeded by its place in the cell (worker index and user number): a
+cell deals the same sequence every time it runs. Left out of the overall score: half of it is api's
+workload, which the score already counts.
 """
 
 from __future__ import annotations
