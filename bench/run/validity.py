@@ -22,6 +22,8 @@ MAX_FAILURE_RATIO = 0.01
 # in 16,000 kinds checked. Never tighter than MIN_SHARE_TOLERANCE: at tens of thousands of requests four
 # standard errors are a fraction of a point, less than what is not drawn at random (the requests still in
 # flight at the window's edges, a user's first updates that find no item of its own and send nothing).
+# (errors deals its kinds from shuffled decks, closer to the stated shares than independent draws: the
+# binomial bound is then loose, and holds for a scenario that draws each request on its own.)
 SHARE_STANDARD_ERRORS = 4.0
 MIN_SHARE_TOLERANCE = 0.01
 
