@@ -46,6 +46,7 @@ DEFAULT_SCENARIO_ROWS: Mapping[str, str] = {
     "updates": "orm",
     "fortunes": "templates",
     "api": "validation",
+    "errors": "validation",
     "forms": "forms",
     "auth": "authentication",
     "me": "authentication",

@@ -54,6 +54,7 @@ from bench.report.rows import (
     ordered_scenarios,
 )
 from bench.report.ties import Standing
+from bench.scenarios import discover_scenarios
 
 # ---- the table ---------------------------------------------------------------------------------------------
 
@@ -154,6 +155,57 @@ def capacity_figures(
     return {app: line for app, line in lines.items() if line}
 
 
+# The error path's cost: each app's CPU per request on errors (api's workload with a share of requests the app
+# refuses) against its api figure, in the row both measure.
+ERRORS_SCENARIO = "errors"
+API_SCENARIO = "api"
+DEFAULT_REFUSED_SHARE = 0.5  # errors' FAILURE_SHARES, summed, for a run older than bench/scenarios/ knows
+
+
+def refused_share() -> float:
+    """Return the share of errors' requests the app must refuse (the sum of its FAILURE_SHARES)."""
+    try:
+        info = discover_scenarios().get(ERRORS_SCENARIO)
+    except (OSError, SyntaxError, ValueError):
+        return DEFAULT_REFUSED_SHARE
+    return sum(share for _, share in info.failure_shares) if info else DEFAULT_REFUSED_SHARE
+
+
+def _cpu_of(cell: Mapping[str, Any]) -> float:
+    value = cell.get(CPU_PER_REQUEST)
+    return math.nan if value is None else float(value)
+
+
+def error_path_figure(*, api: Mapping[str, Any], errors: Mapping[str, Any], refused: float) -> str:
+    """Return what the error path costs an app: its CPU per request on errors against api's, and what a
+    refused request costs if errors' other requests cost what api's do ("" without both figures on one server
+    and database). refused: the share of errors' requests the app refuses."""
+    api_cpu, errors_cpu = _cpu_of(api), _cpu_of(errors)
+    if math.isnan(api_cpu) or math.isnan(errors_cpu) or api_cpu <= 0 or not 0 < refused <= 1:
+        return ""
+    if (api.get(SERVER), api.get(DB)) != (errors.get(SERVER), errors.get(DB)):
+        return ""
+    per_refused = (errors_cpu - (1 - refused) * api_cpu) / refused
+    return (
+        f"error path: {format_ms(errors_cpu)} CPU-ms per request with {refused:.0%} refused, "
+        f"{errors_cpu / api_cpu:.2f}x api's {format_ms(api_cpu)}; a refused request ≈ "
+        f"{format_ms(per_refused)} CPU-ms ({per_refused / api_cpu:.2f}x)"
+    )
+
+
+def _error_path(spec: AppSpec, headline: pd.DataFrame) -> str:
+    """Return the app's error-path figure from its headline api and errors cells ("" without both)."""
+    of_app = headline[headline[APP] == spec.name]
+    cells = {
+        scenario: {str(k): v for k, v in of_app[of_app[SCENARIO] == scenario].iloc[0].items()}
+        for scenario in (API_SCENARIO, ERRORS_SCENARIO)
+        if (of_app[SCENARIO] == scenario).any()
+    }
+    if len(cells) < 2:
+        return ""
+    return error_path_figure(api=cells[API_SCENARIO], errors=cells[ERRORS_SCENARIO], refused=refused_share())
+
+
 def _figures(
     spec: AppSpec, row: str, *, headline: pd.DataFrame, rows_of: Mapping[str, str]
 ) -> tuple[str, ...]:
@@ -171,7 +223,9 @@ def _figures(
         variant = spec.servers.get(str(cell.get(SERVER, "")))
         if variant is not None and variant.note:
             figures.append(f"{variant.name}: {variant.note}")
-    return tuple(dict.fromkeys(figures))
+        if scenario == ERRORS_SCENARIO:
+            figures.append(_error_path(spec, headline))
+    return tuple(dict.fromkeys(figure for figure in figures if figure))
 
 
 def _contract(evidence: ContractEvidence | None, app: str, rows: tuple[str, ...] | None) -> tuple[str, str]:

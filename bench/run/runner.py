@@ -38,6 +38,7 @@ from bench.run.validity import (
     is_generator_bound,
     server_cores,
     server_saturated,
+    share_error,
 )
 from bench.run.yardstick import WrkAvailability, ensure_wrk, run_wrk
 from bench.scenarios import ScenarioInfo
@@ -384,6 +385,10 @@ class CellRunner:
                 server_log = running.log_tail()
                 pool.stop(cell.app, cell.server)
         summary = measurement.summary
+        # The closed-loop window's mix (a sweep's requests are counted by step, not by name)
+        mix_error = share_error(
+            requests_by_name=row.requests_by_name, stated_shares=dict(info.failure_shares)
+        )
 
         def error_with(data_check: str) -> str:
             return cell_error(
@@ -396,6 +401,7 @@ class CellRunner:
                 user_error_samples=list(summary.get("user_error_samples", [])),
                 data_check=data_check,
                 max_failure_ratio=self.profile.max_failure_ratio,
+                mix_error=mix_error,
             )
 
         row.error = error_with("")

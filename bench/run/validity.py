@@ -6,12 +6,26 @@ load generator, not the server, was the limit; `error` when the server failed or
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
+from bench.run.loadgen.latency import name_of_label
+
 # Locust is at its limit from 90% of its CPU (Locust's own warning threshold). A saturated server, with
 # requests always queued, runs at 97-100% of its CPU; one at 90-95% is waiting for the generator.
 GENERATOR_SATURATION = 0.90
 SERVER_SATURATION = 0.95
 # More failed requests than this fraction of all requests make the cell an error.
 MAX_FAILURE_RATIO = 0.01
+# A scenario that states the share of a kind of request (errors: FAILURE_SHARES) must send it at that share,
+# within SHARE_STANDARD_ERRORS binomial standard errors: a draw at the stated share lands outside about once
+# in 16,000 kinds checked. Never tighter than MIN_SHARE_TOLERANCE: at tens of thousands of requests four
+# standard errors are a fraction of a point, less than what is not drawn at random (the requests still in
+# flight at the window's edges, a user's first updates that find no item of its own and send nothing).
+# (errors deals its kinds from shuffled decks, closer to the stated shares than independent draws: the
+# binomial bound is then loose, and holds for a scenario that draws each request on its own.)
+SHARE_STANDARD_ERRORS = 4.0
+MIN_SHARE_TOLERANCE = 0.01
 
 
 def cpu_utilization(*, cpu_s: float, wall_s: float, cores: int) -> float:
@@ -69,6 +83,33 @@ def failure_error(
     return f"{ratio:.1%} of requests failed (bound {max_ratio:.0%}): {kinds}"
 
 
+def share_tolerance(*, share: float, requests: int) -> float:
+    """Return how far a share observed in requests draws may be from the stated share (a fraction)."""
+    standard_error = math.sqrt(share * (1 - share) / requests) if requests > 0 else 1.0
+    return max(SHARE_STANDARD_ERRORS * standard_error, MIN_SHARE_TOLERANCE)
+
+
+def share_error(*, requests_by_name: Mapping[str, int], stated_shares: Mapping[str, float]) -> str:
+    """Return which kinds of request were sent at another share than stated, or '' when each is within its
+    tolerance (or nothing was stated or counted).
+
+    requests_by_name counts the window's requests by "METHOD name" (the load generator's keys); a stated
+    share is of a name, whatever methods were sent under it.
+    """
+    total = sum(requests_by_name.values())
+    if not stated_shares or total == 0:
+        return ""
+    off = []
+    for name, share in stated_shares.items():
+        count = sum(n for label, n in requests_by_name.items() if name_of_label(label) == name)
+        tolerance = share_tolerance(share=share, requests=total)
+        if abs(count / total - share) > tolerance:
+            off.append(
+                f"{name} {count / total:.1%} ({count} of {total}), stated {share:.1%} ± {tolerance:.1%}"
+            )
+    return "request mix off its stated shares: " + "; ".join(off) if off else ""
+
+
 def cell_error(
     *,
     start_error: str = "",
@@ -81,6 +122,7 @@ def cell_error(
     user_error_samples: list[str] | None = None,
     data_check: str = "",
     max_failure_ratio: float = MAX_FAILURE_RATIO,
+    mix_error: str = "",
 ) -> str:
     """Return the error of a cell ('' when valid), the most fundamental cause first."""
     if start_error:
@@ -100,6 +142,8 @@ def cell_error(
     )
     if failures_text:
         return failures_text
+    if mix_error:
+        return mix_error
     if data_check and not data_check.startswith(("ok", "skipped")):
         return f"data check: {data_check}"
     return ""

@@ -13,7 +13,9 @@ facts a scenario declares as module constants are read from its source with `ast
 - THIRD_PARTY: True for a scenario whose work is mostly a third-party package's (the scores come with and
   without it);
 - CONCURRENCY: True when the report's headline takes each app's concurrency-capable variant for it;
-- YARDSTICK_PATH: the one GET request of a scenario that wrk can send as well (the yardstick).
+- YARDSTICK_PATH: the one GET request of a scenario that wrk can send as well (the yardstick);
+- FAILURE_SHARES: {request name: share} of a scenario that fails some requests on purpose (errors): the
+  runner checks each name's observed share of the cell's requests against it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ class ScenarioInfo:
     per_database: bool = False  # measured on every database of a profile, not only its first
     concurrency: bool = False  # the headline shows each app's concurrent variant (app.toml `concurrent`)
     yardstick_path: str = ""  # the GET path wrk measures the same server on ("": none)
+    # (request name, stated share of the requests) of each kind of request meant to fail; pairs, not a dict,
+    # so that the info stays hashable
+    failure_shares: tuple[tuple[str, float], ...] = ()
 
 
 def _module_constants(tree: ast.Module) -> dict[str, object]:
@@ -58,6 +63,18 @@ def _module_constants(tree: ast.Module) -> dict[str, object]:
                     except ValueError:
                         continue
     return constants
+
+
+def _failure_shares(value: object, *, path: Path) -> tuple[tuple[str, float], ...]:
+    """Return FAILURE_SHARES as (name, share) pairs; ValueError unless it maps names to shares (sum <= 1)."""
+    if not isinstance(value, dict) or not all(
+        isinstance(name, str) and isinstance(share, int | float) and 0 < share < 1
+        for name, share in value.items()
+    ):
+        raise ValueError(f"{path}: FAILURE_SHARES must map request names to shares between 0 and 1")
+    if sum(value.values()) > 1:
+        raise ValueError(f"{path}: the FAILURE_SHARES add up to more than 1")
+    return tuple((name, float(share)) for name, share in value.items())
 
 
 def read_scenario(path: Path) -> ScenarioInfo:
@@ -80,6 +97,7 @@ def read_scenario(path: Path) -> ScenarioInfo:
         per_database=bool(constants.get("PER_DATABASE", False)),
         concurrency=bool(constants.get("CONCURRENCY", False)),
         yardstick_path=str(constants.get("YARDSTICK_PATH", "")),
+        failure_shares=_failure_shares(constants.get("FAILURE_SHARES", {}), path=path),
     )
 
 

@@ -28,6 +28,16 @@ def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
 
 
+def request_label(*, request_type: str, name: str) -> str:
+    """Return the key a request is counted under: its method and its Locust name ("GET /api/items/[id]")."""
+    return f"{request_type} {name}"
+
+
+def name_of_label(label: str) -> str:
+    """Return the Locust name of a request_label (names may hold spaces, methods do not)."""
+    return label.partition(" ")[2]
+
+
 def failure_kind(exception: BaseException) -> str:
     """Return a short, stable label for a failed request: the message a scenario gave, or the error's type."""
     if type(exception).__name__ == "CatchResponseError":  # response.failure("...") in a scenario
@@ -60,7 +70,7 @@ class LatencyRecorder:
         **_: Any,
     ) -> None:
         self.requests += 1
-        label = f"{request_type} {name}"
+        label = request_label(request_type=request_type, name=name)
         self.requests_by_name[label] = self.requests_by_name.get(label, 0) + 1
         if exception is not None:
             self.failures += 1

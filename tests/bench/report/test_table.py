@@ -51,6 +51,8 @@ from bench.report.table import (
     capacity_figure,
     capacity_figures,
     describe_cell,
+    error_path_figure,
+    refused_share,
     render_markdown,
 )
 from bench.report.ties import PairVerdict, Standing
@@ -349,3 +351,41 @@ def test_the_performance_row_says_which_apps_are_tied(
     assert rank_line(overall, "flask").endswith("; tied with django at this run's noise")
     assert rank_line(overall, "fastapi").endswith("; apart from every other app at this run's noise")
     assert rank_line(None, "flask").endswith("; too few trials to tell whether the differences are real")
+
+
+def test_the_validation_row_gives_the_cost_of_the_error_path_next_to_api(tmp_path: Path) -> None:
+    specs = [load_app(name, write_apps(tmp_path / "apps")) for name in ("django", "fastapi", "flask")]
+    api = synthetic_rows(scenarios=("api",), noise=0.0)  # flask: 700 req/s, 950/700 = 1.36 CPU-ms each
+    errors = [dataclasses.replace(r, scenario="errors", rps=950.0, cpu_ms_per_request=1.0) for r in api]
+    errors = flag(errors, app="django", scenario="errors", error="request mix off its stated shares: x")
+    cells = a.aggregate_cells(a.frame_from_rows(rows_to_dicts(api + errors)))
+    headline = a.headline_cells(cells, preferred_servers={})
+    table = build((specs, headline, rank_by_cpu(headline)), None)
+    flask = row(table, "validation")["flask"].figures
+    assert flask[0].startswith("api (gunicorn, sqlite): 700 req/s")
+    assert flask[1].startswith("errors (gunicorn, sqlite): 950 req/s")
+    # Half refused: 1.0 = 0.5 x 1.36 + 0.5 x a refused request's 0.64
+    assert flask[2] == (
+        "error path: 1.00 CPU-ms per request with 50% refused, 0.74x api's 1.36; "
+        "a refused request ≈ 0.64 CPU-ms (0.47x)"
+    )
+    # No error-path line where errors has no valid figure
+    django = row(table, "validation")["django"].figures
+    assert django[1].startswith("errors (gunicorn, sqlite): failed (request mix off")
+    assert not any(figure.startswith("error path") for figure in django)
+
+
+def test_the_error_path_compares_only_cells_of_one_server_and_database() -> None:
+    api = {c.SERVER: "gunicorn", c.DB: "postgres", a.CPU_PER_REQUEST: 2.0}
+    assert error_path_figure(api=api, errors={**api, a.CPU_PER_REQUEST: 3.0}, refused=0.5).startswith(
+        "error path: 3.00 CPU-ms per request with 50% refused, 1.50x api's 2.00; a refused request ≈ 4.00"
+    )
+    assert (
+        error_path_figure(api=api, errors={**api, c.DB: "sqlite", a.CPU_PER_REQUEST: 3.0}, refused=0.5) == ""
+    )
+    assert error_path_figure(api=api, errors={**api, a.CPU_PER_REQUEST: math.nan}, refused=0.5) == ""
+    assert error_path_figure(api=api, errors={**api, a.CPU_PER_REQUEST: None}, refused=0.5) == ""
+
+
+def test_the_refused_share_is_the_errors_scenario_s_stated_one() -> None:
+    assert refused_share() == pytest.approx(0.5)

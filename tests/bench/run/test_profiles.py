@@ -49,6 +49,7 @@ def test_the_repository_declares_quick_default_and_full() -> None:
         name for name, servers in profiles["default"].scenario_servers.items() if servers == (ALL,)
     }
     assert profiles["full"].servers == (ALL,) and profiles["full"].scenarios == ()
+    assert "errors" in resolve_scenarios(profiles["full"]), "the error path is measured in the full profile"
 
 
 def test_a_profile_reads_its_table_and_the_shared_scenario_users(pyproject: Path) -> None:

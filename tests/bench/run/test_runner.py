@@ -32,9 +32,11 @@ from bench.run import layout
 from bench.run.loadgen.sweep import MIN_OPEN_USERS, MIN_RATE_RPS
 from bench.run.measure import CellMeasurement
 from bench.run.profiles import Profile
-from bench.run.runner import RunSettings, default_cpu_split, row_from_measurement, run_benchmark
+from bench.run.runner import CellRunner, RunSettings, default_cpu_split, row_from_measurement, run_benchmark
+from bench.run.schedule import Cell
 from bench.run.usage import TreeUsage
 from bench.run.yardstick import ensure_wrk
+from bench.scenarios import ScenarioInfo
 
 FAKE_APP = Path(__file__).parents[1] / "fake_app.py"
 # Windows end after a count of requests, not a time: no check here depends on how fast the machine is.
@@ -112,6 +114,36 @@ def test_the_generators_capacity_counts_its_processes() -> None:
     row = fill(measured(server_cpu_s=1.0, generator_cpu_s=5.0), generator_processes=2, load_cpus=2)
     assert row.generator_cpu_util == pytest.approx(0.5)
     assert not row.generator_bound
+
+
+@pytest.mark.parametrize(
+    ("refused", "error"), [(500, ""), (300, "request mix off its stated shares: /a [404] 30.0%")]
+)
+def test_a_cell_is_judged_on_its_scenario_s_stated_shares(tmp_path: Path, refused: int, error: str) -> None:
+    info = ScenarioInfo(
+        name="stated",
+        module="bench.scenarios.stated",
+        path=tmp_path / "stated.py",
+        table_row="validation",
+        writes=False,
+        description="Half of the requests are refused.",
+        failure_shares=(("/a [404]", 0.5),),
+    )
+    runner = CellRunner(
+        RunSettings(profile=Profile(name="t")),
+        scenarios={info.name: info},
+        pools={},
+        workdir=tmp_path,
+        logs_dir=tmp_path,
+    )
+    cell = Cell(app="fake", server="default", scenario=info.name, users=1, trial=0)
+    counts = {"GET /a [404]": refused, "GET /b": 1000 - refused}
+    measurement = CellMeasurement(summary={"requests": 1000, "requests_by_name": counts}, wall_s=1.0)
+    row = ResultRow(app="fake", server="default", scenario=info.name, users=1, trial=0)
+    row_from_measurement(row, measurement, workers=1, server_cpus=1, generator_processes=1, load_cpus=1)
+    runner._judge_row(row, cell, info=info, measurement=measurement)
+    runner.close()
+    assert row.error.startswith(error) and bool(row.error) == bool(error)
 
 
 def test_a_sweep_gives_the_row_its_steps_unloaded_latency_and_generator_flag() -> None:

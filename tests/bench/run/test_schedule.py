@@ -149,4 +149,5 @@ def test_database_rows_run_on_every_database_and_the_others_on_the_first() -> No
 
 def test_the_scenarios_declare_which_are_database_rows() -> None:
     per_database = {name for name, info in resolve_scenarios(Profile(name="t")).items() if info.per_database}
-    assert per_database == {"db", "queries", "updates", "fortunes", "api", "forms", "admin", "mixed"}
+    database_rows = {"db", "queries", "updates", "fortunes", "api", "errors", "forms", "admin", "mixed"}
+    assert per_database == database_rows

@@ -12,6 +12,8 @@ from bench.run.validity import (
     is_generator_bound,
     server_cores,
     server_saturated,
+    share_error,
+    share_tolerance,
 )
 
 
@@ -93,3 +95,77 @@ def test_a_failed_data_check_is_an_error() -> None:
     assert cell_error(requests=500, data_check="Item: 2 row(s) nobody reported writing").startswith(
         "data check"
     )
+
+
+STATED = {"/api/items [422]": 0.20, "/api/items/[id] [404]": 0.15}
+
+
+def counts(*, invalid: int, missing: tuple[int, int, int], other: int) -> dict[str, int]:
+    """Return a window's requests by "METHOD name": the 404 kind sent as GET, PUT and DELETE."""
+    get, put, delete = missing
+    return {
+        "POST /api/items [422]": invalid,
+        "GET /api/items/[id] [404]": get,
+        "PUT /api/items/[id] [404]": put,
+        "DELETE /api/items/[id] [404]": delete,
+        "GET /api/items/[id]": other,
+    }
+
+
+def test_shares_at_their_stated_values_pass() -> None:
+    # 10,000 requests: 20.0% and 15.0% exactly, then each just within 4 standard errors (1.6 and 1.4 points)
+    assert (
+        share_error(
+            requests_by_name=counts(invalid=2000, missing=(500, 500, 500), other=6500), stated_shares=STATED
+        )
+        == ""
+    )
+    assert (
+        share_error(
+            requests_by_name=counts(invalid=2150, missing=(457, 457, 456), other=6480), stated_shares=STATED
+        )
+        == ""
+    )
+
+
+def test_a_kind_sent_off_its_share_is_named_with_its_figures() -> None:
+    error = share_error(
+        requests_by_name=counts(invalid=2500, missing=(500, 500, 500), other=6000), stated_shares=STATED
+    )
+    assert error.startswith("request mix off its stated shares")
+    assert "/api/items [422] 25.0% (2500 of 10000), stated 20.0% ± 1.6%" in error
+    assert "[404]" not in error
+
+
+def test_a_kind_never_sent_fails_the_check() -> None:
+    error = share_error(
+        requests_by_name={"GET /api/items/[id]": 400, "POST /api/items [422]": 100}, stated_shares=STATED
+    )
+    assert "/api/items/[id] [404] 0.0% (0 of 500)" in error
+
+
+def test_the_tolerance_is_four_standard_errors_and_never_below_one_point() -> None:
+    assert share_tolerance(share=0.2, requests=100) == pytest.approx(
+        4 * (0.2 * 0.8 / 100) ** 0.5
+    )  # 16 points
+    assert share_tolerance(share=0.2, requests=1_000_000) == pytest.approx(0.01)
+    # 100 requests: 30 of the 20% kind is 2.5 standard errors off, within; 40 is 5 off, outside
+    small = {"/api/items [422]": 0.20}
+    assert (
+        share_error(requests_by_name={"POST /api/items [422]": 30, "GET /x": 70}, stated_shares=small) == ""
+    )
+    assert (
+        share_error(requests_by_name={"POST /api/items [422]": 40, "GET /x": 60}, stated_shares=small) != ""
+    )
+
+
+def test_no_stated_shares_or_no_requests_is_no_error() -> None:
+    assert share_error(requests_by_name={"GET /x": 10}, stated_shares={}) == ""
+    assert share_error(requests_by_name={}, stated_shares=STATED) == ""
+
+
+def test_a_request_mix_off_its_shares_makes_the_cell_an_error_after_the_failures() -> None:
+    assert cell_error(
+        requests=500, mix_error="request mix off its stated shares: x", data_check="ok"
+    ).startswith("request mix off")
+    assert "failed" in cell_error(requests=100, failures=50, failures_by_kind={"x": 50}, mix_error="mix off")

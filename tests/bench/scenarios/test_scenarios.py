@@ -19,7 +19,7 @@ from bench.scenarios.common import WriteLog, _LoginCache, html_body, json_body
 
 TABLE_ROW_KEYS = {row.key for row in TABLE_ROWS}  # the comparison table's rows
 ISSUE_SCENARIOS = {"plaintext", "json", "db", "queries", "updates", "fortunes", "api", "forms", "auth"}
-ISSUE_SCENARIOS |= {"admin", "docs", "io", "mixed", "me"}
+ISSUE_SCENARIOS |= {"admin", "docs", "io", "mixed", "me", "errors"}
 SCENARIO_MIN_REQUESTS = 10
 
 
@@ -35,7 +35,7 @@ def test_each_scenario_declares_a_table_row() -> None:
 
 def test_the_scenarios_that_write_say_so() -> None:
     writers = {name for name, info in discover_scenarios().items() if info.writes}
-    assert writers == {"updates", "api", "forms", "mixed"}
+    assert writers == {"updates", "api", "forms", "mixed", "errors"}
 
 
 def test_unknown_scenarios_are_named_with_the_known_ones() -> None:
@@ -47,6 +47,23 @@ def test_a_scenario_without_its_constants_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "broken.py"
     path.write_text('"""Broken."""\nTABLE_ROW = "orm"\n')
     with pytest.raises(ValueError, match="NAME"):
+        read_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("shares", "message"),
+    [
+        ('{"/a [422]": 0.6, "/b [404]": 0.5}', "more than 1"),
+        ('{"/a [422]": "a fifth"}', "between 0 and 1"),
+        ('["/a [422]"]', "between 0 and 1"),
+    ],
+)
+def test_failure_shares_must_be_names_with_shares_that_fit_in_one(
+    tmp_path: Path, shares: str, message: str
+) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text(f'"""Broken."""\nNAME = "broken"\nTABLE_ROW = "orm"\nFAILURE_SHARES = {shares}\n')
+    with pytest.raises(ValueError, match=message):
         read_scenario(path)
 
 
@@ -150,11 +167,12 @@ def test_every_scenario_runs_against_the_app_without_failures(app: str, tmp_path
             assert row["data_check"] == "ok", row["scenario"]
 
 
-def test_io_and_docs_stay_out_of_the_overall_score() -> None:
+def test_io_docs_and_errors_stay_out_of_the_overall_score() -> None:
     from bench.report.rows import unscored_scenarios
 
-    assert {name for name, info in discover_scenarios().items() if not info.in_score} == {"io", "docs"}
-    assert unscored_scenarios() == {"io", "docs"}
+    unscored = {"io", "docs", "errors"}
+    assert {name for name, info in discover_scenarios().items() if not info.in_score} == unscored
+    assert unscored_scenarios() == unscored
 
 
 def test_the_login_cache_counts_the_logins_in_flight() -> None:
