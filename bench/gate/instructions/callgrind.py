@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 VALGRIND = "valgrind"
 CALLGRIND_CONTROL = "callgrind_control"
+SETARCH = "setarch"
 INSTALL_HINT = "install valgrind (Debian and Ubuntu: `apt-get install valgrind`) for instruction counts"
 HASH_SEED = "0"  # PYTHONHASHSEED of every counted server
 CONTROL_TIMEOUT_S = 60.0
@@ -39,8 +40,14 @@ def missing_tools(*, path: str | None = None) -> list[str]:
 
 
 def callgrind_prefix(out_file: Path) -> list[str]:
-    """Return the command prefix that runs a server under callgrind, counting nothing until told to."""
+    """Return the command prefix that runs a server under callgrind, counting nothing until told to.
+
+    Under `setarch --addr-no-randomize` where util-linux has it: the same addresses in every process, so
+    that nothing ordered by address (id-hashed sets and dicts) differs between the two sides' processes.
+    """
+    fixed_layout = [SETARCH, "--addr-no-randomize"] if shutil.which(SETARCH) else []
     return [
+        *fixed_layout,
         VALGRIND,
         "--tool=callgrind",
         "--instr-atstart=no",
