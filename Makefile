@@ -40,11 +40,12 @@ setup: $(VENV)/.synced ## create .venv with the locked dependencies
 test: setup ## run the whole test suite (contract suite on SQLite and PostgreSQL included)
 	$(PY) -m pytest -p tests.contract.recorder $(ARGS)
 
-lint: setup ## ruff check, ruff format --check, mypy on bench/, the dependency rules of bench/ (lint-imports)
+lint: setup ## ruff, ruff format --check, mypy on bench/, lint-imports, zizmor on the example CI workflow
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/zizmor --offline --quiet docs/ci/github-workflow.yml
 
 serve: setup ## serve one app in the foreground: make serve APP=flask ARGS='--db postgres'
 	$(PY) -m bench serve --app $(APP) $(ARGS)

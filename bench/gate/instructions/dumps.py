@@ -28,6 +28,8 @@ _NAME_TABLE = {
     "cfn": "function",
 }
 _COMPRESSED = re.compile(r"\((\d+)\)\s*(.*)")
+# callgrind names a function's recursion levels name'2, name'3 (--separate-recs): one function to a reader.
+_RECURSION_LEVEL = re.compile(r"'\d+$")
 _SITE_PACKAGES = "site-packages"
 _STDLIB_EXTENSIONS = "lib-dynload"
 PYTHON_PACKAGE = "python"  # the interpreter (its eval loop runs every line of Python code of every package)
@@ -128,12 +130,14 @@ def parse_dump(lines: Iterable[str]) -> CallgrindDump:
             if key == "ob":
                 object_name = name
             elif key == "fn":
-                current = FunctionKey(package=package_of(object_name), function=name)
+                current = FunctionKey(
+                    package=package_of(object_name), function=_RECURSION_LEVEL.sub("", name)
+                )
                 callee_object = None
             elif key == "cob":
                 callee_object = name
             elif key == "cfn":
-                callee = (callee_object or object_name, name)
+                callee = (callee_object or object_name, _RECURSION_LEVEL.sub("", name))
             continue
         if key == "calls" and _:
             call_pending = True

@@ -82,8 +82,12 @@ def test_identical_windows_give_a_point_interval_and_a_clear_verdict() -> None:
 
 
 def window(requests: int, functions: dict[FunctionKey, tuple[int, int]]) -> Window:
-    costs = {key: FunctionCost(self_instructions=s, inclusive_instructions=i) for key, (s, i) in functions.items()}
-    return Window(requests=requests, dump=CallgrindDump(total=sum(s for s, _ in functions.values()), functions=costs))
+    costs = {
+        key: FunctionCost(self_instructions=s, inclusive_instructions=i) for key, (s, i) in functions.items()
+    }
+    return Window(
+        requests=requests, dump=CallgrindDump(total=sum(s for s, _ in functions.values()), functions=costs)
+    )
 
 
 EVAL = FunctionKey("python", "_PyEval_EvalFrameDefault")

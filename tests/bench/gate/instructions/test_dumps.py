@@ -59,12 +59,24 @@ def test_a_missing_dump_is_an_input_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("path", "package"),
     [
-        ("/work/.venv/lib/python3.11/site-packages/sqlalchemy/cyextension/resultproxy.cpython-311.so", "sqlalchemy"),
-        ("/work/.venv/lib/python3.11/site-packages/_cffi_backend.cpython-311-x86_64-linux-gnu.so", "_cffi_backend"),
-        ("/work/.venv/lib/python3.11/site-packages/psycopg_binary.libs/libpq-9b8c.so.5.16", "psycopg_binary.libs"),
+        (
+            "/work/.venv/lib/python3.11/site-packages/sqlalchemy/cyextension/resultproxy.cpython-311.so",
+            "sqlalchemy",
+        ),
+        (
+            "/work/.venv/lib/python3.11/site-packages/_cffi_backend.cpython-311-x86_64-linux-gnu.so",
+            "_cffi_backend",
+        ),
+        (
+            "/work/.venv/lib/python3.11/site-packages/psycopg_binary.libs/libpq-9b8c.so.5.16",
+            "psycopg_binary.libs",
+        ),
         ("/root/.pyenv/versions/3.11.7/bin/python3.11", "python"),
         ("/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", "python"),
-        ("/root/.pyenv/versions/3.11.7/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so", "python"),
+        (
+            "/root/.pyenv/versions/3.11.7/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so",
+            "python",
+        ),
         ("/usr/lib/x86_64-linux-gnu/libc.so.6", "libc"),
         ("???", "?"),
     ],
