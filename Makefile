@@ -68,7 +68,7 @@ bench-latency: setup ## open-loop rate sweeps and the wrk yardstick (under 15 mi
 report: setup ## rebuild the report of a saved run: make report ARGS=reports/<run-id>
 	$(PY) -m bench report $(ARGS)
 
-check: setup ## CI regression gate: this tree against REF (default HEAD~1), interleaved A/B pairs
+check: setup ## CI regression gate: this tree against REF (default HEAD~1), instructions per request (valgrind) or wall-clock pairs
 	$(PY) -m bench check --ab $(REF) $(ARGS)
 
 baseline: setup ## save the latest run as the regression baseline
