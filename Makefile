@@ -40,11 +40,12 @@ setup: $(VENV)/.synced ## create .venv with the locked dependencies
 test: setup ## run the whole test suite (contract suite on SQLite and PostgreSQL included)
 	$(PY) -m pytest -p tests.contract.recorder $(ARGS)
 
-lint: setup ## ruff check, ruff format --check, mypy on bench/, the dependency rules of bench/ (lint-imports)
+lint: setup ## ruff, ruff format --check, mypy on bench/, lint-imports, zizmor on the example CI workflow
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/zizmor --offline --quiet docs/ci/github-workflow.yml
 
 serve: setup ## serve one app in the foreground: make serve APP=flask ARGS='--db postgres'
 	$(PY) -m bench serve --app $(APP) $(ARGS)
@@ -67,7 +68,7 @@ bench-latency: setup ## open-loop rate sweeps and the wrk yardstick (under 15 mi
 report: setup ## rebuild the report of a saved run: make report ARGS=reports/<run-id>
 	$(PY) -m bench report $(ARGS)
 
-check: setup ## CI regression gate: this tree against REF (default HEAD~1), interleaved A/B pairs
+check: setup ## CI regression gate: this tree against REF (default HEAD~1), instructions per request (valgrind) or wall-clock pairs
 	$(PY) -m bench check --ab $(REF) $(ARGS)
 
 baseline: setup ## save the latest run as the regression baseline

@@ -6,10 +6,18 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.cli.arguments import SubParsers, console, cpu_set, fraction, positive_int
-from bench.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from bench.config import env_value
+from bench.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CheckInputError
 from bench.gate.settings import AbDefaults
+
+if TYPE_CHECKING:
+    from bench.gate.settings import GateSettings
+
+MODE_INSTRUCTIONS, MODE_WALLCLOCK = "instructions", "wallclock"
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"  # the file GitHub Actions shows on a run's summary page
 
 
 def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
@@ -28,6 +36,12 @@ def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
         "--baseline", type=Path, help="baseline file (default: baselines/<run's profile>.json)"
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the verdicts to FILE as JSON")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help=f"also write the verdicts to FILE as Markdown (and to ${STEP_SUMMARY_ENV} when it is set)",
+    )
     parser.add_argument(
         "--force", action="store_true", help="compare with a baseline from another environment (warned)"
     )
@@ -48,6 +62,25 @@ def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
     decision.add_argument("--strict", action="store_true", help="inconclusive cells fail the check too")
     ab = parser.add_argument_group("A/B mode: measure another revision and this tree, interleaved")
     ab.add_argument("--ab", metavar="REF", help="git revision of side A (B is the working tree)")
+    ab.add_argument(
+        "--mode",
+        choices=(MODE_INSTRUCTIONS, MODE_WALLCLOCK),
+        help=(
+            "instructions: count instructions per request under callgrind (the default when valgrind is "
+            "installed); wallclock: interleaved Locust pairs, CPU time per request"
+        ),
+    )
+    ab.add_argument(
+        "--instructions-min-effect",
+        type=fraction,
+        help="instructions mode: smallest change that counts (default 1%%)",
+    )
+    ab.add_argument(
+        "--windows", type=positive_int, help="instructions mode: counted windows per side (default 5)"
+    )
+    ab.add_argument(
+        "--requests", type=positive_int, help="instructions mode: requests per window (default 60)"
+    )
     ab.add_argument(
         "--pairs", type=positive_int, help=f"A/B pairs per cell (default {AbDefaults.pairs}, or ab_pairs)"
     )
@@ -73,9 +106,6 @@ def add_check_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
 
 def command_check(args: argparse.Namespace) -> int:
     from bench.gate.settings import gate_settings
-    from bench.gate.verdicts import check_run, print_outcome, write_json
-    from bench.results import find_run_dir
-    from bench.terminal import make_console
 
     settings = gate_settings(
         min_effect=args.min_effect,
@@ -89,14 +119,142 @@ def command_check(args: argparse.Namespace) -> int:
         gate_metrics=args.metric,
         fail_on_inconclusive=args.strict or None,
     )
+    notes: list[str] = []
+    saved_counts = saved_instructions_run(args.run) if not args.ab else None
+    if args.ab:
+        mode, note = choose_mode(args.mode)
+        notes += [note] if note else []
+        if mode == MODE_INSTRUCTIONS:
+            return check_instructions(args, run_dir=run_instructions_from_args(args), settings=settings)
+    elif saved_counts is not None:
+        return check_instructions(args, run_dir=saved_counts, settings=settings)
+    return check_wallclock(args, settings=settings, notes=notes)
+
+
+def choose_mode(asked: str | None) -> tuple[str, str]:
+    """Return the A/B mode to run, and a note when it falls back to wall-clock for want of valgrind."""
+    from bench.gate.instructions.callgrind import describe_missing, missing_tools
+
+    if asked == MODE_WALLCLOCK:
+        return MODE_WALLCLOCK, ""
+    missing = missing_tools()
+    if not missing:
+        return MODE_INSTRUCTIONS, ""
+    if asked == MODE_INSTRUCTIONS:
+        raise CheckInputError(f"--mode instructions: {describe_missing(missing)}")
+    return MODE_WALLCLOCK, (
+        f"Judged on wall-clock time, not instructions: {describe_missing(missing)}. "
+        "Wall-clock pairs are noisy on shared machines (see docs/gate.md)."
+    )
+
+
+def saved_instructions_run(run: str | None) -> Path | None:
+    """Return the folder of a saved instructions run named by run, or None when it names another kind."""
+    from bench.config import REPORTS_DIR
+    from bench.gate.instructions.records import INSTRUCTIONS_FILE
+    from bench.results import LATEST_LINK
+
+    candidates = [REPORTS_DIR / LATEST_LINK] if run is None else [Path(run), REPORTS_DIR / run]
+    for candidate in candidates:
+        if (candidate / INSTRUCTIONS_FILE).is_file():
+            return candidate.resolve()
+    return None
+
+
+def write_markdown(args: argparse.Namespace, text: str) -> None:
+    """Write the Markdown verdicts to --markdown FILE, and append them to the CI's step summary if named."""
+    targets = [(args.markdown, "w")] if args.markdown else []
+    summary = env_value(STEP_SUMMARY_ENV)
+    if summary:
+        targets.append((Path(summary), "a"))
+    for path, how in targets:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open(how, encoding="utf-8") as out:
+            out.write(text)
+
+
+def check_instructions(args: argparse.Namespace, *, run_dir: Path, settings: GateSettings) -> int:
+    import json
+
+    from bench.gate.instructions.display import print_instruction_report
+    from bench.gate.instructions.judge import judge_cells
+    from bench.gate.instructions.run import read_cells
+    from bench.gate.markdown import instructions_markdown
+    from bench.gate.settings import instruction_defaults
+    from bench.terminal import make_console
+
+    counting = instruction_defaults(
+        min_effect=args.instructions_min_effect, windows=args.windows, requests=args.requests
+    )
+    report = judge_cells(read_cells(run_dir), settings=counting, false_alarm_rate=settings.false_alarm_rate)
+    if not report.verdicts:
+        raise CheckInputError(f"no cell of {run_dir} was counted on both sides")
+    print_instruction_report(
+        report, make_console(stderr=False), header=f"run {run_dir}: instructions per request"
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        data = {**report.to_dict(), "run_dir": str(run_dir)}
+        args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write_markdown(args, instructions_markdown(report, title="Performance gate: instructions per request"))
+    if report.failed:
+        return EXIT_FAILURE
+    return EXIT_OK if report.judged else EXIT_USAGE
+
+
+def check_wallclock(args: argparse.Namespace, *, settings: GateSettings, notes: list[str]) -> int:
+    from rich.text import Text
+
+    from bench.gate.markdown import wallclock_markdown
+    from bench.gate.verdicts import check_run, print_outcome, summary_line, write_json
+    from bench.results import find_run_dir
+    from bench.terminal import make_console
+
     run_dir = run_ab_from_args(args) if args.ab else find_run_dir(args.run)
     outcome = check_run(run_dir, settings=settings, baseline_path=args.baseline, force=args.force)
-    print_outcome(outcome, make_console(stderr=False))
+    console = make_console(stderr=False)
+    for note in notes:
+        console.print(f"[bold yellow]{note}[/]")
+    print_outcome(outcome, console)
     if args.json:
-        write_json(outcome, args.json)
+        write_json(outcome, args.json, notes=notes)
+    mechanism = "wall-clock A/B" if outcome.report.mode == "ab" else "against the baseline"
+    write_markdown(
+        args,
+        wallclock_markdown(
+            outcome.report,
+            title=f"Performance gate: {mechanism}",
+            summary=Text.from_markup(summary_line(outcome.report)).plain,
+            notes=notes,
+        ),
+    )
     if outcome.report.failed:
         return EXIT_FAILURE
     return EXIT_OK if outcome.report.judged else EXIT_USAGE
+
+
+def run_instructions_from_args(args: argparse.Namespace) -> Path:
+    from bench.config import REPORTS_DIR
+    from bench.gate.instructions.run import InstructionRunSettings, run_instructions
+    from bench.gate.settings import ab_defaults, instruction_defaults
+    from bench.run.profiles import load_profile
+
+    profile = load_profile(args.profile or ab_defaults().profile).with_overrides(
+        apps=args.apps.split(",") if args.apps else None,
+        scenarios=args.scenarios.split(",") if args.scenarios else None,
+    )
+    settings = InstructionRunSettings(
+        ref=args.ab,
+        profile=profile,
+        counting=instruction_defaults(
+            min_effect=args.instructions_min_effect, windows=args.windows, requests=args.requests
+        ),
+        reports_dir=args.out or REPORTS_DIR,
+        command_line=shlex.join(["python", "-m", "bench", *sys.argv[1:]]),
+        keep_worktree=args.keep_worktree,
+    )
+    run_dir: Path = run_instructions(settings, console=console, quiet=args.quiet)
+    return run_dir
 
 
 def run_ab_from_args(args: argparse.Namespace) -> Path:

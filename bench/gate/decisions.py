@@ -12,6 +12,9 @@ The rule, for each cell and metric, on the interval of the change in the bad dir
 - the interval excludes no change but stays below the minimum effect -> unchanged (a real, small change);
 - the interval holds no change: unchanged when it excludes a slowdown as large as the minimum effect,
   inconclusive when it does not (the data cannot vouch that nothing regressed: never a silent pass).
+A/B pairs too noisy for the CV rule are still judged when their signs agree: the sign test's interval of the
+median ratio (order statistics) then takes the t interval's place, so that a unanimous signal (all 8 pairs
+slower, ratios 1.08-1.42, CV 10.5%) is never vetoed by its spread.
 Every gated comparison gets the same confidence, 1 - 2 * false_alarm_rate / (number of gated comparisons)
 (Bonferroni over the one-sided "worse" error), so that the whole check raises a false alarm with probability
 at most false_alarm_rate when nothing changed. Flagged trials (generator-bound, errors) never enter a sample;
@@ -28,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.gate.intervals import ShiftInterval, independent_shift, paired_shift
+from bench.gate.intervals import ShiftInterval, independent_shift, paired_shift, sign_interval
 from bench.gate.samples import CellKey, CellPairs, CellSamples
 from bench.gate.settings import METRICS, GateSettings, Metric
 from bench.noise import coefficient_of_variation
@@ -193,6 +196,7 @@ class _Question:
     paired: bool
     cv: float | None
     problem: str = ""
+    noisy: bool = False  # the problem is the CV alone: the sign test may still judge paired data
 
 
 def _question(
@@ -216,10 +220,12 @@ def _question(
         count = f"{len(baseline)} and {len(current)} valid trials (need {settings.min_samples} each)"
         noise = f"CV {cv:.1%}"
     problem = ""
+    noisy = False
     if too_few:
         problem = f"too few samples: {count}"
     elif cv > settings.max_cv:  # NaN (a single value) compares False and was caught above
         problem = f"too noisy: {noise} above {settings.max_cv:.0%}"
+        noisy = True
     return _Question(
         cell=cell,
         metric=metric,
@@ -229,6 +235,7 @@ def _question(
         paired=paired,
         cv=None if math.isnan(cv) else cv,
         problem=problem,
+        noisy=noisy,
     )
 
 
@@ -264,9 +271,25 @@ def _rough_change(question: _Question) -> float | None:
     return now / before - 1 if before and now else None
 
 
+def _sign_test(question: _Question, *, confidence: float) -> ShiftInterval | None:
+    """Return the sign test's interval of the median log ratio of noisy pairs when it excludes no change."""
+    if not (question.paired and question.noisy):
+        return None
+    logs = [math.log(b / a) for a, b in zip(question.baseline, question.current, strict=True)]
+    low, high = sign_interval(logs, confidence=confidence)
+    if not (low > 0 or high < 0):
+        return None
+    return ShiftInterval(estimate=float(np.median(logs)), low=low, high=high)
+
+
 def _answer(question: _Question, *, settings: GateSettings, confidence: float) -> MetricComparison:
     interval = None if question.problem else _interval(question, settings=settings, confidence=confidence)
-    if interval is None:
+    signs = _sign_test(question, confidence=confidence)
+    if signs is not None:
+        interval = signs
+        verdict, reason = decide(signs, metric=METRICS[question.metric], min_effect=settings.min_effect)
+        reason = f"{reason} (sign test: the pairs agree; {question.problem})"
+    elif interval is None:
         verdict, reason = Verdict.INCONCLUSIVE, question.problem
     else:
         verdict, reason = decide(interval, metric=METRICS[question.metric], min_effect=settings.min_effect)
@@ -318,7 +341,9 @@ def _report(
     flagged: Sequence[FlaggedCell],
     missing: Sequence[tuple[CellKey, str]],
 ) -> GateReport:
-    confidence = per_comparison_confidence(settings, sum(q.gating and not q.problem for q in questions))
+    confidence = per_comparison_confidence(
+        settings, sum(q.gating and (not q.problem or q.noisy) for q in questions)
+    )
     return GateReport(
         mode=mode,
         baseline_label=labels[0],

@@ -150,6 +150,19 @@ def signed_rank_interval(differences: Values, *, confidence: float) -> tuple[flo
     return _cut_interval(walsh, k)
 
 
+def sign_interval(differences: Values, *, confidence: float) -> tuple[float, float]:
+    """Return the order-statistic interval of the median of differences that inverts the two-sided sign test.
+
+    It asks only how many differences lie on each side: when all of n pairs agree, it excludes zero as soon
+    as 2 * 0.5**n is below 1 - confidence, however spread their sizes are.
+    """
+    d = np.sort(np.asarray(differences, dtype=float))
+    if d.size == 0:
+        return UNBOUNDED
+    counts = np.array([math.comb(d.size, k) for k in range(d.size + 1)], dtype=float)
+    return _cut_interval(d, _order_statistic_index(counts, _tail(confidence)))
+
+
 def t_interval(differences: Values, *, confidence: float) -> tuple[float, float]:
     """Return Student's t interval of the mean of differences (unbounded below two values)."""
     d = np.asarray(differences, dtype=float)

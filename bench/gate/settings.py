@@ -109,10 +109,40 @@ class AbDefaults:
 AB_KEYS = {"ab_profile": "profile", "ab_pairs": "pairs"}  # [tool.bench.check] key -> AbDefaults field
 
 
+@dataclass(frozen=True)
+class InstructionDefaults:
+    """How `bench check --mode instructions` counts and judges (bench/gate/instructions/)."""
+
+    # Instruction counts of one process move about 0.3% between windows here: a 1% minimum effect sits
+    # well above that spread and below the 2% the gate must catch.
+    min_effect: float = 0.01
+    # Five windows: the medians and their spread stay put when one window holds an old-generation garbage
+    # collection (a quarter more instructions in one Django /db window of 50 requests here).
+    windows: int = 5  # counted windows per side and cell
+    requests: int = 60  # sequential requests per window (about 3.5 s of Flask /db under callgrind)
+    warmup: int = (
+        50  # uncounted requests per cell before its first window (after 20, the first was 1% dearer)
+    )
+    top_functions: int = 8  # grown functions listed per cell judged worse
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_effect < 1:
+            raise ConfigError(f"instructions_min_effect must be in (0, 1), not {self.min_effect}")
+        if self.windows < 2 or self.requests < 1 or self.warmup < 0 or self.top_functions < 0:
+            raise ConfigError(
+                "instructions_windows must be at least 2, instructions_requests at least 1, "
+                "instructions_warmup and instructions_top_functions 0 or more"
+            )
+
+
+# [tool.bench.check] key -> InstructionDefaults field
+INSTRUCTION_KEYS = {f"instructions_{field.name}": field.name for field in fields(InstructionDefaults)}
+
+
 def check_table() -> dict[str, Any]:
     """Return [tool.bench.check] of pyproject.toml, after checking its keys."""
     table = read_tool_config(CHECK_SECTION)
-    known = {f.name for f in fields(GateSettings)} | set(AB_KEYS)
+    known = {f.name for f in fields(GateSettings)} | set(AB_KEYS) | set(INSTRUCTION_KEYS)
     unknown = set(table) - known
     if unknown:
         raise ConfigError(
@@ -124,7 +154,11 @@ def check_table() -> dict[str, Any]:
 
 def gate_settings(**overrides: Any) -> GateSettings:
     """Return the decision settings: [tool.bench.check], then the command line's overrides (None: unset)."""
-    table = {key: value for key, value in check_table().items() if key not in AB_KEYS}
+    table = {
+        key: value
+        for key, value in check_table().items()
+        if key not in AB_KEYS and key not in INSTRUCTION_KEYS
+    }
     return gate_settings_from_config(table, **overrides)
 
 
@@ -136,3 +170,11 @@ def ab_defaults() -> AbDefaults:
     if not isinstance(defaults.pairs, int) or defaults.pairs < 2 or not isinstance(defaults.profile, str):
         raise ConfigError(f"[tool.bench.{CHECK_SECTION}]: ab_pairs must be a whole number of at least 2")
     return defaults
+
+
+def instruction_defaults(**overrides: Any) -> InstructionDefaults:
+    """Return how instructions are counted and judged: InstructionDefaults, [tool.bench.check], overrides."""
+    table = check_table()
+    values = {field: table[key] for key, field in INSTRUCTION_KEYS.items() if key in table}
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return InstructionDefaults(**values)

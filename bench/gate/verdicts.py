@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,10 +87,11 @@ def check_run(
     return outcome
 
 
-def write_json(outcome: CheckOutcome, path: Path) -> None:
-    """Write the outcome as JSON (the same content as the table, for machines)."""
+def write_json(outcome: CheckOutcome, path: Path, *, notes: Sequence[str] = ()) -> None:
+    """Write the outcome as JSON (the same content as the table, for machines), with the check's notes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(outcome.to_dict(), indent=2) + "\n", encoding="utf-8")
+    data = {**outcome.to_dict(), "notes": list(notes)}
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def _number(value: float | None) -> str:

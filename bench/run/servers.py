@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,23 +189,28 @@ def start_server(
     log_path: Path | None = None,
     ready_timeout_s: float = READY_TIMEOUT_S,
     python: str | None = None,
+    command_prefix: Sequence[str] = (),
 ) -> Iterator[RunningServer]:
     """Start an app's server (its database already set up), wait until ready, yield it, stop it in finally.
 
     python: the interpreter (of the environment) the server runs on; default this process's.
+    command_prefix: a program the server runs under (the gate's instruction counts: valgrind and its options).
     """
     variant = app.server(server)
     if port is None:
         port = free_port(host)
     elif port_in_use(host, port):
         raise ServerError(f"port {port} on {host} is already in use: choose another with --port")
-    command = variant.render(
-        python=python or sys.executable,
-        host=host,
-        port=port,
-        workers=variant.workers_for(workers),
-        threads=threads,
-    )
+    command = [
+        *command_prefix,
+        *variant.render(
+            python=python or sys.executable,
+            host=host,
+            port=port,
+            workers=variant.workers_for(workers),
+            threads=threads,
+        ),
+    ]
     server_env = {**env, **variant.env, THREADS_ENV: str(threads)}
     if log_path is None:
         log_path = Path(tempfile.mkstemp(prefix=f"bench-{app.name}-", suffix=".log")[1])

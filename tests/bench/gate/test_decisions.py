@@ -269,3 +269,35 @@ def test_bootstrap_method_is_deterministic() -> None:
     first = judge(noisy(0.5, 6, seed=1), noisy(0.6, 6, seed=2), settings=settings)
     second = judge(noisy(0.5, 6, seed=1), noisy(0.6, 6, seed=2), settings=settings)
     assert first == second and only(first).verdict is Verdict.WORSE
+
+
+def judge_ratios(ratios: list[float]) -> MetricComparison:
+    """Judge an A/B cell whose pairs have these B/A ratios of CPU per request (A at 1 ms)."""
+    rows = ab_rows(a_cpu_ms=[1.0] * len(ratios), b_cpu_ms=ratios)
+    report = compare_pairs(collect_pairs(dicts(rows), metrics=METRICS), settings=SETTINGS)
+    return next(c for c in report.comparisons if c.metric == CPU_MS_PER_REQUEST)
+
+
+def test_a_unanimous_slowdown_is_not_vetoed_by_its_cv() -> None:
+    # Issue 24: all 8 pairs slower (1.08-1.42), CV of the ratios above 10%: it was inconclusive.
+    comparison = judge_ratios([1.08, 1.42, 1.11, 1.35, 1.09, 1.30, 1.12, 1.38])
+    assert (comparison.cv or 0) > SETTINGS.max_cv
+    assert comparison.verdict is Verdict.WORSE
+    assert "sign test" in comparison.reason
+
+
+def test_a_unanimous_twenty_percent_speed_up_is_better_despite_the_noise() -> None:
+    comparison = judge_ratios([0.62, 0.95, 0.70, 0.90, 0.66, 0.93, 0.71, 0.85])
+    assert comparison.verdict is Verdict.BETTER
+
+
+def test_noisy_pairs_that_disagree_stay_inconclusive() -> None:
+    comparison = judge_ratios([0.79, 1.60, 1.05, 0.90, 1.30, 0.85, 1.20, 1.10])
+    assert comparison.verdict is Verdict.INCONCLUSIVE
+    assert "too noisy" in comparison.reason
+
+
+def test_a_unanimous_but_small_change_is_unchanged() -> None:
+    # Every pair slower, but surely by less than the 10% minimum effect: the sign test's interval says so.
+    comparison = judge_ratios([1.01, 1.04, 1.02, 1.03, 1.01, 1.04, 1.02, 1.09])
+    assert comparison.verdict is not Verdict.WORSE

@@ -76,3 +76,11 @@ def test_independent_shift_is_deterministic(method: iv.IndependentMethod) -> Non
 def test_confidence_outside_zero_one_is_refused() -> None:
     with pytest.raises(ValueError, match="confidence"):
         iv.t_interval([0.1, 0.2], confidence=1.0)
+
+
+def test_the_sign_interval_excludes_zero_when_every_difference_agrees() -> None:
+    from bench.gate.intervals import sign_interval
+
+    low, high = sign_interval([0.08, 0.35, 0.1, 0.3, 0.09, 0.26, 0.11, 0.32], confidence=0.983)
+    assert 0 < low <= high
+    assert sign_interval([0.1, -0.1, 0.2, -0.2], confidence=0.95) == (-math.inf, math.inf)
