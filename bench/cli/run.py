@@ -87,6 +87,18 @@ def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
         action=argparse.BooleanOptionalAction,
         help="measure the GET scenarios with wrk too, on the same server (installs Debian's wrk if missing)",
     )
+    profiling = parser.add_argument_group("CPU profiles (bench/run/profiling)")
+    profiling.add_argument(
+        "--profile-trial",
+        action=argparse.BooleanOptionalAction,
+        help="an extra, uncounted trial per cell of the profile's profile_scenarios, sampled by py-spy",
+    )
+    profiling.add_argument(
+        "--profile-scenarios", type=comma_list, help="the scenarios profiled (default: the profile's)"
+    )
+    profiling.add_argument(
+        "--profile-duration", type=positive_float, help="seconds of each profiled trial's window"
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--out", type=Path, help="reports directory (default: reports/)")
     output.add_argument("--run-id", help="name of the run's directory (default: date-time-profile)")
@@ -172,6 +184,9 @@ def command_run(args: argparse.Namespace) -> int:
         step_s=args.step,
         slo_ms=args.slo_ms,
         yardstick=args.yardstick,
+        profile_trial=args.profile_trial,
+        profile_scenarios=args.profile_scenarios,
+        profile_duration_s=args.profile_duration,
     )
     if profile.sweep and args.locust_workers:
         raise ConfigError("an open-loop sweep runs in one Locust process: drop --locust-workers or --sweep")
