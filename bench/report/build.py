@@ -32,16 +32,6 @@ from bench.report.community import (
 )
 from bench.report.contract import CONTRACT_FILE, read_contract_evidence
 from bench.report.html import RECOMMENDED, ReportContent, VariantLine, render_html
-from bench.report.layers.section import (
-    CellKey,
-    Measured,
-    ProfileSection,
-    build_profile_section,
-    costliest_layers,
-    flame_graphs,
-)
-from bench.report.layers.stacks import Stack, parse_stacks
-from bench.report.layers.table import LayerTable, load_layer_table
 from bench.report.latency.cells import (
     capacity_standings,
     cells_by_key,
@@ -56,6 +46,16 @@ from bench.report.latency.targets import (
     chosen_slo,
     latency_targets,
 )
+from bench.report.layers.section import (
+    CellKey,
+    Measured,
+    ProfileSection,
+    build_profile_section,
+    costliest_layers,
+    flame_graphs,
+)
+from bench.report.layers.stacks import Stack, parse_stacks
+from bench.report.layers.table import LayerTable, load_layer_table
 from bench.report.rows import (
     concurrency_scenarios,
     ordered_scenarios,

@@ -75,10 +75,10 @@ def render_flamegraph(stacks: Sequence[Stack], table: LayerTable, *, title: str)
             share = node.count / root.count
             tip = escape(f"{frame.name}: {share:.1%} of busy samples ({node.count}), layer {node.layer}")
             fits = int(width / CHAR_WIDTH) - 1
-            label = frame.function if len(frame.function) <= fits else frame.function[: max(fits - 1, 0)] + "…"
-            text = (
-                f'<text x="{x + 3:.1f}" y="{y + 12}">{escape(label)}</text>' if fits >= 3 else ""
+            label = (
+                frame.function if len(frame.function) <= fits else frame.function[: max(fits - 1, 0)] + "…"
             )
+            text = f'<text x="{x + 3:.1f}" y="{y + 12}">{escape(label)}</text>' if fits >= 3 else ""
             rects.append(
                 f'<g><title>{tip}</title><rect x="{x:.1f}" y="{y}" width="{width:.1f}" '
                 f'height="{ROW_HEIGHT - 1}" fill="{colour}"/>{text}</g>'

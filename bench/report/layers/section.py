@@ -142,7 +142,9 @@ def build_profile_section(
     if not records:
         return None
     failures = tuple(
-        (f"{r.app}/{r.server} {r.scenario} {r.db}", r.error, r.hint) for r in records if r.error or not r.stacks_file
+        (f"{r.app}/{r.server} {r.scenario} {r.db}", r.error, r.hint)
+        for r in records
+        if r.error or not r.stacks_file
     )
     profiled = [
         (record, attribute(stacks[record.stacks_file], tables[record.app]), measured[cell_key(record)])
@@ -165,7 +167,8 @@ def build_profile_section(
         legend=tuple((layer, table.label(layer)) for layer in table.order) if table else (),
         failures=failures,
         settings=(
-            f"py-spy at {first.rate_hz} Hz, {'C and Python' if first.native else 'Python'} frames of the thread "
+            f"py-spy at {first.rate_hz} Hz, {'C and Python' if first.native else 'Python'} frames of the "
+            "thread "
             f"holding the GIL, {first.duration_s:.0f} s per profiled trial"
         ),
     )
@@ -186,7 +189,10 @@ def costliest_layers(section: ProfileSection | None, *, scenario: str = COSTLIES
 
 
 def flame_graphs(
-    records: Sequence[ProfileRecord], *, stacks: Mapping[str, Sequence[Stack]], tables: Mapping[str, LayerTable]
+    records: Sequence[ProfileRecord],
+    *,
+    stacks: Mapping[str, Sequence[Stack]],
+    tables: Mapping[str, LayerTable],
 ) -> dict[str, str]:
     """Return file name -> SVG of every profiled cell's flame graph."""
     return {

@@ -38,7 +38,9 @@ class LayerTable:
         """Return the table with an app's own prefixes over it (its app.toml's [layers])."""
         unknown = sorted(set(layers) - set(self.order))
         if unknown:
-            raise ConfigError(f"[layers]: unknown layer(s) {', '.join(unknown)} (known: {', '.join(self.order)})")
+            raise ConfigError(
+                f"[layers]: unknown layer(s) {', '.join(unknown)} (known: {', '.join(self.order)})"
+            )
         prefixes = dict(self.prefixes)
         prefixes.update({prefix: layer for layer, items in layers.items() for prefix in items})
         return LayerTable(self.order, self.rest, prefixes, self.labels, self.idle_functions)

@@ -43,9 +43,7 @@ def find_pyspy() -> Path | None:
     return Path(found) if found else None
 
 
-def record_command(
-    *, executable: Path, pid: int, output: Path, rate_hz: int, native: bool
-) -> list[str]:
+def record_command(*, executable: Path, pid: int, output: Path, rate_hz: int, native: bool) -> list[str]:
     """Return the py-spy command that samples a process and its children until SIGINT, in raw format
     (collapsed stacks), full file names (the report tells packages apart by their path), one frame per
     function (line numbers would split a function's samples), idle threads left out."""
@@ -65,7 +63,7 @@ def record_command(
         str(output),
     ]
     # --gil: only the thread holding the GIL, i.e. running Python (threads waiting on a lock, a socket or
-    # the GIL itself would otherwise count as busy); --native unwinds C frames too, but must pause the process.
+    # the GIL itself would otherwise count as busy); --native unwinds C frames too, but pauses the process.
     return [*command, "--gil", "--native" if native else "--nonblocking"]
 
 
