@@ -238,6 +238,7 @@ def command_run(args: argparse.Namespace) -> int:
 def dry_run_lines(settings: RunSettings) -> list[str]:
     """Return what `bench run --dry-run` prints: the layout and the cells, as the run would lay them out."""
     from bench.run.layout import cpu_text
+    from bench.run.profiling.session import profiled_cells
     from bench.run.schedule import compact_cells, plan_matrix
 
     profile = settings.profile
@@ -259,6 +260,18 @@ def dry_run_lines(settings: RunSettings) -> list[str]:
         f"cells          {len(matrix.schedule)}, in shuffled order",
     ]
     lines.extend(f"  {line}" for line in compact_cells(matrix.schedule, scenarios=list(matrix.scenarios)))
+    if profile.profile_trial and settings.target is None:
+        profiled = profiled_cells(
+            matrix.schedule,
+            scenarios=profile.profile_scenarios,
+            default_servers={name: spec.default_server for name, spec in matrix.apps.items()},
+            db=profile.db[0],
+        )
+        lines.append(
+            f"profiled       {len(profiled)} more trial(s) of {profile.profile_duration_s:g} s, py-spy at "
+            f"{profile.profile_rate_hz} Hz (not counted): "
+            + ", ".join(sorted({f"{cell.app}/{cell.server} {cell.scenario}" for cell in profiled}))
+        )
     return lines
 
 

@@ -3,7 +3,7 @@ a browser shows on hover): the root at the top, each frame as wide as its share 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -16,20 +16,6 @@ ROW_HEIGHT = 17
 TOP_MARGIN = 40
 CHAR_WIDTH = 6.6  # of the 11 px monospace font: how many characters a frame's box can hold
 MIN_WIDTH = 0.5  # narrower frames are left out (invisible anyway)
-
-# One colour per layer of layers.toml (the report's bars use the same, report.css's .layer-*).
-LAYER_COLOURS: Mapping[str, str] = {
-    "server": "#8fb4d9",
-    "framework": "#f2b36b",
-    "validation": "#c9a0dc",
-    "orm": "#7cc49a",
-    "driver": "#4d9e8f",
-    "templates": "#e8d36a",
-    "auth": "#e88c8c",
-    "app": "#f07c3a",
-    "rest": "#c8c8c8",
-}
-OTHER_COLOUR = "#dddddd"
 
 
 @dataclass
@@ -71,7 +57,7 @@ def render_flamegraph(stacks: Sequence[Stack], table: LayerTable, *, title: str)
         if frame is not None:
             depth_reached = max(depth_reached, depth)
             y = TOP_MARGIN + (depth - 1) * ROW_HEIGHT
-            colour = LAYER_COLOURS.get(node.layer, OTHER_COLOUR)
+            colour = table.colour(node.layer)
             share = node.count / root.count
             tip = escape(f"{frame.name}: {share:.1%} of busy samples ({node.count}), layer {node.layer}")
             fits = int(width / CHAR_WIDTH) - 1

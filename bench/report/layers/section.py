@@ -44,6 +44,7 @@ class Measured:
 class LayerSegment:
     layer: str
     label: str
+    colour: str
     ms: float  # CPU-ms per request
     share: float  # of the bar
     width: float  # percent of the scenario's longest bar
@@ -80,7 +81,7 @@ class ScenarioProfiles:
 @dataclass(frozen=True)
 class ProfileSection:
     scenarios: tuple[ScenarioProfiles, ...]
-    legend: tuple[tuple[str, str], ...]  # (layer, label), in the table's order
+    legend: tuple[tuple[str, str, str], ...]  # (layer, label, colour), in the table's order
     failures: tuple[tuple[str, str, str], ...]  # (cell, why there is no profile, how to allow it)
     settings: str  # e.g. "py-spy at 200 Hz, Python frames, 5 s per profiled trial"
 
@@ -102,6 +103,7 @@ def _bar(
         LayerSegment(
             layer=layer,
             label=table.label(layer),
+            colour=table.colour(layer),
             ms=total * breakdown.share(layer),
             share=breakdown.share(layer),
             width=100 * total * breakdown.share(layer) / longest if longest > 0 else 0.0,
@@ -164,7 +166,9 @@ def build_profile_section(
     table = next(iter(tables.values()), None)
     return ProfileSection(
         scenarios=tuple(scenarios),
-        legend=tuple((layer, table.label(layer)) for layer in table.order) if table else (),
+        legend=tuple((layer, table.label(layer), table.colour(layer)) for layer in table.order)
+        if table
+        else (),
         failures=failures,
         settings=(
             f"py-spy at {first.rate_hz} Hz, {'C and Python' if first.native else 'Python'} frames of the "

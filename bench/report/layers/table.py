@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from pathlib import Path
 from bench.errors import ConfigError
 
 LAYERS_FILE = Path(__file__).with_name("layers.toml")
+OTHER_COLOUR = "#dddddd"
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class LayerTable:
     prefixes: Mapping[str, str]  # module prefix -> layer
     labels: Mapping[str, str] = field(default_factory=dict)
     idle_functions: frozenset[str] = frozenset()
+    colours: Mapping[str, str] = field(default_factory=dict)
 
     def layer_of(self, module: str) -> str | None:
         """Return the layer of a module (None: no layer names it, so an outer frame decides)."""
@@ -34,6 +37,9 @@ class LayerTable:
     def label(self, layer: str) -> str:
         return self.labels.get(layer, layer)
 
+    def colour(self, layer: str) -> str:
+        return self.colours.get(layer, OTHER_COLOUR)
+
     def with_app(self, layers: Mapping[str, Sequence[str]]) -> LayerTable:
         """Return the table with an app's own prefixes over it (its app.toml's [layers])."""
         unknown = sorted(set(layers) - set(self.order))
@@ -43,7 +49,7 @@ class LayerTable:
             )
         prefixes = dict(self.prefixes)
         prefixes.update({prefix: layer for layer, items in layers.items() for prefix in items})
-        return LayerTable(self.order, self.rest, prefixes, self.labels, self.idle_functions)
+        return dataclasses.replace(self, prefixes=prefixes)
 
 
 def parse_layer_table(data: Mapping[str, object]) -> LayerTable:
@@ -64,6 +70,7 @@ def parse_layer_table(data: Mapping[str, object]) -> LayerTable:
                 raise ConfigError(f"{LAYERS_FILE.name}: {prefix!r} is in {prefixes[prefix]} and {layer}")
             prefixes[prefix] = layer
     labels = data.get("labels", {})
+    colours = data.get("colours", {})
     idle = data.get("idle_functions", [])
     return LayerTable(
         order=tuple(order),
@@ -71,6 +78,7 @@ def parse_layer_table(data: Mapping[str, object]) -> LayerTable:
         prefixes=prefixes,
         labels=dict(labels) if isinstance(labels, dict) else {},
         idle_functions=frozenset(idle) if isinstance(idle, list) else frozenset(),
+        colours=dict(colours) if isinstance(colours, dict) else {},
     )
 
 
