@@ -14,7 +14,10 @@ from bench.results import PROFILES_DIR, PROFILES_FILE, ProfileRecord, append_pro
 from tests.bench.synthetic_run import SERVERS, synthetic_rows, write_apps, write_run
 
 SITE = "/v/lib/python3.11/site-packages"
-ROOT = f"Thread.run (/py/lib/python3.11/threading.py:1);ThreadWorker.handle ({SITE}/gunicorn/workers/gthread.py:1)"
+ROOT = (
+    "Thread.run (/py/lib/python3.11/threading.py:1);"
+    f"ThreadWorker.handle ({SITE}/gunicorn/workers/gthread.py:1)"
+)
 # 60 samples in the ORM, 30 in the framework, 10 in the server: at 100 Hz, 1.0 s of samples
 STACKS = (
     f"{ROOT};Flask.wsgi_app ({SITE}/flask/app.py:1);Session.execute ({SITE}/sqlalchemy/orm/session.py:1) 60\n"
