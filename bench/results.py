@@ -46,6 +46,8 @@ class ResultRow:
     latency_p999_ms: float | None = None
     latency_max_ms: float | None = None
     server_cpu_s: float = 0.0
+    server_user_s: float = 0.0  # of server_cpu_s, in user mode
+    server_system_s: float = 0.0  # of server_cpu_s, in the kernel (system calls)
     server_cpu_util: float = 0.0  # CPU seconds per wall second, over the CPUs the server was given
     cpu_ms_per_request: float | None = None
     server_rss_mb: float = 0.0
@@ -172,6 +174,8 @@ class ProfileRecord:
     requests: int = 0
     rps: float = 0.0
     server_cpu_s: float = 0.0
+    server_user_s: float = 0.0  # of server_cpu_s, in user mode: what the samples can see, and C code
+    server_system_s: float = 0.0  # of server_cpu_s, in the kernel: no Python sample stands for it
     cpu_ms_per_request: float | None = None
     stacks_file: str = ""  # relative to the run folder; "" when there is no profile
     error: str = ""  # why there is no profile (py-spy could not attach, the trial failed); "" when there is

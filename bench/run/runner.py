@@ -116,6 +116,8 @@ def row_from_measurement(
     server_util: float | None = None
     if measurement.server is not None:
         row.server_cpu_s = measurement.server.cpu_s
+        row.server_user_s = measurement.server.user_s
+        row.server_system_s = measurement.server.system_s
         row.server_cpu_util = cpu_utilization(
             cpu_s=measurement.server.cpu_s, wall_s=wall_s, cores=server_cpus
         )

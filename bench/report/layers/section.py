@@ -2,10 +2,12 @@
 split by layer, its hottest functions, its flame graph, and what the profiler cost (pure: records, stacks
 and measured figures in, formatted data out).
 
-A bar's length is the cell's measured CPU per request (the median of its measured trials, the figure of the
-rest of the report); its layers are the profiled trial's shares of that figure. Beside it: how much of the
-profiled trial's measured CPU the busy samples account for, and the profiled trial's throughput and CPU per
-request against the measured trials' (the profiler's overhead).
+A bar is the profiled trial's CPU per request made of measured parts (cpu_split.py): the Python layers in ms
+from their samples, the user time no sample saw (C code outside the GIL), the system time (the kernel). Beside
+it: how much of the profiled trial's measured CPU the samples and the system time account for, and the
+profiled trial's throughput and CPU per request against the measured trials' (the profiler's overhead). A
+record without user and system time (a run from before they were kept) gets the former bar: the measured
+trials' median CPU per request split by the samples' shares.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bench.report.layers.attribution import Breakdown, attribute
+from bench.report.layers.cpu_split import KERNEL, UNSAMPLED, CpuSplit, split_cpu
 from bench.report.layers.flamegraph import render_flamegraph
 from bench.report.layers.stacks import Stack
 from bench.report.layers.table import LayerTable
@@ -63,9 +66,9 @@ class ProfileBar:
     app: str
     server: str
     db: str
-    cpu_ms: str  # the measured CPU per request the bar stands for
+    cpu_ms: str  # the measured CPU per request the bar stands for (the profiled trial's, when split)
     segments: tuple[LayerSegment, ...]
-    accounted: str  # e.g. "96%": the busy samples' time over the profiled trial's measured CPU
+    accounted: str  # (sampled + system time) / measured CPU of the profiled trial, with its parts
     overhead: str  # e.g. "req/s -4%, CPU per request +3%" (profiled trial against the measured ones)
     samples: int
     flame_file: str
@@ -95,33 +98,82 @@ def flame_name(record: ProfileRecord) -> str:
     return FLAME_PREFIX + record.stacks_file.rsplit("/", 1)[-1].removesuffix(".txt") + ".svg"
 
 
+def _segment(layer: str, ms: float, *, total: float, table: LayerTable, longest: float) -> LayerSegment:
+    return LayerSegment(
+        layer=layer,
+        label=table.label(layer),
+        colour=table.colour(layer),
+        ms=ms,
+        share=ms / total if total > 0 else 0.0,
+        width=100 * ms / longest if longest > 0 else 0.0,
+    )
+
+
+def bar_segments(
+    breakdown: Breakdown, split: CpuSplit | None, *, measured_ms: float, table: LayerTable, longest: float
+) -> tuple[LayerSegment, ...]:
+    """Return a bar's segments. With the profiled trial's user and system time (split): measured parts, the
+    Python layers in ms from their samples, then the user time no sample saw, then the system time. Without
+    (a record from before they were kept): the Python layers' shares of the measured CPU per request."""
+    if split is None:
+        return tuple(
+            _segment(
+                layer, measured_ms * breakdown.share(layer), total=measured_ms, table=table, longest=longest
+            )
+            for layer in breakdown.layers
+        )
+    parts = [(layer, split.sampled_ms * breakdown.share(layer)) for layer in breakdown.layers]
+    parts += [(UNSAMPLED, split.unsampled_ms), (KERNEL, split.system_ms)]
+    total = split.total_ms
+    return tuple(
+        _segment(layer, ms, total=total, table=table, longest=longest) for layer, ms in parts if ms > 0
+    )
+
+
+def record_split(record: ProfileRecord, breakdown: Breakdown) -> CpuSplit | None:
+    return split_cpu(
+        busy_samples=breakdown.busy,
+        rate_hz=record.rate_hz,
+        requests=record.requests,
+        user_s=record.server_user_s,
+        system_s=record.server_system_s,
+    )
+
+
+def bar_length(record: ProfileRecord, breakdown: Breakdown, measured: Measured) -> float:
+    """Return a bar's CPU-ms per request: the profiled trial's measured parts, or (without them) the measured
+    trials' median."""
+    split = record_split(record, breakdown)
+    return split.total_ms if split is not None else measured.cpu_ms_per_request
+
+
+def _accounted(record: ProfileRecord, breakdown: Breakdown, split: CpuSplit | None) -> str:
+    if split is not None and split.coverage is not None:
+        return (
+            f"{split.coverage:.0%}: Python {split.sampled_ms:.3f} of user {split.user_ms:.3f}, "
+            f"kernel {split.system_ms:.3f} ms"
+        )
+    sampled_s = breakdown.busy / record.rate_hz if record.rate_hz else 0.0
+    return f"{sampled_s / record.server_cpu_s:.0%}" if record.server_cpu_s > 0 else "–"
+
+
 def _bar(
     record: ProfileRecord, breakdown: Breakdown, measured: Measured, *, table: LayerTable, longest: float
 ) -> ProfileBar:
-    total = measured.cpu_ms_per_request
-    segments = tuple(
-        LayerSegment(
-            layer=layer,
-            label=table.label(layer),
-            colour=table.colour(layer),
-            ms=total * breakdown.share(layer),
-            share=breakdown.share(layer),
-            width=100 * total * breakdown.share(layer) / longest if longest > 0 else 0.0,
-        )
-        for layer in breakdown.layers
-    )
-    sampled_s = breakdown.busy / record.rate_hz if record.rate_hz else 0.0
+    split = record_split(record, breakdown)
     profiled_cpu = record.cpu_ms_per_request or 0.0
     return ProfileBar(
         app=record.app,
         server=record.server,
         db=record.db,
-        cpu_ms=f"{total:.2f}",
-        segments=segments,
-        accounted=f"{sampled_s / record.server_cpu_s:.0%}" if record.server_cpu_s > 0 else "–",
+        cpu_ms=f"{split.measured_ms if split is not None else measured.cpu_ms_per_request:.2f}",
+        segments=bar_segments(
+            breakdown, split, measured_ms=measured.cpu_ms_per_request, table=table, longest=longest
+        ),
+        accounted=_accounted(record, breakdown, split),
         overhead=(
             f"req/s {_percent_change(record.rps, measured.rps)}, "
-            f"CPU per request {_percent_change(profiled_cpu, total)}"
+            f"CPU per request {_percent_change(profiled_cpu, measured.cpu_ms_per_request)}"
         ),
         samples=breakdown.busy,
         flame_file=flame_name(record),
@@ -156,7 +208,7 @@ def build_profile_section(
     scenarios = []
     for scenario in ordered_scenarios(record.scenario for record, _, _ in profiled):
         of_scenario = [item for item in profiled if item[0].scenario == scenario]
-        longest = max(item[2].cpu_ms_per_request for item in of_scenario)
+        longest = max(bar_length(*item) for item in of_scenario)
         bars = tuple(
             _bar(record, breakdown, figures, table=tables[record.app], longest=longest)
             for record, breakdown, figures in sorted(of_scenario, key=lambda item: cell_key(item[0]))
@@ -166,7 +218,9 @@ def build_profile_section(
     table = next(iter(tables.values()), None)
     return ProfileSection(
         scenarios=tuple(scenarios),
-        legend=tuple((layer, table.label(layer), table.colour(layer)) for layer in table.order)
+        legend=tuple(
+            (layer, table.label(layer), table.colour(layer)) for layer in (*table.order, UNSAMPLED, KERNEL)
+        )
         if table
         else (),
         failures=failures,

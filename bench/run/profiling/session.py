@@ -72,6 +72,8 @@ def profile_record(
         requests=row.requests,
         rps=row.rps,
         server_cpu_s=row.server_cpu_s,
+        server_user_s=row.server_user_s,
+        server_system_s=row.server_system_s,
         cpu_ms_per_request=row.cpu_ms_per_request,
         stacks_file="" if failure else stacks_file,
         error=error,

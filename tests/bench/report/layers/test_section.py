@@ -1,6 +1,7 @@
-"""The report's section "Where the time goes", from a saved synthetic run with profiled trials: bars scaled to
-the measured CPU per request, the comparison table's costliest layers on api, flame graphs beside index.html,
-and the cells without a profile with the reason and the hint."""
+"""The report's section "Where the time goes", from a saved synthetic run with profiled trials: bars of
+measured parts (or, for an older record, scaled to the measured CPU per request), the comparison table's
+costliest layers on api, flame graphs beside index.html, and the cells without a profile with the reason and
+the hint."""
 
 from __future__ import annotations
 
@@ -31,15 +32,17 @@ def run_dir(tmp_path: Path) -> Path:
     rows = synthetic_rows(scenarios=("json", "api"), trials=3)
     run_dir = write_run(tmp_path / "reports" / "run", rows)
     (run_dir / PROFILES_DIR).mkdir()
-    for app in ("flask", "django"):
+    # flask's record has its user and system time (1.4 + 0.4 s); django's is from before they were kept
+    for app, user_s, system_s in (("flask", 1.4, 0.4), ("django", 0.0, 0.0)):
         name = f"{PROFILES_DIR}/{app}-api.txt"
         (run_dir / name).write_text(STACKS)
         append_profile(
             run_dir / PROFILES_FILE,
             ProfileRecord(
                 app=app, server=SERVERS[app], scenario="api", users=64, db="sqlite", rate_hz=100,
-                duration_s=5.0, requests=1000, rps=200.0, server_cpu_s=1.0, cpu_ms_per_request=1.0,
-                stacks_file=name,
+                duration_s=5.0, requests=1000, rps=200.0, server_cpu_s=user_s + system_s or 1.0,
+                server_user_s=user_s, server_system_s=system_s,
+                cpu_ms_per_request=user_s + system_s or 1.0, stacks_file=name,
             ),
         )  # fmt: skip
     append_profile(
@@ -52,18 +55,37 @@ def run_dir(tmp_path: Path) -> Path:
     return run_dir
 
 
-def test_bars_are_the_measured_cpu_split_by_the_profiles_shares(run_dir: Path, tmp_path: Path) -> None:
+def test_bars_are_measured_parts_python_layers_unsampled_user_time_and_kernel(
+    run_dir: Path, tmp_path: Path
+) -> None:
     content = build_content(run_dir, apps_dir=write_apps(tmp_path / "apps"))
     assert content.profiles is not None
     [api] = content.profiles.scenarios
     flask = next(bar for bar in api.bars if bar.app == "flask")
-    measured = content.cells[(content.cells["app"] == "flask") & (content.cells["scenario"] == "api")]
-    cpu_ms = float(measured["cpu_ms_per_request_any"].iloc[0])
+    # 100 samples at 100 Hz over 1,000 requests: 1.0 ms of Python per request, of 1.4 ms user time; 0.4 ms
+    # in the kernel
     assert {s.layer: s.ms for s in flask.segments} == pytest.approx(
+        {"server": 0.1, "framework": 0.3, "orm": 0.6, "unsampled": 0.4, "kernel": 0.4}
+    )
+    assert sum(s.share for s in flask.segments) == pytest.approx(1.0)
+    assert flask.cpu_ms == "1.80"  # the profiled trial's measured CPU per request
+    assert flask.accounted.startswith("78%")  # (1.0 + 0.4) / 1.8
+    assert flask.functions[0].name == "Session.execute (sqlalchemy.orm.session)"
+
+
+def test_a_record_without_user_and_system_time_gets_the_shares_of_the_measured_cpu(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    content = build_content(run_dir, apps_dir=write_apps(tmp_path / "apps"))
+    assert content.profiles is not None
+    [api] = content.profiles.scenarios
+    django = next(bar for bar in api.bars if bar.app == "django")
+    measured = content.cells[(content.cells["app"] == "django") & (content.cells["scenario"] == "api")]
+    cpu_ms = float(measured["cpu_ms_per_request_any"].iloc[0])
+    assert {s.layer: s.ms for s in django.segments} == pytest.approx(
         {"server": 0.1 * cpu_ms, "framework": 0.3 * cpu_ms, "orm": 0.6 * cpu_ms}
     )
-    assert flask.accounted == "100%"  # 100 samples at 100 Hz against 1.0 s of measured CPU
-    assert flask.functions[0].name == "Session.execute (sqlalchemy.orm.session)"
+    assert django.accounted == "100%"  # 100 samples at 100 Hz against 1.0 s of measured CPU
     assert [bar.app for bar in api.bars] == ["django", "flask"]  # fastapi has no profile
     assert content.profiles.failures == (
         (
