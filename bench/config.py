@@ -104,6 +104,9 @@ class AppSpec:
     # scenario -> what this app's figure of it measures beyond the framework ("Django + DRF", "sqladmin"),
     # named beside the figure wherever the report quotes it
     labels: dict[str, str] = field(default_factory=dict)
+    # layer -> module prefixes that belong to it in this app's CPU profiles, over the shared table's
+    # (bench/report/layers/layers.toml); app.toml's [layers]
+    layers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -219,7 +222,16 @@ def parse_app_config(data: dict[str, Any], *, directory: Path) -> AppSpec:
         features={row: tuple(paths) for row, paths in data.get("features", {}).items()},
         packages={row: tuple(names) for row, names in data.get("packages", {}).items()},
         labels=_string_table(data.get("labels", {}), f"{where} [labels]"),
+        layers=_prefix_table(data.get("layers", {}), f"{where} [layers]"),
     )
+
+
+def _prefix_table(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict) or not all(
+        isinstance(items, list) and all(isinstance(item, str) for item in items) for items in value.values()
+    ):
+        raise ConfigError(f'{where}: expected a table of layer = ["module.prefix", ...]')
+    return {layer: tuple(items) for layer, items in value.items()}
 
 
 def discover_apps(apps_dir: Path = APPS_DIR) -> list[str]:

@@ -46,6 +46,8 @@ class ResultRow:
     latency_p999_ms: float | None = None
     latency_max_ms: float | None = None
     server_cpu_s: float = 0.0
+    server_user_s: float = 0.0  # of server_cpu_s, in user mode
+    server_system_s: float = 0.0  # of server_cpu_s, in the kernel (system calls)
     server_cpu_util: float = 0.0  # CPU seconds per wall second, over the CPUs the server was given
     cpu_ms_per_request: float | None = None
     server_rss_mb: float = 0.0
@@ -145,6 +147,58 @@ def sweep_steps(row: dict[str, Any]) -> list[SweepStep]:
     """Return a saved row's sweep steps (an empty list for a closed-loop row or an older results file)."""
     return [
         SweepStep(**{k: v for k, v in step.items() if k in STEP_FIELDS}) for step in row.get("sweep") or []
+    ]
+
+
+# The CPU profiles of a run (issue 22): one extra, uncounted trial per profiled cell, its record in
+# profiles.jsonl (never in results.jsonl: no figure of the report counts it) and its collapsed stacks under
+# profiles/ (py-spy's raw format: one "frame;frame;... count" line per distinct stack).
+PROFILES_FILE = "profiles.jsonl"
+PROFILES_DIR = "profiles"
+
+
+@dataclass
+class ProfileRecord:
+    """The profiled trial of one cell: what it measured (for the profiler's overhead), where its stacks are,
+    or why there are none."""
+
+    app: str
+    server: str
+    scenario: str
+    users: int
+    db: str
+    variant: str = ""
+    rate_hz: int = 0  # samples per second and thread
+    native: bool = False  # C frames included (py-spy --native)
+    duration_s: float = 0.0
+    requests: int = 0
+    rps: float = 0.0
+    server_cpu_s: float = 0.0
+    server_user_s: float = 0.0  # of server_cpu_s, in user mode: what the samples can see, and C code
+    server_system_s: float = 0.0  # of server_cpu_s, in the kernel: no Python sample stands for it
+    cpu_ms_per_request: float | None = None
+    stacks_file: str = ""  # relative to the run folder; "" when there is no profile
+    error: str = ""  # why there is no profile (py-spy could not attach, the trial failed); "" when there is
+    hint: str = ""  # how to allow the profiler, when it could not attach
+
+
+PROFILE_FIELDS = tuple(f.name for f in fields(ProfileRecord))
+
+
+def append_profile(path: Path, record: ProfileRecord) -> None:
+    """Append one profiled trial's record to a profiles.jsonl file."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+
+
+def read_profiles(run_dir: Path) -> list[ProfileRecord]:
+    """Return the profiled trials of a run (empty when it profiled none); unknown keys are ignored."""
+    path = run_dir / PROFILES_FILE
+    if not path.is_file():
+        return []
+    return [
+        ProfileRecord(**{key: value for key, value in row.items() if key in PROFILE_FIELDS})
+        for row in read_rows(path)
     ]
 
 

@@ -87,6 +87,18 @@ def add_run_parser(subparsers: SubParsers[argparse.ArgumentParser]) -> None:
         action=argparse.BooleanOptionalAction,
         help="measure the GET scenarios with wrk too, on the same server (installs Debian's wrk if missing)",
     )
+    profiling = parser.add_argument_group("CPU profiles (bench/run/profiling)")
+    profiling.add_argument(
+        "--profile-trial",
+        action=argparse.BooleanOptionalAction,
+        help="an extra, uncounted trial per cell of the profile's profile_scenarios, sampled by py-spy",
+    )
+    profiling.add_argument(
+        "--profile-scenarios", type=comma_list, help="the scenarios profiled (default: the profile's)"
+    )
+    profiling.add_argument(
+        "--profile-duration", type=positive_float, help="seconds of each profiled trial's window"
+    )
     output = parser.add_argument_group("output")
     output.add_argument("--out", type=Path, help="reports directory (default: reports/)")
     output.add_argument("--run-id", help="name of the run's directory (default: date-time-profile)")
@@ -172,6 +184,9 @@ def command_run(args: argparse.Namespace) -> int:
         step_s=args.step,
         slo_ms=args.slo_ms,
         yardstick=args.yardstick,
+        profile_trial=args.profile_trial,
+        profile_scenarios=args.profile_scenarios,
+        profile_duration_s=args.profile_duration,
     )
     if profile.sweep and args.locust_workers:
         raise ConfigError("an open-loop sweep runs in one Locust process: drop --locust-workers or --sweep")
@@ -223,6 +238,7 @@ def command_run(args: argparse.Namespace) -> int:
 def dry_run_lines(settings: RunSettings) -> list[str]:
     """Return what `bench run --dry-run` prints: the layout and the cells, as the run would lay them out."""
     from bench.run.layout import cpu_text
+    from bench.run.profiling.session import profiled_cells
     from bench.run.schedule import compact_cells, plan_matrix
 
     profile = settings.profile
@@ -244,6 +260,18 @@ def dry_run_lines(settings: RunSettings) -> list[str]:
         f"cells          {len(matrix.schedule)}, in shuffled order",
     ]
     lines.extend(f"  {line}" for line in compact_cells(matrix.schedule, scenarios=list(matrix.scenarios)))
+    if profile.profile_trial and settings.target is None:
+        profiled = profiled_cells(
+            matrix.schedule,
+            scenarios=profile.profile_scenarios,
+            default_servers={name: spec.default_server for name, spec in matrix.apps.items()},
+            db=profile.db[0],
+        )
+        lines.append(
+            f"profiled       {len(profiled)} more trial(s) of {profile.profile_duration_s:g} s, py-spy at "
+            f"{profile.profile_rate_hz} Hz (not counted): "
+            + ", ".join(sorted({f"{cell.app}/{cell.server} {cell.scenario}" for cell in profiled}))
+        )
     return lines
 
 

@@ -23,6 +23,7 @@ from bench.report import aggregate as a
 from bench.report.charts import Chart
 from bench.report.latency.cells import GENERATOR_BEHIND
 from bench.report.latency.section import LatencySection
+from bench.report.layers.section import ProfileSection
 from bench.report.percentiles import enough_samples, percentile_label
 from bench.report.rows import DEPENDENCIES_ROW, ordered_scenarios
 from bench.report.score import CPU_SCORE, THROUGHPUT_SCORE, Score
@@ -93,6 +94,8 @@ class ReportContent:
     scenario_labels: Mapping[str, str] = field(default_factory=dict)
     latency: LatencySection | None = None  # the open-loop section; None: the run has no sweep nor wrk figure
     open_loop: pd.DataFrame | None = None  # per cell, what summary.csv adds for the sweeps and wrk
+    profiles: ProfileSection | None = None  # "Where the time goes"; None: the run profiled no cell
+    flame_graphs: Mapping[str, str] = field(default_factory=dict)  # file name beside index.html -> SVG
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ class Page:
     ]  # app, server, s to first 200, ms, MB at rest, under load
     variants: Sequence[VariantLine]
     latency: LatencySection | None  # its charts' svg as Markup
+    profiles: ProfileSection | None
 
 
 def _number(value: float, formatter: Callable[[float], str] = format_rate) -> str:
@@ -517,6 +521,7 @@ def page_of(content: ReportContent) -> Page:
         startup=_startup_lines(content.frame),
         variants=content.variants,
         latency=_with_markup(content.latency),
+        profiles=content.profiles,
     )
 
 

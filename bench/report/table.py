@@ -277,11 +277,13 @@ def build_comparison_table(
     run_id: str = "",
     overall: Standing | None = None,
     capacity: Mapping[str, str] | None = None,
+    costliest_layers: Mapping[str, str] | None = None,
 ) -> ComparisonTable:
     """Return the table: one column per app, the rows of TABLE_ROWS, every cell from evidence (run_id names
     the run in the command a "not fetched" Community cell suggests; overall says which apps the run's noise
     cannot tell apart on the score; capacity, app -> its capacity at the latency target of an open-loop
-    sweep, is quoted in the performance row)."""
+    sweep, is quoted in the performance row, and so is costliest_layers, app -> its two costliest layers on
+    the api scenario from its CPU profile)."""
     table_rows: list[tuple[RowSpec, dict[str, TableCell]]] = []
     for row in TABLE_ROWS:
         cells: dict[str, TableCell] = {}
@@ -298,10 +300,12 @@ def build_comparison_table(
             else:
                 if row.key == PERFORMANCE_ROW:
                     at_target = (capacity or {}).get(spec.name)
+                    layers = (costliest_layers or {}).get(spec.name)
                     figures = (
                         _rank_text(spec.name, ranking, overall),
                         *figures,
                         *([at_target] if at_target else []),
+                        *([layers] if layers else []),
                     )
                 cells[spec.name] = _feature_cell(
                     spec, row.key, figures=figures, version_of=version_of, contract=contract

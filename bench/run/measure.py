@@ -10,9 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from bench.config import ROOT
 from bench.processes import die_with_parent, python_path, stop_process_group
@@ -38,6 +39,17 @@ class CellMeasurement:
     load_cpus_busy: float | None = None
     error: str = ""
     log_tail: str = ""
+
+
+class WindowHook(Protocol):
+    """Something more that runs over a cell's measured window (a profiler): started as the window opens,
+    stopped as it closes, cancelled when it never closes."""
+
+    def start(self, server_pid: int | None) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def cancel(self) -> None: ...
 
 
 def loadgen_environment() -> dict[str, str]:
@@ -110,8 +122,10 @@ class LoadGenerator:
         server_cpus: set[int],
         load_cpus: set[int],
         database_pid: int | None = None,
+        hooks: Sequence[WindowHook] = (),
     ) -> CellMeasurement:
-        """Run the cell and return what the load generator and the process samplers measured."""
+        """Run the cell and return what the load generator and the process samplers measured (hooks run
+        over the window too)."""
         process = self.process
         assert process.stdin is not None
         measurement = CellMeasurement()
@@ -127,6 +141,7 @@ class LoadGenerator:
             generator_pid=process.pid,
             server_cpus=server_cpus,
             load_cpus=load_cpus,
+            hooks=hooks,
         )
         try:
             measurement.error = _follow(process, self._lines, sampler, measurement, deadline=deadline)
@@ -157,7 +172,10 @@ class WindowSampler:
         server_cpus: set[int],
         load_cpus: set[int],
         database_pid: int | None = None,
+        hooks: Sequence[WindowHook] = (),
     ) -> None:
+        self.hooks = tuple(hooks)
+        self.server_pid = server_pid
         self.server = ProcessTreeSampler(server_pid) if server_pid is not None else None
         self.database = ProcessTreeSampler(database_pid) if database_pid is not None else None
         self.generator = ProcessTreeSampler(generator_pid)
@@ -166,6 +184,9 @@ class WindowSampler:
         self._started: float | None = None
 
     def start(self) -> None:
+        # Hooks first: a profiler takes a moment to attach, and should not miss the window's first CPU.
+        for hook in self.hooks:
+            hook.start(self.server_pid)
         self._server_before = cpu_busy_times(self.server_cpus)
         self._load_before = cpu_busy_times(self.load_cpus)
         self._started = time.monotonic()
@@ -185,11 +206,15 @@ class WindowSampler:
         measurement.server_cpus_busy = busy_fraction(self._server_before, cpu_busy_times(self.server_cpus))
         measurement.load_cpus_busy = busy_fraction(self._load_before, cpu_busy_times(self.load_cpus))
         self._started = None
+        for hook in self.hooks:  # after the figures: a profiler's own stop takes time
+            hook.stop()
 
     def cancel(self) -> None:
         for sampler in (self.server, self.database, self.generator):
             if sampler is not None:
                 sampler.cancel()
+        for hook in self.hooks:
+            hook.cancel()
 
 
 def _follow(

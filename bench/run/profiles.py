@@ -79,6 +79,15 @@ class Profile:
     slo_ms: float | None = None
     # Measure GET scenarios with wrk too, right after Locust, on the same server (bench.run.yardstick)
     yardstick: bool = False
+    # One extra trial per cell of these scenarios, after the measured ones and not counted in any figure,
+    # with py-spy sampling every server process (bench.run.profiling): each app's default server, on the
+    # profile's first database, a window of profile_duration_s. Empty profile_scenarios: every scenario.
+    profile_trial: bool = False
+    profile_scenarios: tuple[str, ...] = ()
+    profile_duration_s: float = 5.0
+    profile_rate_hz: int = 200  # samples per second and thread
+    # C frames too (py-spy --native): it pauses the process at each sample (throughput fell 30-40% here)
+    profile_native: bool = False
 
     def users_for(self, scenario: str) -> tuple[int, ...]:
         """Return the user counts a scenario runs at in this profile."""
@@ -112,7 +121,7 @@ class Profile:
             given.setdefault("scenario_trials", {})
         if "min_requests" in given:
             given.setdefault("scenario_min_requests", {})
-        for key in ("apps", "servers", "scenarios", "users", "sweep"):
+        for key in ("apps", "servers", "scenarios", "users", "sweep", "profile_scenarios"):
             if key in given:
                 given[key] = tuple(given[key])
         if "db" in given:
@@ -139,7 +148,7 @@ def parse_profile(name: str, table: Mapping[str, Any], *, scenario_users: Mappin
             f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})"
         )
     values: dict[str, Any] = dict(table)
-    for key in ("apps", "servers", "scenarios"):
+    for key in ("apps", "servers", "scenarios", "profile_scenarios"):
         if key in values:
             values[key] = tuple(
                 v for v in _tuple_of(values[key], kind=str, where=f"{where} {key}") if v != ALL
@@ -215,6 +224,8 @@ def validate(profile: Profile) -> None:
         raise ConfigError(f"{where}: step_s and open_timeout_s must be > 0 and open_users_max at least 1")
     if profile.arrivals not in ARRIVALS:
         raise ConfigError(f"{where}: arrivals must be one of {', '.join(ARRIVALS)}; got {profile.arrivals!r}")
+    if profile.profile_duration_s <= 0 or not 1 <= profile.profile_rate_hz <= 1000:
+        raise ConfigError(f"{where}: profile_duration_s must be > 0 and profile_rate_hz in [1, 1000]")
     if profile.slo_ms is not None and profile.slo_ms <= 0:
         raise ConfigError(f"{where}: slo_ms must be above 0 (milliseconds of p99)")
 

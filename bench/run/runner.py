@@ -26,10 +26,11 @@ from bench.run.layout import Layout, default_layout
 from bench.run.lifecycle import default_run_id, now_iso, recorded_run
 from bench.run.loadgen.protocol import LoadSpec
 from bench.run.loadgen.sweep import PlannedStep, SweepGrid, plan_sweep, shared_grid
-from bench.run.measure import CellMeasurement, LoadGenerator
+from bench.run.measure import CellMeasurement, LoadGenerator, WindowHook
 from bench.run.metadata import collect_metadata
 from bench.run.pool import ServerPool
 from bench.run.profiles import Profile
+from bench.run.profiling.session import ProfilingSession, profiled_cells
 from bench.run.schedule import EXTERNAL_SERVER, Cell, blocks_of, cell_label, db_label, plan_matrix
 from bench.run.validity import (
     cell_error,
@@ -116,6 +117,8 @@ def row_from_measurement(
     server_util: float | None = None
     if measurement.server is not None:
         row.server_cpu_s = measurement.server.cpu_s
+        row.server_user_s = measurement.server.user_s
+        row.server_system_s = measurement.server.system_s
         row.server_cpu_util = cpu_utilization(
             cpu_s=measurement.server.cpu_s, wall_s=wall_s, cores=server_cpus
         )
@@ -213,8 +216,11 @@ class CellRunner:
             self._loadgen = LoadGenerator(cpus=set(self.settings.load_cpus), log_path=log_path)
         return self._loadgen
 
-    def run(self, cell: Cell) -> ResultRow:
-        """Measure one cell and return its row (errors included: a cell never raises ServerError)."""
+    def run(
+        self, cell: Cell, *, hooks: Sequence[WindowHook] = (), duration_s: float | None = None
+    ) -> ResultRow:
+        """Measure one cell and return its row (errors included: a cell never raises ServerError); hooks run
+        over its window (a profiler), duration_s replaces the profile's window length."""
         settings, profile = self.settings, self.profile
         info = self.scenarios[cell.scenario]
         row = ResultRow(
@@ -250,11 +256,12 @@ class CellRunner:
                 row.rest_pss_mb = running.startup.rest_pss_mb
         assert host is not None
         measurement = loadgen.measure(
-            self._spec(cell, host=host),
+            self._spec(cell, host=host, duration_s=duration_s),
             server_pid=server_pid,
             database_pid=database_pid,
             server_cpus=set(settings.server_cpus),
             load_cpus=set(settings.load_cpus),
+            hooks=hooks,
         )
         # wrk before any sweep: an overload step may leave the server unable to answer for a while
         if self.wrk is not None and info.yardstick_path and not measurement.error:
@@ -278,7 +285,14 @@ class CellRunner:
                 self.sweep(cell, row, grid=grid)
         return rows
 
-    def _spec(self, cell: Cell, *, host: str, sweep_steps: Sequence[PlannedStep] = ()) -> LoadSpec:
+    def _spec(
+        self,
+        cell: Cell,
+        *,
+        host: str,
+        sweep_steps: Sequence[PlannedStep] = (),
+        duration_s: float | None = None,
+    ) -> LoadSpec:
         """Return what the load generator measures of a cell: its closed-loop window, or its sweep alone."""
         settings, profile = self.settings, self.profile
         self._loadspecs += 1
@@ -287,7 +301,7 @@ class CellRunner:
             host=host,
             users=cell.users,
             warmup_s=profile.warmup_s,
-            duration_s=profile.duration_s,
+            duration_s=duration_s or profile.duration_s,
             min_requests=profile.min_requests_for(cell.scenario),
             max_window_s=profile.max_window_s,
             summary_path=str(self.workdir / f"summary-{self._loadspecs}.json"),
@@ -497,9 +511,42 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
             for row in runner.run_block(block, started=progress.cell_started):
                 run.append(row)
                 progress.cell_done(row)
+        if profile.profile_trial and settings.target is None:
+            run_profiled_trials(
+                runner,
+                profiled_cells(
+                    schedule,
+                    scenarios=profile.profile_scenarios,
+                    default_servers={name: spec.default_server for name, spec in apps.items()},
+                    db=profile.db[0],
+                ),
+                session=ProfilingSession(
+                    run_dir=run.run_dir,
+                    logs_dir=run.logs_dir,
+                    rate_hz=profile.profile_rate_hz,
+                    native=profile.profile_native,
+                    cpus=sorted(settings.load_cpus),
+                ),
+                started=progress.cell_started,
+            )
     run_dir = run.run_dir
     display.summary(run_dir)
     return run_dir
+
+
+def run_profiled_trials(
+    runner: CellRunner, cells: Sequence[Cell], *, session: ProfilingSession, started: Callable[[str], None]
+) -> None:
+    """Run each cell's extra, profiled trial (after every measured one) and record it in profiles.jsonl."""
+    duration_s = runner.profile.profile_duration_s
+    for cell in cells:
+        recorder = session.recorder(cell)
+        if recorder is None:
+            session.skipped(cell, db=db_label(cell.db), variant=runner.settings.variant)
+            continue
+        started(f"{cell_label(cell)} profiled")
+        row = runner.run(cell, hooks=[recorder], duration_s=duration_s)
+        session.finished(cell, row, recorder)
 
 
 def run_settings_metadata(settings: RunSettings, *, seed: int, cells: int) -> dict[str, Any]:

@@ -24,7 +24,9 @@ def process_tree(root_pid: int) -> list[psutil.Process]:
 class TreeUsage:
     """CPU seconds and memory of a process tree over a window."""
 
-    cpu_s: float = 0.0
+    cpu_s: float = 0.0  # user_s + system_s
+    user_s: float = 0.0  # in user mode (Python and C code alike)
+    system_s: float = 0.0  # in the kernel on the processes' behalf (system calls, page faults)
     peak_rss_mb: float = 0.0
     pss_mb: float | None = None
     processes: int = 0
@@ -33,15 +35,17 @@ class TreeUsage:
 class ProcessTreeSampler:
     """Samples the CPU time and RSS of a process tree in a background thread, between start() and stop().
 
-    The CPU of the window is the growth of every process's user+system time. Sampling several times a second
-    keeps the CPU of a process that exits during the window (a restarted worker) up to its last sample.
+    The CPU of the window is the growth of every process's user+system time, each also kept apart (a
+    profiler's samples are set against the user time; the system time is the kernel's share). Sampling
+    several times a second keeps the CPU of a process that exits during the window (a restarted worker) up to
+    its last sample.
     """
 
     def __init__(self, root_pid: int, *, interval_s: float = 0.25) -> None:
         self.root_pid = root_pid
         self.interval_s = interval_s
-        self._at_start: dict[int, float] = {}
-        self._latest: dict[int, float] = {}
+        self._at_start: dict[int, tuple[float, float]] = {}  # pid -> (user, system) seconds
+        self._latest: dict[int, tuple[float, float]] = {}
         self._peak_rss = 0
         self._seen: set[int] = set()
         self._stop = threading.Event()
@@ -56,7 +60,7 @@ class ProcessTreeSampler:
                     times = process.cpu_times()
                     memory = process.memory_info()
                 with self._lock:
-                    self._latest[process.pid] = times.user + times.system
+                    self._latest[process.pid] = (times.user, times.system)
                     self._seen.add(process.pid)
                 rss += memory.rss
         with self._lock:
@@ -87,13 +91,20 @@ class ProcessTreeSampler:
             self._thread.join()
         self._sample()
         with self._lock:
-            cpu_s = sum(
-                max(0.0, latest - self._at_start.get(pid, 0.0)) for pid, latest in self._latest.items()
-            )
+            user_s = system_s = 0.0
+            for pid, (user, system) in self._latest.items():
+                start_user, start_system = self._at_start.get(pid, (0.0, 0.0))
+                user_s += max(0.0, user - start_user)
+                system_s += max(0.0, system - start_system)
             peak_rss_mb = self._peak_rss / 2**20
             processes = len(self._seen)
         return TreeUsage(
-            cpu_s=cpu_s, peak_rss_mb=peak_rss_mb, pss_mb=tree_pss_mb(self.root_pid), processes=processes
+            cpu_s=user_s + system_s,
+            user_s=user_s,
+            system_s=system_s,
+            peak_rss_mb=peak_rss_mb,
+            pss_mb=tree_pss_mb(self.root_pid),
+            processes=processes,
         )
 
 

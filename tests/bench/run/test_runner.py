@@ -67,7 +67,14 @@ def measured(*, server_cpu_s: float, generator_cpu_s: float, requests: int = 10_
             "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": 4.0, "max": 5.0, "mean": 1.2},
         },
         wall_s=5.0,
-        server=TreeUsage(cpu_s=server_cpu_s, peak_rss_mb=80.0, pss_mb=60.0, processes=2),
+        server=TreeUsage(
+            cpu_s=server_cpu_s,
+            user_s=0.75 * server_cpu_s,
+            system_s=0.25 * server_cpu_s,
+            peak_rss_mb=80.0,
+            pss_mb=60.0,
+            processes=2,
+        ),
         generator=TreeUsage(cpu_s=generator_cpu_s, peak_rss_mb=50.0, processes=1),
         server_cpus_busy=server_cpu_s / 5.0,
         load_cpus_busy=generator_cpu_s / 5.0,
@@ -86,6 +93,7 @@ def test_row_figures() -> None:
     assert row.rps == pytest.approx(2000)
     assert row.cpu_ms_per_request == pytest.approx(0.4)
     assert row.server_cpu_util == pytest.approx(0.8)
+    assert (row.server_user_s, row.server_system_s) == pytest.approx((3.0, 1.0))
     assert row.generator_cpu_util == pytest.approx(0.4)
     assert (row.latency_p50_ms, row.latency_p999_ms, row.latency_max_ms) == (1.0, 4.0, 5.0)
     assert (row.server_rss_mb, row.server_pss_mb, row.server_processes) == (80.0, 60.0, 2)

@@ -48,6 +48,8 @@ def test_the_sampler_covers_the_whole_process_tree() -> None:
             usage = sampler.stop()
             # Two spinning children: CPU time the idle parent alone could not have used.
             assert usage.cpu_s > 0.1
+            assert usage.cpu_s == pytest.approx(usage.user_s + usage.system_s)
+            assert usage.user_s > usage.system_s, "spinning in Python is user time"
             assert usage.processes == 3
             assert usage.peak_rss_mb > 1
         finally:

@@ -1,0 +1,134 @@
+"""bench/run/profiling: when py-spy cannot attach (simulated by a fake py-spy on PATH that exits with the
+kernel's permission error), the run goes on without profiles, and the records say why and how to allow it."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.results import PROFILES_FILE, ResultRow, read_profiles
+from bench.run.measure import WindowHook
+from bench.run.profiling.pyspy import (
+    ATTACH_HINT,
+    PySpyRecorder,
+    attach_failure,
+    find_pyspy,
+    record_command,
+)
+from bench.run.profiling.session import ProfilingSession, profiled_cells
+from bench.run.runner import run_profiled_trials
+from bench.run.schedule import Cell
+
+PERMISSION_ERROR = "Error: Failed to open process - check if it is running.\nPermission Denied (os error 13)"
+
+
+@pytest.fixture
+def refusing_pyspy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Put a py-spy on PATH that refuses to attach, as py-spy does without ptrace permission."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "py-spy"
+    fake.write_text(f"#!/bin/sh\ncat >&2 <<'EOF'\n{PERMISSION_ERROR}\nEOF\nexit 1\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    return fake
+
+
+@dataclass
+class StubProfile:
+    profile_duration_s: float = 1.0
+
+
+@dataclass
+class StubSettings:
+    variant: str = ""
+
+
+@dataclass
+class StubRunner:
+    """Stands in for CellRunner: "measures" a cell by opening and closing its window on this process."""
+
+    profile: StubProfile = field(default_factory=StubProfile)
+    settings: StubSettings = field(default_factory=StubSettings)
+    ran: list[Cell] = field(default_factory=list)
+
+    def run(self, cell: Cell, *, hooks: list[WindowHook], duration_s: float | None = None) -> ResultRow:
+        self.ran.append(cell)
+        for hook in hooks:
+            hook.start(os.getpid())
+        for hook in hooks:
+            # A real window lasts seconds: long enough for a py-spy that cannot attach to say so and exit.
+            assert isinstance(hook, PySpyRecorder) and hook.process is not None
+            hook.process.wait(timeout=30)
+            hook.stop()
+        return ResultRow(cell.app, cell.server, cell.scenario, cell.users, 0, requests=100, rps=50.0)
+
+
+def test_the_fake_is_the_py_spy_found(refusing_pyspy: Path) -> None:
+    assert find_pyspy() == refusing_pyspy
+
+
+def test_a_refused_attach_is_recorded_with_the_hint_and_the_other_cells_are_skipped(
+    refusing_pyspy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_dir, logs = tmp_path / "run", tmp_path / "logs"
+    run_dir.mkdir()
+    logs.mkdir()
+    cells = [Cell("flask", "gunicorn", "db", 32, 1), Cell("django", "gunicorn", "db", 32, 1)]
+    session = ProfilingSession(run_dir=run_dir, logs_dir=logs, rate_hz=200, native=False, cpus=())
+    runner: Any = StubRunner()
+    run_profiled_trials(runner, cells, session=session, started=lambda label: None)
+    records = read_profiles(run_dir)
+    assert [record.app for record in records] == ["flask", "django"]
+    assert all(record.hint == ATTACH_HINT and not record.stacks_file for record in records)
+    assert "Permission Denied" in records[0].error
+    assert runner.ran == cells[:1]  # after a refusal for want of permission, no more profiled trials
+    assert (run_dir / PROFILES_FILE).is_file()
+    assert "CAP_SYS_PTRACE" in caplog.text  # the command says how to allow it
+
+
+def test_without_py_spy_the_record_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("bench.run.profiling.pyspy.sys.executable", str(tmp_path / "python"))
+    session = ProfilingSession(run_dir=tmp_path, logs_dir=tmp_path, rate_hz=200, native=False, cpus=())
+    cell = Cell("flask", "gunicorn", "db", 32, 1)
+    assert session.recorder(cell) is None
+    record = session.skipped(cell, db="sqlite", variant="")
+    assert "not installed" in record.error
+
+
+def test_attach_failure_reads_the_exit_and_the_output() -> None:
+    assert attach_failure(returncode=0, stderr="py-spy> Wrote raw data", wrote_output=True) is None
+    refused = attach_failure(returncode=1, stderr=PERMISSION_ERROR, wrote_output=False)
+    assert refused is not None and refused.hint == ATTACH_HINT
+    other = attach_failure(
+        returncode=1, stderr="Error: unsupported version of Python: 2.7", wrote_output=False
+    )
+    assert other is not None and other.hint == "" and "unsupported version" in other.reason
+
+
+def test_record_command_samples_every_process_holding_the_gil() -> None:
+    command = record_command(
+        executable=Path("py-spy"), pid=42, output=Path("o.txt"), rate_hz=200, native=False
+    )
+    assert command[:4] == ["py-spy", "record", "--pid", "42"]
+    assert {"--subprocesses", "--gil", "--nonblocking", "--full-filenames"} <= set(command)
+    assert command[command.index("--format") + 1] == "raw"
+    native = record_command(executable=Path("py-spy"), pid=42, output=Path("o.txt"), rate_hz=100, native=True)
+    assert "--native" in native and "--nonblocking" not in native
+
+
+def test_profiled_cells_are_each_apps_default_server_on_the_first_database_once() -> None:
+    schedule = [
+        Cell("flask", "gunicorn", "db", 32, trial, db) for trial in (1, 2, 3) for db in ("postgres", "sqlite")
+    ] + [
+        Cell("flask", "gevent", "db", 32, 1, "postgres"),
+        Cell("flask", "gunicorn", "plaintext", 32, 1, "postgres"),
+    ]
+    chosen = profiled_cells(schedule, scenarios=["db"], default_servers={"flask": "gunicorn"}, db="postgres")
+    assert chosen == [Cell("flask", "gunicorn", "db", 32, 0, "postgres")]
