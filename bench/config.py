@@ -104,6 +104,9 @@ class AppSpec:
     # scenario -> what this app's figure of it measures beyond the framework ("Django + DRF", "sqladmin"),
     # named beside the figure wherever the report quotes it
     labels: dict[str, str] = field(default_factory=dict)
+    # The distributions the app runs on, names (and extras) without versions: what a versions run installs
+    # beside the pinned framework (bench/run/environments).
+    requirements: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -219,6 +222,7 @@ def parse_app_config(data: dict[str, Any], *, directory: Path) -> AppSpec:
         features={row: tuple(paths) for row, paths in data.get("features", {}).items()},
         packages={row: tuple(names) for row, names in data.get("packages", {}).items()},
         labels=_string_table(data.get("labels", {}), f"{where} [labels]"),
+        requirements=tuple(str(name) for name in data.get("requirements", ())),
     )
 
 
@@ -298,6 +302,20 @@ def find_uv() -> Path | None:
         return UV_IN_TOOLS
     found = shutil.which("uv")
     return Path(found) if found else None
+
+
+# Where a versions run keeps its environments (one per framework release and Python, built once by uv):
+# outside the checkout, shared by every clone. BENCH_ENV_CACHE overrides.
+ENV_CACHE_ENV = "BENCH_ENV_CACHE"
+
+
+def environments_cache() -> Path:
+    """Return the directory of the versions run's environments: BENCH_ENV_CACHE, else the user's cache."""
+    chosen = os.environ.get(ENV_CACHE_ENV)
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "framework-bench" / "envs"
 
 
 def read_tool_config(section: str, pyproject: Path = PYPROJECT) -> dict[str, Any]:
