@@ -185,7 +185,8 @@ def parse_profile(name: str, table: Mapping[str, Any], *, scenario_users: Mappin
     }
     releases = values.pop("releases", {})
     if not isinstance(releases, Mapping) or not all(
-        isinstance(lines, list) and all(isinstance(line, str) for line in lines) for lines in releases.values()
+        isinstance(lines, list) and all(isinstance(line, str) for line in lines)
+        for lines in releases.values()
     ):
         raise ConfigError(f'{where} releases: expected a table of app = ["release", ...]')
     values["releases"] = {app: tuple(lines) for app, lines in releases.items()}

@@ -141,7 +141,9 @@ def build_environment(
 
     Never raises for a release that cannot run: the result carries the reason."""
     if not environment.executable:
-        return BuiltEnvironment(environment=environment, incompatible=f"Python {environment.python} not found")
+        return BuiltEnvironment(
+            environment=environment, incompatible=f"Python {environment.python} not found"
+        )
     folder = cache / environment.key(full_version=full_version, salt=salt)
     recorded = read_record(folder, environment)
     if recorded is not None:

@@ -84,4 +84,6 @@ def check_contract(
         return ContractCheck(passed=False, tests=tuple(tests), failure=f"over {CHECK_TIMEOUT_S:.0f} s")
     if result.returncode == 0:
         return ContractCheck(passed=True, tests=tuple(tests))
-    return ContractCheck(passed=False, tests=tuple(tests), failure=failure_summary(result.stdout + result.stderr))
+    return ContractCheck(
+        passed=False, tests=tuple(tests), failure=failure_summary(result.stdout + result.stderr)
+    )

@@ -1,4 +1,4 @@
-"""The environments of a versions profile: one per (framework release, Python). Pure: no processes, no files."""
+"""The environments of a versions profile: one per (framework release, Python). Pure: no processes."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ _PROBE = "import platform, sys; print(platform.python_version(), sys.executable)
 
 
 def candidate_executables(pyenv_versions: Path = PYENV_VERSIONS) -> list[str]:
-    """Return the interpreters worth asking: pyenv's own (no shim in between) first, then python3.X on PATH."""
+    """Return the interpreters worth asking: pyenv's own (no shim between) first, then python3.X on PATH."""
     candidates: list[str] = []
     if pyenv_versions.is_dir():
         for folder in sorted(pyenv_versions.iterdir()):
