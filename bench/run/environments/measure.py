@@ -61,9 +61,15 @@ def versions_matrix(profile: Profile, *, apps_dir: Path, found: Sequence[Interpr
     """Return the environments and scenarios of a versions profile (reads app.toml files; starts nothing)."""
     if not profile.versions:
         raise ConfigError(f"profile {profile.name!r} names no releases: not a versions profile")
-    apps = resolve_apps(replace(profile, apps=tuple(profile.releases)), apps_dir)
+    # --apps narrows a versions run to some frameworks' releases
+    releases = {
+        app: lines for app, lines in profile.releases.items() if not profile.apps or app in profile.apps
+    }
+    if not releases:
+        raise ConfigError(f"--apps {', '.join(profile.apps)}: none of them has releases in {profile.name!r}")
+    apps = resolve_apps(replace(profile, apps=tuple(releases)), apps_dir)
     plan = plan_environments(
-        releases=profile.releases,
+        releases=releases,
         frameworks={name: spec.framework for name, spec in apps.items()},
         requirements={name: spec.requirements for name, spec in apps.items()},
         pythons=profile.pythons,
