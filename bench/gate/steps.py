@@ -111,7 +111,7 @@ def adjacent_steps(environments: Sequence[StepEnvironment], *, release_python: s
 
 
 def _percent(value: float | None) -> str:
-    return "?" if value is None else f"{value * 100:+.0f}%"
+    return "?" if value is None else f"{round(value * 100):+d}%"  # round first: no "-0%"
 
 
 def step_sentence(step: Step, comparison: MetricComparison, *, scenario: str, min_effect: float) -> str:

@@ -120,12 +120,13 @@ def versions_markdown(
         + (f"; not found: {', '.join(missing)}" if missing else "")
         + ". Figures: median of the valid trials [95% bootstrap interval]."
     )
-    lines += ["", "## Steps (the gate's rule: significant and beyond its minimum effect)", ""]
-    cpu_steps = [step for step in steps if step["metric"] == CPU_MS_PER_REQUEST]
-    lines += [f"- {step['sentence']}" for step in cpu_steps] or ["- no step: fewer than two environments"]
-    rps_steps = [step for step in steps if step["metric"] == RPS]
-    if rps_steps:
-        lines += ["", "### Throughput", ""] + [f"- {step['sentence']}" for step in rps_steps]
+    lines += ["", "## Steps (the gate's rule: significant and beyond its minimum effect)"]
+    if not steps:
+        lines += ["", "No step: no framework has two measured environments."]
+    for (app, scenario), group in _steps_by_app_and_scenario(steps).items():
+        lines += ["", f"### {scenario}: {app}", ""]
+        lines += [f"- {step['sentence']}" for step in group if step["metric"] == CPU_MS_PER_REQUEST]
+        lines += [f"- {step['sentence']}" for step in group if step["metric"] == RPS]
     for scenario, by_scenario in table.groupby("scenario", sort=False):
         for app, rows in by_scenario.groupby("app", sort=False):
             lines += ["", f"## {scenario}: {app}", ""]
@@ -151,6 +152,16 @@ def versions_markdown(
             f"{environment.get('contract', '')}" + (f"; {packages}" if packages else "")
         )
     return "\n".join(lines) + "\n"
+
+
+def _steps_by_app_and_scenario(
+    steps: Sequence[Mapping[str, Any]],
+) -> dict[tuple[str, str], list[Mapping[str, Any]]]:
+    """Return the steps grouped by framework and scenario, each group in the steps' order."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for step in steps:
+        groups.setdefault((str(step["app"]), str(step["scenario"])), []).append(step)
+    return groups
 
 
 def versions_html(markdown: str) -> str:
