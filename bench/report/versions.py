@@ -123,8 +123,8 @@ def versions_markdown(
     lines += ["", "## Steps (the gate's rule: significant and beyond its minimum effect)"]
     if not steps:
         lines += ["", "No step: no framework has two measured environments."]
-    for (app, scenario), group in _steps_by_app_and_scenario(steps).items():
-        lines += ["", f"### {scenario}: {app}", ""]
+    for (step_app, step_scenario), group in _steps_by_app_and_scenario(steps).items():
+        lines += ["", f"### {step_scenario}: {step_app}", ""]
         lines += [f"- {step['sentence']}" for step in group if step["metric"] == CPU_MS_PER_REQUEST]
         lines += [f"- {step['sentence']}" for step in group if step["metric"] == RPS]
     for scenario, by_scenario in table.groupby("scenario", sort=False):
