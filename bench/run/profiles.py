@@ -88,6 +88,8 @@ class Profile:
     pythons: tuple[str, ...] = ()
     release_python: str = ""
     every_python: str = "newest"
+    # app -> distributions released in lockstep with its framework, pinned to the same release line
+    lockstep: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def versions(self) -> bool:
@@ -190,6 +192,12 @@ def parse_profile(name: str, table: Mapping[str, Any], *, scenario_users: Mappin
     ):
         raise ConfigError(f'{where} releases: expected a table of app = ["release", ...]')
     values["releases"] = {app: tuple(lines) for app, lines in releases.items()}
+    lockstep = values.pop("lockstep", {})
+    if not isinstance(lockstep, Mapping):
+        raise ConfigError(f'{where} lockstep: expected a table of app = ["distribution", ...]')
+    values["lockstep"] = {
+        app: _tuple_of(names, kind=str, where=f"{where} lockstep.{app}") for app, names in lockstep.items()
+    }
     if "pythons" in values:
         values["pythons"] = _tuple_of(values["pythons"], kind=str, where=f"{where} pythons")
     for key in ("scenario_trials", "scenario_min_requests"):

@@ -76,6 +76,7 @@ def versions_matrix(profile: Profile, *, apps_dir: Path, found: Sequence[Interpr
         found=found,
         release_python=profile.release_python,
         every_python=profile.every_python,
+        lockstep=profile.lockstep,
     )
     return VersionsMatrix(plan=plan, apps=apps, scenarios=list(resolve_scenarios(profile)))
 
@@ -110,7 +111,7 @@ def environment_lines(matrix: VersionsMatrix, *, cache: Path) -> list[str]:
         lines.append(f"not found      Python {', '.join(plan.missing_pythons)}")
     for environment in plan.environments:
         where = "" if environment.executable else " (its Python not found: incompatible)"
-        lines.append(f"  {environment.label:<22} {environment.pin}{where}")
+        lines.append(f"  {environment.label:<22} {environment.pins}{where}")
     lines.append(f"contract check {len(contract_tests(matrix.scenarios))} tests per environment, first")
     return lines
 

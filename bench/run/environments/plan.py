@@ -39,6 +39,9 @@ class Environment:
     executable: str = ""  # the base interpreter; "" when that Python was not found
     requirements: tuple[str, ...] = ()  # the app's other distributions, without versions
     newest: bool = False  # the framework's newest release line in the profile
+    # Distributions released in lockstep with the framework (Werkzeug with Flask: 2.3 with 2.3), pinned to
+    # the same release line, where the framework's own bounds would let the newest in
+    lockstep: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -50,6 +53,11 @@ class Environment:
         """Return the framework's requirement: the release line's newest patch release."""
         return f"{self.framework}=={self.release}.*"
 
+    @property
+    def pins(self) -> str:
+        """Return what the environment pins, for the reader: "flask==2.3.*, werkzeug==2.3.*"."""
+        return ", ".join([self.pin, *(f"{name}=={self.release}.*" for name in self.lockstep)])
+
     def requirement_list(self) -> list[str]:
         """Return what uv installs: the pinned framework, then the app's other distributions (unpinned, so
         the resolver gives each the newest version compatible with the pin), the framework's own name with
@@ -59,7 +67,12 @@ class Environment:
             f"{requirement}=={self.release}.*" if name == self.framework.lower() else requirement
             for requirement, name in zip(self.requirements, listed, strict=True)
         ]
-        return pinned if self.framework.lower() in listed else [self.pin, *pinned]
+        pinned = [
+            f"{requirement}=={self.release}.*" if name in self.lockstep else requirement
+            for requirement, name in zip(pinned, listed, strict=True)
+        ]
+        unlisted = [f"{name}=={self.release}.*" for name in self.lockstep if name not in listed]
+        return [*([] if self.framework.lower() in listed else [self.pin]), *pinned, *unlisted]
 
     def key(self, *, full_version: str, salt: str = "") -> str:
         """Return the environment's cache key: a hash of what decides its packages (the requirements, the
@@ -100,13 +113,15 @@ def plan_environments(
     found: Sequence[Interpreter],
     release_python: str = "",
     every_python: str = NEWEST,
+    lockstep: Mapping[str, Sequence[str]] | None = None,
 ) -> EnvironmentPlan:
     """Return the environments: every release on release_python (default: the newest Python used), and the
     newest release (every_python "newest") or every release ("all") on each other Python used.
 
     releases: app -> release lines; frameworks: app -> its framework's distribution; requirements: app -> the
-    app's distributions. A release_python that was not found is listed as missing and its environments stay
-    in the plan without an executable (reported, never dropped).
+    app's distributions; lockstep: app -> distributions pinned to the framework's release line. A
+    release_python that was not found is listed as missing and its environments stay in the plan without an
+    executable (reported, never dropped).
     """
     used, missing = chosen_pythons(pythons, found)
     versions = [interpreter.version for interpreter in used]
@@ -132,6 +147,7 @@ def plan_environments(
                         executable=executables.get(python, ""),
                         requirements=tuple(requirements.get(app, ())),
                         newest=newest,
+                        lockstep=tuple(name.lower() for name in (lockstep or {}).get(app, ())),
                     )
                 )
     return EnvironmentPlan(

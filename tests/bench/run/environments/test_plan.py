@@ -82,3 +82,28 @@ def test_the_cache_key_changes_with_what_decides_the_packages() -> None:
     assert key != Environment(app="flask", framework="flask", release="3.0", python="3.12").key(
         full_version="3.12.1", salt="uv 0.13.8"
     )
+
+
+def test_a_lockstep_distribution_is_pinned_to_the_framework_s_release_line() -> None:
+    environment = Environment(
+        app="flask",
+        framework="flask",
+        release="2.3",
+        python="3.12",
+        requirements=("flask[async]", "Werkzeug", "gunicorn"),
+        lockstep=("werkzeug",),
+    )
+    assert environment.requirement_list() == ["flask[async]==2.3.*", "Werkzeug==2.3.*", "gunicorn"]
+    unlisted = Environment(
+        app="flask", framework="flask", release="3.0", python="3.12", lockstep=("werkzeug",)
+    )
+    assert unlisted.requirement_list() == ["flask==3.0.*", "werkzeug==3.0.*"]
+    planned = plan_environments(
+        releases={"flask": ["3.0"]},
+        frameworks={"flask": "flask"},
+        requirements={},
+        pythons=["3.12"],
+        found=FOUND,
+        lockstep={"flask": ["Werkzeug"]},
+    )
+    assert planned.environments[0].requirement_list() == ["flask==3.0.*", "werkzeug==3.0.*"]
