@@ -223,6 +223,11 @@ def run_versions(
         command_line=settings.command_line,
     )
     metadata["profile"] = profile.name
+    for record in metadata["apps"].values():
+        # collect_metadata read the bench's own environment: each environment's versions are in "versions"
+        record["framework_version"] = None
+        record["packages"] = {}
+        record["servers"] = {}
     metadata["versions"] = environments_metadata(built, checks, plan=matrix.plan)
     display = display or RunDisplay(quiet=True)
     with (
