@@ -91,3 +91,27 @@ def test_a_server_is_restarted_when_its_environment_starts_a_new_round() -> None
     assert not restart_for_trial(seen, "flask 3.1 py3.12", 1)
     assert restart_for_trial(seen, "flask 3.1 py3.12", 2)
     assert not restart_for_trial(seen, "django 5.2 py3.12", 2)
+
+
+def test_metadata_lists_every_environment_with_why_it_was_not_measured() -> None:
+    from bench.run.environments.build import BuiltEnvironment
+    from bench.run.environments.correctness import ContractCheck
+    from bench.run.environments.measure import environments_metadata
+
+    matrix = versions_matrix(PROFILE, apps_dir=APPS_DIR, found=FOUND)
+    by_label = {environment.label: environment for environment in matrix.plan.environments}
+    built = [
+        BuiltEnvironment(by_label["flask 3.0 py3.12"], python="/env/a/python", packages={"flask": "3.0.3"}),
+        BuiltEnvironment(by_label["flask 3.1 py3.12"], python="/env/b/python", packages={"flask": "3.1.3"}),
+        BuiltEnvironment(by_label["flask 3.1 py3.11"], incompatible="resolver conflict: Because x"),
+    ]
+    checks = {
+        "flask 3.0 py3.12": ContractCheck(passed=True, tests=("t",)),
+        "flask 3.1 py3.12": ContractCheck(passed=False, tests=("t",), failure="FAILED test_json"),
+    }
+    records = {r["label"]: r for r in environments_metadata(built, checks, plan=matrix.plan)["environments"]}
+    assert records["flask 3.0 py3.12"]["status"] == "ok"
+    assert records["flask 3.0 py3.12"]["framework_version"] == "3.0.3"
+    assert records["flask 3.1 py3.12"]["status"] == "incompatible: failed contract check: FAILED test_json"
+    assert records["flask 3.1 py3.11"]["status"] == "incompatible: resolver conflict: Because x"
+    assert records["flask 3.1 py3.11"]["contract"] == "not checked"
