@@ -17,7 +17,7 @@ SCENARIO ?= mixed
 REF ?= HEAD~1
 ARGS ?=
 
-.PHONY: help setup test lint serve ui bench bench-quick bench-latency report check baseline clean
+.PHONY: help setup test lint serve ui bench bench-quick bench-latency bench-versions report check baseline clean
 
 help: ## list the targets
 	@echo "framework-bench: FastAPI, Flask or Django, measured."
@@ -63,6 +63,10 @@ bench-quick: setup ## the quick profile (a few minutes), then the report
 
 bench-latency: setup ## open-loop rate sweeps and the wrk yardstick (under 15 minutes), then the report
 	$(PY) -m bench run --profile latency $(ARGS)
+	$(PY) -m bench report
+
+bench-versions: setup ## each framework across releases and Pythons (uv builds the environments), then the report
+	$(PY) -m bench run --profile versions $(ARGS)
 	$(PY) -m bench report
 
 report: setup ## rebuild the report of a saved run: make report ARGS=reports/<run-id>

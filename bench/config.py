@@ -107,6 +107,9 @@ class AppSpec:
     # layer -> module prefixes that belong to it in this app's CPU profiles, over the shared table's
     # (bench/report/layers/layers.toml); app.toml's [layers]
     layers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The distributions the app runs on, names (and extras) without versions: what a versions run installs
+    # beside the pinned framework (bench/run/environments).
+    requirements: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -223,6 +226,7 @@ def parse_app_config(data: dict[str, Any], *, directory: Path) -> AppSpec:
         packages={row: tuple(names) for row, names in data.get("packages", {}).items()},
         labels=_string_table(data.get("labels", {}), f"{where} [labels]"),
         layers=_prefix_table(data.get("layers", {}), f"{where} [layers]"),
+        requirements=tuple(str(name) for name in data.get("requirements", ())),
     )
 
 
@@ -310,6 +314,20 @@ def find_uv() -> Path | None:
         return UV_IN_TOOLS
     found = shutil.which("uv")
     return Path(found) if found else None
+
+
+# Where a versions run keeps its environments (one per framework release and Python, built once by uv):
+# outside the checkout, shared by every clone. BENCH_ENV_CACHE overrides.
+ENV_CACHE_ENV = "BENCH_ENV_CACHE"
+
+
+def environments_cache() -> Path:
+    """Return the directory of the versions run's environments: BENCH_ENV_CACHE, else the user's cache."""
+    chosen = os.environ.get(ENV_CACHE_ENV)
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "framework-bench" / "envs"
 
 
 def read_tool_config(section: str, pyproject: Path = PYPROJECT) -> dict[str, Any]:

@@ -19,15 +19,17 @@ from starlette.routing import BaseRoute, Match
 
 from apps.fastapi_app.schemas import ErrorResponse, ValidationErrorResponse
 
+# 413 and 422 by http.HTTPStatus's names, which every Starlette accepts: status.HTTP_413_CONTENT_TOO_LARGE
+# came with Starlette 0.48, and FastAPI 0.115's Starlette lacks it (docs/versions.md, the shims).
 ERROR_CODES = {
     status.HTTP_400_BAD_REQUEST: "bad_request",
     status.HTTP_401_UNAUTHORIZED: "not_authenticated",
     status.HTTP_403_FORBIDDEN: "forbidden",
     status.HTTP_404_NOT_FOUND: "not_found",
     status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
-    status.HTTP_413_CONTENT_TOO_LARGE: "payload_too_large",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "payload_too_large",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
-    status.HTTP_422_UNPROCESSABLE_CONTENT: "validation_error",
+    HTTPStatus.UNPROCESSABLE_ENTITY: "validation_error",
     status.HTTP_500_INTERNAL_SERVER_ERROR: "internal_error",
 }
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
@@ -71,9 +73,7 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     """Return the OpenAPI `responses` of a route: the envelope for each of these statuses."""
     return {
         code: {
-            "model": ValidationErrorResponse
-            if code == status.HTTP_422_UNPROCESSABLE_CONTENT
-            else ErrorResponse,
+            "model": ValidationErrorResponse if code == HTTPStatus.UNPROCESSABLE_ENTITY else ErrorResponse,
             "description": HTTPStatus(code).phrase,
         }
         for code in status_codes
@@ -107,7 +107,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     fields: dict[str, list[str]] = {}
     for error in errors:
         fields.setdefault(_field_name(tuple(error["loc"])), []).append(error["msg"])
-    return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, fields=fields)
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, fields=fields)
 
 
 def allowed_methods(routes: Iterable[BaseRoute], *, path: str, root_path: str = "") -> list[str]:

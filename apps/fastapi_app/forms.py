@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
@@ -92,7 +93,7 @@ def create_item_from_form(
             user=user,
             values=values,
             errors=errors,
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            status_code=HTTPStatus.UNPROCESSABLE_ENTITY,
         )
     item = Item(**item_form.column_values(), owner=user)
     session.add(item)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
+from http import HTTPStatus
 
 import anyio
-from fastapi import status
 from fastapi.responses import PlainTextResponse, Response
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -22,7 +22,7 @@ class RequestBodyTooLargeError(HTTPException):
     """
 
     def __init__(self) -> None:
-        super().__init__(status.HTTP_413_CONTENT_TOO_LARGE, detail="Request body too large")
+        super().__init__(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail="Request body too large")
 
 
 class BodySizeLimitMiddleware:
@@ -76,8 +76,8 @@ class BodySizeLimitMiddleware:
     @staticmethod
     def _too_large(scope: Scope) -> Response:
         if path_uses_error_envelope(scope["path"]):
-            return error_response(status.HTTP_413_CONTENT_TOO_LARGE)
-        return PlainTextResponse("Request body too large", status.HTTP_413_CONTENT_TOO_LARGE)
+            return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        return PlainTextResponse("Request body too large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
 
 class InjectCpuMiddleware:

@@ -67,6 +67,8 @@ def command_report(args: argparse.Namespace) -> int:
     if args.slo_ms is not None:
         validate_slo_ms(args.slo_ms, where="--slo-ms")
     run_dir = find_run_dir(args.run)
+    if is_versions_run(run_dir):
+        return report_versions(run_dir)
     if args.refresh_community:
         community = refresh_run_community(run_dir)
         fetched = sorted(name for name, entry in community.entries.items() if entry.facts is not None)
@@ -79,6 +81,42 @@ def command_report(args: argparse.Namespace) -> int:
     files = write_report(run_dir, slo_ms=args.slo_ms, tie_margin=args.tie_margin)
     console.print(
         f"report: [link=file://{files.html}]{files.html}[/]\n  also {files.markdown.name}, {files.csv.name}"
+    )
+    return EXIT_OK
+
+
+def is_versions_run(run_dir: Path) -> bool:
+    """Return whether the run measured environments (a versions profile): its report is the versions one."""
+    from bench.results import METADATA_FILE, read_metadata
+
+    path = run_dir / METADATA_FILE
+    return path.is_file() and "versions" in read_metadata(path)
+
+
+def report_versions(run_dir: Path) -> int:
+    """Judge a versions run's steps with the gate's rule into versions-steps.json, then write its versions
+    report (the per-app report would pool every release of an app into one cell, so it is not written)."""
+    import json
+
+    from bench.gate.settings import gate_settings
+    from bench.gate.steps import judge_steps
+    from bench.report.versions import STEPS_FILE, write_versions_report
+    from bench.results import read_run
+
+    rows, metadata = read_run(run_dir)
+    metadata = metadata or {}
+    profile = metadata.get("settings", {}).get("profile", {})
+    steps = judge_steps(
+        rows,
+        versions=metadata["versions"],
+        scenarios=list(profile.get("scenarios", [])),
+        settings=gate_settings(),
+        trials=int(profile.get("trials", 3)),
+    )
+    (run_dir / STEPS_FILE).write_text(json.dumps([step.as_record() for step in steps], indent=2) + "\n")
+    files = write_versions_report(run_dir)
+    console.print(
+        f"versions report: {files.html}\n  also {files.markdown.name}, {files.csv.name}, {STEPS_FILE}"
     )
     return EXIT_OK
 

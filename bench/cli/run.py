@@ -230,7 +230,12 @@ def command_run(args: argparse.Namespace) -> int:
         for line in dry_run_lines(settings):
             out.print(line, highlight=False, markup=False, soft_wrap=True)
         return EXIT_OK
-    run_dir = run_benchmark(settings, display=RunDisplay(console, quiet=args.quiet))
+    if profile.versions:
+        from bench.run.environments.measure import run_versions
+
+        run_dir = run_versions(settings, display=RunDisplay(console, quiet=args.quiet))
+    else:
+        run_dir = run_benchmark(settings, display=RunDisplay(console, quiet=args.quiet))
     console.print(f"run directory: {run_dir}")
     return EXIT_OK
 
@@ -243,6 +248,8 @@ def dry_run_lines(settings: RunSettings) -> list[str]:
 
     profile = settings.profile
     seed = profile.seed if profile.seed is not None else 0  # the cells, not their order, are shown
+    if profile.versions:
+        return versions_dry_run_lines(settings, seed=seed)
     matrix = plan_matrix(profile, apps_dir=settings.apps_dir, target=settings.target, seed=seed)
     if settings.locust_workers:
         where = "remote" if settings.master else "local"
@@ -273,6 +280,31 @@ def dry_run_lines(settings: RunSettings) -> list[str]:
             + ", ".join(sorted({f"{cell.app}/{cell.server} {cell.scenario}" for cell in profiled}))
         )
     return lines
+
+
+def versions_dry_run_lines(settings: RunSettings, *, seed: int) -> list[str]:
+    """Return what `bench run --profile versions --dry-run` prints: the environments (none is built) and the
+    cells, each environment in the place of an app."""
+    from bench.config import environments_cache
+    from bench.run.environments.measure import environment_lines, versions_matrix, versions_schedule
+    from bench.run.environments.pythons import find_pythons
+    from bench.run.layout import cpu_text
+    from bench.run.schedule import compact_cells
+
+    profile = settings.profile
+    matrix = versions_matrix(profile, apps_dir=settings.apps_dir, found=find_pythons())
+    runnable = [environment for environment in matrix.plan.environments if environment.executable]
+    schedule = versions_schedule(runnable, apps=matrix.apps, profile=profile, seed=seed)
+    labelled = [replace(scheduled.cell, app=scheduled.environment) for scheduled in schedule]
+    return [
+        f"profile {profile.name}: nothing is built or started and no run directory is written (--dry-run)",
+        f"server CPUs    {cpu_text(settings.server_cpus)}",
+        f"load CPUs      {cpu_text(settings.load_cpus)}",
+        f"databases      {', '.join(profile.db[:1])}",
+        *environment_lines(matrix, cache=environments_cache()),
+        f"cells          {len(schedule)}, in one shuffled schedule (before any incompatible one is dropped)",
+        *(f"  {line}" for line in compact_cells(labelled, scenarios=list(matrix.scenarios))),
+    ]
 
 
 def run_remote_worker(args: argparse.Namespace) -> int:

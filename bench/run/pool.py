@@ -62,6 +62,10 @@ class ServerPool:
     db_cpus: set[int] | None = None  # the PostgreSQL cluster's (None: the server's)
     extra_env: Mapping[str, str] = field(default_factory=dict)
     python: str | None = None  # the interpreter of the apps' environment; None: this process's
+    # A versions run's pools share one PostgreSQL cluster (the caller's: it outlives them), each pool's
+    # databases and logs named with its prefix
+    cluster: PostgresCluster | None = None
+    prefix: str = ""
     _templates: dict[str, str] = field(default_factory=dict, init=False)
     _servers: dict[tuple[str, str], _Server] = field(default_factory=dict, init=False)
     _starts: dict[tuple[str, str], int] = field(default_factory=dict, init=False)
@@ -85,7 +89,13 @@ class ServerPool:
         """False when the database is a given URL: it is used as it is, never copied."""
         return self.db in ("sqlite", "postgres")
 
+    def _name(self, *parts: str) -> str:
+        """Return the name of one of this pool's databases or log files."""
+        return _identifier(*(part for part in (self.prefix, *parts) if part))
+
     def _postgres(self) -> PostgresCluster:
+        if self._cluster is None and self.cluster is not None:
+            self._cluster = self.cluster
         if self._cluster is None:
             cpus = self.db_cpus if self.db_cpus is not None else self.server_cpus
             self._cluster = self._stack.enter_context(postgres_cluster(cpus=cpus))
@@ -101,9 +111,9 @@ class ServerPool:
         """Return the URL of the app's seeded template database, setting it up the first time."""
         if app.name not in self._templates:
             if self.db == "sqlite":
-                url = sqlite_url(self.workdir / f"{_identifier(app.name, 'template')}.sqlite3")
+                url = sqlite_url(self.workdir / f"{self._name(app.name, 'template')}.sqlite3")
             elif self.db == "postgres":
-                url = self._postgres().create_database(_identifier(app.name, "template"))
+                url = self._postgres().create_database(self._name(app.name, "template"))
             else:
                 url = self.db
             log.debug("setting up the %s database (schema and seed)", app.name)
@@ -113,7 +123,7 @@ class ServerPool:
 
     def _fresh_database(self, app: AppSpec, server: str, copy: int) -> str:
         template = self._template(app)
-        name = _identifier(app.name, server, str(copy))
+        name = self._name(app.name, server, str(copy))
         if self.db == "sqlite":
             target = self.workdir / f"{name}.sqlite3"
             copy_sqlite(Path(template.removeprefix("sqlite:///")), target)
@@ -124,7 +134,7 @@ class ServerPool:
 
             with psycopg.connect(cluster.url("postgres"), autocommit=True) as connection:
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_identifier(app.name, "template")}"')
+                connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._name(app.name, "template")}"')
             return cluster.url(name)
         return template
 
@@ -164,7 +174,7 @@ class ServerPool:
                     workers=self.workers,
                     threads=self.threads,
                     cpus=self.server_cpus,
-                    log_path=self.logs_dir / f"{_identifier(app_name, server)}-{start}.log",
+                    log_path=self.logs_dir / f"{self._name(app_name, server)}-{start}.log",
                     python=self.python,
                 )
             )

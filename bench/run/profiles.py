@@ -30,6 +30,7 @@ DEFAULT_PROFILE = "default"
 ALL = "all"  # in `servers`: every variant of every app; in `apps` or `scenarios`, like an empty list
 DEFAULT_SERVER = "default"  # in `servers`: each app's default_server
 DEFAULT_MAX_WINDOW_S = 120.0
+EVERY_PYTHON = ("newest", "all")  # a versions profile's every_python
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,21 @@ class Profile:
     profile_rate_hz: int = 200  # samples per second and thread
     # C frames too (py-spy --native): it pauses the process at each sample (throughput fell 30-40% here)
     profile_native: bool = False
+    # A versions profile (bench/run/environments): app -> the framework's release lines it measures, each in
+    # an environment of its own; pythons: "all" (every 3.11+ interpreter found) or versions such as "3.12";
+    # release_python: the Python every release runs on ("" the newest found); every_python: which releases
+    # also run on every other Python, "newest" (each framework's last release) or "all".
+    releases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    pythons: tuple[str, ...] = ()
+    release_python: str = ""
+    every_python: str = "newest"
+    # app -> distributions released in lockstep with its framework, pinned to the same release line
+    lockstep: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def versions(self) -> bool:
+        """Return whether this profile measures framework releases (environments built by uv)."""
+        return bool(self.releases)
 
     def users_for(self, scenario: str) -> tuple[int, ...]:
         """Return the user counts a scenario runs at in this profile."""
@@ -178,6 +194,21 @@ def parse_profile(name: str, table: Mapping[str, Any], *, scenario_users: Mappin
         scenario: _tuple_of(names, kind=str, where=f"{where} scenario_servers.{scenario}")
         for scenario, names in servers_table.items()
     }
+    releases = values.pop("releases", {})
+    if not isinstance(releases, Mapping) or not all(
+        isinstance(lines, list) and all(isinstance(line, str) for line in lines)
+        for lines in releases.values()
+    ):
+        raise ConfigError(f'{where} releases: expected a table of app = ["release", ...]')
+    values["releases"] = {app: tuple(lines) for app, lines in releases.items()}
+    lockstep = values.pop("lockstep", {})
+    if not isinstance(lockstep, Mapping):
+        raise ConfigError(f'{where} lockstep: expected a table of app = ["distribution", ...]')
+    values["lockstep"] = {
+        app: _tuple_of(names, kind=str, where=f"{where} lockstep.{app}") for app, names in lockstep.items()
+    }
+    if "pythons" in values:
+        values["pythons"] = _tuple_of(values["pythons"], kind=str, where=f"{where} pythons")
     for key in ("scenario_trials", "scenario_min_requests"):
         table = values.pop(key, {})
         if not isinstance(table, Mapping) or not all(isinstance(v, int) for v in table.values()):
@@ -226,6 +257,10 @@ def validate(profile: Profile) -> None:
         raise ConfigError(f"{where}: arrivals must be one of {', '.join(ARRIVALS)}; got {profile.arrivals!r}")
     if profile.profile_duration_s <= 0 or not 1 <= profile.profile_rate_hz <= 1000:
         raise ConfigError(f"{where}: profile_duration_s must be > 0 and profile_rate_hz in [1, 1000]")
+    if profile.every_python not in EVERY_PYTHON:
+        raise ConfigError(f"{where}: every_python must be one of {', '.join(EVERY_PYTHON)}")
+    if any(not lines for lines in profile.releases.values()):
+        raise ConfigError(f"{where}: releases must name at least one release per app")
     if profile.slo_ms is not None and profile.slo_ms <= 0:
         raise ConfigError(f"{where}: slo_ms must be above 0 (milliseconds of p99)")
 

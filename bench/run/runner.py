@@ -176,8 +176,12 @@ class CellRunner:
         pools: Mapping[str, ServerPool],
         workdir: Path,
         logs_dir: Path,
+        loadgen_from: CellRunner | None = None,
     ) -> None:
+        """loadgen_from: another runner whose load generator process this one uses (a versions run's
+        runners, one per environment, share one)."""
         self.settings = settings
+        self.loadgen_from = loadgen_from
         self.profile = settings.profile
         self.scenarios = scenarios
         self.pools = pools  # by database (a profile's db entry); empty when measuring a --target
@@ -208,6 +212,8 @@ class CellRunner:
 
     def loadgen(self) -> LoadGenerator:
         """Return the run's load generator process, starting a new one if there is none or it went wrong."""
+        if self.loadgen_from is not None:
+            return self.loadgen_from.loadgen()
         if self._loadgen is not None and not self._loadgen.healthy:
             self.close()
         if self._loadgen is None:

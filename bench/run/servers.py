@@ -265,10 +265,13 @@ def serve_app(
     cpus: set[int] | None = None,
     extra_env: Mapping[str, str] | None = None,
     log_path: Path | None = None,
+    python: str | None = None,
 ) -> Iterator[RunningServer]:
-    """Set up the app's database, then start its server: what `bench serve` and the contract suite do."""
+    """Set up the app's database, then start its server: what `bench serve` and the contract suite do.
+
+    python: the interpreter of the app's environment (a versions run's); default this process's."""
     env = app_environment(database_url=database_url, extra=extra_env)
-    run_setup(app, env=env)
+    run_setup(app, env=env, python=python)
     with start_server(
         app,
         env=env,
@@ -279,5 +282,6 @@ def serve_app(
         threads=threads,
         cpus=cpus,
         log_path=log_path,
+        python=python,
     ) as running:
         yield running

@@ -31,6 +31,7 @@ def modules_loaded_by(module: str) -> set[str]:
         "bench.gate.samples",
         "bench.gate.settings",
         "bench.gate.rates",
+        "bench.gate.steps",
     ],
 )
 def test_the_gates_decision_code_loads_no_pandas(module: str) -> None:
@@ -42,9 +43,10 @@ def test_the_report_loads_no_pytest(module: str) -> None:
     assert "pytest" not in modules_loaded_by(module)
 
 
-def test_the_runner_does_not_load_locust() -> None:
+@pytest.mark.parametrize("module", ["bench.run.runner", "bench.run.environments.measure"])
+def test_the_runner_does_not_load_locust(module: str) -> None:
     # Importing Locust monkey-patches the interpreter with gevent: only the load generator's process may.
-    assert not modules_loaded_by("bench.run.runner") & {"locust", "gevent"}
+    assert not modules_loaded_by(module) & {"locust", "gevent"}
 
 
 def test_the_command_line_starts_without_the_heavy_libraries() -> None:

@@ -15,7 +15,7 @@ import pytest
 import statements
 from html_forms import log_in
 from stored_rows import read_random_numbers
-from targets import ADMIN, CONTRACT_WORKERS, USER, AppServer, Target, selected_targets
+from targets import ADMIN, CONTRACT_WORKERS, USER, AppServer, Target, selected_targets, server_python
 
 from bench.config import load_app
 from bench.run.database import PostgresCluster, postgres_cluster, sqlite_url
@@ -54,6 +54,7 @@ def app_server(
         server=target.server,
         workers=CONTRACT_WORKERS,
         log_path=workdir / "server.log",
+        python=server_python(),
     ) as running:
         yield AppServer(
             target=target,

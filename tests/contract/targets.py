@@ -4,7 +4,9 @@ tests see it. (Test modules import these from here, not from conftest, whose mod
 - BENCH_TEST_APPS: a comma list of app names (default: every app with an app.toml);
 - BENCH_TEST_DBS: a comma list of sqlite, postgres (default: both);
 - BENCH_TEST_SERVERS: a comma list of server variants, "all" or "default" (default: all, every variant but the
-  sensitivity copies that only change the worker count).
+  sensitivity copies that only change the worker count);
+- BENCH_TEST_PYTHON: the interpreter the apps' setup and servers run on (default: the suite's own); a versions
+  run points it at each environment's (bench/run/environments/correctness.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ def _env_list(name: str) -> list[str] | None:
     if raw is None or not raw.strip():
         return None
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def server_python() -> str | None:
+    """Return the interpreter the apps run on, BENCH_TEST_PYTHON (None: the one running the suite)."""
+    return env_value("BENCH_TEST_PYTHON") or None
 
 
 def selected_targets() -> list[Target]:

@@ -6,6 +6,7 @@ import os
 import tomllib
 from pathlib import Path
 
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 from apps import seed_data, serving
@@ -101,6 +102,11 @@ if _database["ENGINE"] == SQLITE_ENGINE:
     _database["CONN_MAX_AGE"] = 0 if SERVER_INTERFACE == "asgi" else 600
     # Checks a reused persistent connection once per request before using it (free on SQLite).
     _database["CONN_HEALTH_CHECKS"] = True
+elif django.VERSION < (5, 1):
+    # Versions shim (docs/versions.md): Django before 5.1 has no connection pool, so PostgreSQL gets what
+    # those releases' docs advise instead, persistent connections per thread (off under ASGI, as above).
+    _database["CONN_MAX_AGE"] = 0 if SERVER_INTERFACE == "asgi" else 600
+    _database["CONN_HEALTH_CHECKS"] = False
 else:
     # PostgreSQL: Django's own psycopg 3 connection pool (Django 5.1+), the same under WSGI and
     # ASGI; BENCH_DB_POOL_SIZE caps the connections each worker process holds. A pool requires

@@ -82,6 +82,28 @@ def test_a_dry_run_prints_the_layout_and_the_cells(
     assert not out.exists(), "a dry run writes no run directory"
 
 
+def test_a_versions_dry_run_lists_environments_and_cells_and_builds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.run.environments import pythons
+    from bench.run.environments.plan import Interpreter
+
+    found = [Interpreter("3.11", "/py/3.11", "3.11.7"), Interpreter("3.12", "/py/3.12", "3.12.1")]
+    monkeypatch.setattr(pythons, "find_pythons", lambda: found)
+    monkeypatch.setenv("BENCH_ENV_CACHE", str(tmp_path / "envs"))
+    out = tmp_path / "reports"
+    assert (
+        main(["run", "--dry-run", "--profile", "versions", "--apps", "django", "--out", str(out)]) == EXIT_OK
+    )
+    printed = capsys.readouterr().out.splitlines()
+    assert "pythons        3.11, 3.12; releases on 3.12" in printed
+    assert "not found      Python 3.13" not in printed  # "all": only what was found
+    assert any(line.startswith("  django 4.2 py3.12") and "django==4.2.*" in line for line in printed)
+    assert any(line.startswith("  django 6.1 py3.11") for line in printed)  # listed; uv will say it conflicts
+    assert "cells          84, in one shuffled schedule (before any incompatible one is dropped)" in printed
+    assert not (tmp_path / "envs").exists() and not out.exists(), "a dry run builds and writes nothing"
+
+
 def test_an_unknown_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--profile", "nope"]) == 2
     assert "no profile 'nope'" in capsys.readouterr().err

@@ -192,3 +192,43 @@ def test_a_sweep_is_read_as_shares_and_can_be_switched_off(tmp_path: Path) -> No
     path.write_text('[tool.bench.profiles.bad]\nsweep = ["x"]\n')
     with pytest.raises(ConfigError, match="sweep"):
         load_profile("bad", path)
+
+
+VERSIONS_PYPROJECT = """
+[tool.bench.profiles.versions]
+releases = { flask = ["2.3", "3.1"] }
+pythons = ["all"]
+release_python = "3.12"
+scenarios = ["db"]
+db = ["postgres"]
+
+[tool.bench.profiles.wrong]
+releases = { flask = ["2.3"] }
+every_python = "some"
+"""
+
+
+def test_a_versions_profile_names_releases_as_settings(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(VERSIONS_PYPROJECT.split("[tool.bench.profiles.wrong]")[0])
+    profile = load_profile("versions", path)
+    assert profile.versions
+    assert profile.releases == {"flask": ("2.3", "3.1")}
+    assert profile.pythons == ("all",)
+    assert profile.every_python == "newest"
+    assert not load_profile("default").versions
+
+
+def test_a_versions_profile_with_an_unknown_every_python_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(VERSIONS_PYPROJECT)
+    with pytest.raises(ConfigError, match="every_python"):
+        available_profiles(path)
+
+
+def test_the_project_s_versions_profile_has_at_least_four_releases_per_framework() -> None:
+    profile = load_profile("versions")
+    assert set(profile.releases) == {"django", "flask", "fastapi"}
+    assert all(len(lines) >= 4 for lines in profile.releases.values())
+    assert profile.db == ("postgres",)
+    assert set(profile.scenarios) == {"db", "fortunes", "json", "api"}
