@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KERNEL = "kernel"  # the system time's part of a bar
-UNSAMPLED = "unsampled"  # user time no Python sample stands for
+KERNEL = "kernel"  # the system time's layer of a bar
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,14 @@
 split by layer, its hottest functions, its flame graph, and what the profiler cost (pure: records, stacks
 and measured figures in, formatted data out).
 
-A bar is the profiled trial's CPU per request made of measured parts (cpu_split.py): the Python layers in ms
-from their samples, the user time no sample saw (C code outside the GIL), the system time (the kernel). Beside
-it: how much of the profiled trial's measured CPU the samples and the system time account for, and the
-profiled trial's throughput and CPU per request against the measured trials' (the profiler's overhead). A
-record without user and system time (a run from before they were kept) gets the former bar: the measured
-trials' median CPU per request split by the samples' shares.
+A bar is the profiled trial's CPU per request (user + system time of the server, from /proc): the Python
+layers' shares of its user time, and its system time (the kernel: system calls) as a layer of its own. The
+samples' time falls short of the user time (C code outside the GIL, and what else py-spy misses), so the
+Python layers are scaled to the user time, not absolute. Beside it: how much of the measured CPU the samples
+and the system time account for ((sampled + system) / measured, cpu_split.py), and the profiled trial's
+throughput and CPU per request against the measured trials' (the profiler's overhead). A record without
+user and system time (a run from before they were kept) gets the former bar: the measured trials' median
+CPU per request split by the samples' shares.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bench.report.layers.attribution import Breakdown, attribute
-from bench.report.layers.cpu_split import KERNEL, UNSAMPLED, CpuSplit, split_cpu
+from bench.report.layers.cpu_split import KERNEL, CpuSplit, split_cpu
 from bench.report.layers.flamegraph import render_flamegraph
 from bench.report.layers.stacks import Stack
 from bench.report.layers.table import LayerTable
@@ -112,19 +114,19 @@ def _segment(layer: str, ms: float, *, total: float, table: LayerTable, longest:
 def bar_segments(
     breakdown: Breakdown, split: CpuSplit | None, *, measured_ms: float, table: LayerTable, longest: float
 ) -> tuple[LayerSegment, ...]:
-    """Return a bar's segments. With the profiled trial's user and system time (split): measured parts, the
-    Python layers in ms from their samples, then the user time no sample saw, then the system time. Without
-    (a record from before they were kept): the Python layers' shares of the measured CPU per request."""
+    """Return a bar's segments. With the profiled trial's user and system time (split): the Python layers'
+    shares of the user time, then the system time (the kernel) as a layer of its own. Without (a record from
+    before they were kept): the Python layers' shares of the measured trials' CPU per request.
+
+    The samples' time is not the user time (38-74% of it here, docs/methodology.md): the layers are shares
+    of the user time, not absolute figures."""
     if split is None:
-        return tuple(
-            _segment(
-                layer, measured_ms * breakdown.share(layer), total=measured_ms, table=table, longest=longest
-            )
-            for layer in breakdown.layers
-        )
-    parts = [(layer, split.sampled_ms * breakdown.share(layer)) for layer in breakdown.layers]
-    parts += [(UNSAMPLED, split.unsampled_ms), (KERNEL, split.system_ms)]
-    total = split.total_ms
+        parts = [(layer, measured_ms * breakdown.share(layer)) for layer in breakdown.layers]
+        total = measured_ms
+    else:
+        parts = [(layer, split.user_ms * breakdown.share(layer)) for layer in breakdown.layers]
+        parts.append((KERNEL, split.system_ms))
+        total = split.measured_ms
     return tuple(
         _segment(layer, ms, total=total, table=table, longest=longest) for layer, ms in parts if ms > 0
     )
@@ -141,10 +143,10 @@ def record_split(record: ProfileRecord, breakdown: Breakdown) -> CpuSplit | None
 
 
 def bar_length(record: ProfileRecord, breakdown: Breakdown, measured: Measured) -> float:
-    """Return a bar's CPU-ms per request: the profiled trial's measured parts, or (without them) the measured
-    trials' median."""
+    """Return a bar's CPU-ms per request: the profiled trial's user + system time, or (without them) the
+    measured trials' median."""
     split = record_split(record, breakdown)
-    return split.total_ms if split is not None else measured.cpu_ms_per_request
+    return split.measured_ms if split is not None else measured.cpu_ms_per_request
 
 
 def _accounted(record: ProfileRecord, breakdown: Breakdown, split: CpuSplit | None) -> str:
@@ -218,9 +220,7 @@ def build_profile_section(
     table = next(iter(tables.values()), None)
     return ProfileSection(
         scenarios=tuple(scenarios),
-        legend=tuple(
-            (layer, table.label(layer), table.colour(layer)) for layer in (*table.order, UNSAMPLED, KERNEL)
-        )
+        legend=tuple((layer, table.label(layer), table.colour(layer)) for layer in (*table.order, KERNEL))
         if table
         else (),
         failures=failures,

@@ -1,7 +1,7 @@
 """The report's section "Where the time goes", from a saved synthetic run with profiled trials: bars of
-measured parts (or, for an older record, scaled to the measured CPU per request), the comparison table's
-costliest layers on api, flame graphs beside index.html, and the cells without a profile with the reason and
-the hint."""
+user time by layer and system time (or, for an older record, scaled to the measured CPU per request), the
+comparison table's costliest layers on api, flame graphs beside index.html, and the cells without a profile
+with the reason and the hint."""
 
 from __future__ import annotations
 
@@ -55,21 +55,21 @@ def run_dir(tmp_path: Path) -> Path:
     return run_dir
 
 
-def test_bars_are_measured_parts_python_layers_unsampled_user_time_and_kernel(
+def test_bars_are_the_user_time_split_by_the_samples_shares_and_the_kernel(
     run_dir: Path, tmp_path: Path
 ) -> None:
     content = build_content(run_dir, apps_dir=write_apps(tmp_path / "apps"))
     assert content.profiles is not None
     [api] = content.profiles.scenarios
     flask = next(bar for bar in api.bars if bar.app == "flask")
-    # 100 samples at 100 Hz over 1,000 requests: 1.0 ms of Python per request, of 1.4 ms user time; 0.4 ms
-    # in the kernel
+    # 1,000 requests: 1.4 ms of user time per request split 10/30/60 by the samples, 0.4 ms in the kernel
     assert {s.layer: s.ms for s in flask.segments} == pytest.approx(
-        {"server": 0.1, "framework": 0.3, "orm": 0.6, "unsampled": 0.4, "kernel": 0.4}
+        {"server": 0.14, "framework": 0.42, "orm": 0.84, "kernel": 0.4}
     )
     assert sum(s.share for s in flask.segments) == pytest.approx(1.0)
     assert flask.cpu_ms == "1.80"  # the profiled trial's measured CPU per request
-    assert flask.accounted.startswith("78%")  # (1.0 + 0.4) / 1.8
+    # 100 samples at 100 Hz: 1.0 ms of Python per request; (1.0 + 0.4) / 1.8
+    assert flask.accounted == "78%: Python 1.000 of user 1.400, kernel 0.400 ms"
     assert flask.functions[0].name == "Session.execute (sqlalchemy.orm.session)"
 
 

@@ -3,9 +3,9 @@
 Flask burns BENCH_INJECT_CPU_US of CPU in a before_request hook of its own code (apps/flask_app/__init__.py),
 so the profile must put that cost in the "app" layer. A sequential client sends the requests (no load tool);
 the server's user and system time over the profiled window are measured as the runner does, and the app
-layer's CPU per request as the report's bar has it (its samples' time per request, bench/report/layers/
-cpu_split.py) must come within TOLERANCE of the injected cost. It runs wherever py-spy may attach (it is
-skipped, saying why, where ptrace is refused).
+layer's CPU per request as the report's bar has it (its share of the user time per request,
+bench/report/layers/cpu_split.py) must come within TOLERANCE of the injected cost. It runs wherever py-spy
+may attach (it is skipped, saying why, where ptrace is refused).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from bench.run.usage import ProcessTreeSampler
 INJECTED_US = 3000  # per request: far above the app's own cost (~0.3 ms for /json), so it dominates
 REQUESTS = 400  # 1.2 s of injected CPU: about 240 samples at 200 Hz
 # The app layer's CPU per request may differ from the injected cost by this share: the samples' own noise
-# (about 1/sqrt(240), 6%), a descheduled GIL holder sampled by the wall clock, and the framework's own cost
-# (~10% of 3 ms) on either side of it.
+# (about 1/sqrt(240), 6%), the user time the samples miss that the shares are scaled over, and the
+# framework's own cost (~10% of 3 ms) on either side of it.
 TOLERANCE = 0.25
 
 pytestmark = pytest.mark.slow
@@ -79,7 +79,7 @@ def test_injected_cpu_lands_in_the_app_layer(tmp_path: Path) -> None:
         system_s=usage.system_s,
     )
     assert split is not None
-    app_ms = breakdown.share("app") * split.sampled_ms
+    app_ms = breakdown.share("app") * split.user_ms
     assert breakdown.busy > 100
     assert app_ms == pytest.approx(INJECTED_US / 1000, rel=TOLERANCE), (
         f"app layer {app_ms:.2f} ms of {split.measured_ms:.2f} ms per request (user {split.user_ms:.2f}, "
