@@ -113,9 +113,10 @@ AB_KEYS = {"ab_profile": "profile", "ab_pairs": "pairs"}  # [tool.bench.check] k
 class InstructionDefaults:
     """How `bench check --mode instructions` counts and judges (bench/gate/instructions/)."""
 
-    # Instruction counts of one process move about 0.3% between windows here: a 1% minimum effect sits
-    # well above that spread and below the 2% the gate must catch.
-    min_effect: float = 0.01
+    # Instruction counts of one process move about 0.3% between windows here, but two processes of the same
+    # code can differ by more: an unchanged tree (HEAD against HEAD~1, a README commit) gave FastAPI fortunes
+    # +1.06% [+0.62%, +1.50%] on 2026-12-07, a false alarm at 1%. Hence 2%, the top of the issue's 1-2% range.
+    min_effect: float = 0.02
     # Five windows: the medians and their spread stay put when one window holds an old-generation garbage
     # collection (a quarter more instructions in one Django /db window of 50 requests here).
     windows: int = 5  # counted windows per side and cell
