@@ -21,9 +21,9 @@ from bench.processes import free_port
 from bench.results import UNLOADED_PHASE, WARMUP_PHASE, ResultRow
 from bench.run.database import scratch_directory
 from bench.run.datacheck import SKIPPED, check_database, merge_write_logs
-from bench.run.display import RunDisplay
+from bench.run.display import ProgressReporter, RunDisplay
 from bench.run.layout import Layout, default_layout
-from bench.run.lifecycle import default_run_id, now_iso, recorded_run
+from bench.run.lifecycle import RecordedRun, default_run_id, now_iso, recorded_run
 from bench.run.loadgen.protocol import LoadSpec
 from bench.run.loadgen.sweep import PlannedStep, SweepGrid, plan_sweep, shared_grid
 from bench.run.measure import CellMeasurement, LoadGenerator, WindowHook
@@ -466,6 +466,42 @@ def pinned_to(cpus: frozenset[int], *, enabled: bool) -> Iterator[None]:
         os.sched_setaffinity(0, before)
 
 
+@dataclass(frozen=True)
+class RunScope:
+    """What a run's cells share: the run directory, a scratch folder, the progress display and a stack that
+    owns what the run starts (databases, pools, the load generator)."""
+
+    run: RecordedRun
+    workdir: Path
+    stack: contextlib.ExitStack
+    progress: ProgressReporter
+
+
+@contextlib.contextmanager
+def run_scope(
+    settings: RunSettings,
+    *,
+    profile_name: str,
+    metadata: dict[str, Any],
+    display: RunDisplay,
+    cells: int,
+    scratch_prefix: str,
+) -> Iterator[RunScope]:
+    """Open a recorded run, the runner pinned to the load CPUs; close all it started, in reverse."""
+    with (
+        recorded_run(
+            reports_dir=settings.reports_dir,
+            run_id=settings.run_id or default_run_id(profile_name),
+            metadata=metadata,
+        ) as run,
+        pinned_to(settings.load_cpus, enabled=settings.pin_runner),
+        scratch_directory(prefix=scratch_prefix) as workdir,
+        contextlib.ExitStack() as stack,
+        display.progress(total=cells) as progress,
+    ):
+        yield RunScope(run=run, workdir=Path(workdir), stack=stack, progress=progress)
+
+
 def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -> Path:
     """Run the settings' matrix; return the run's directory (results.jsonl and metadata.json)."""
     profile = settings.profile
@@ -480,17 +516,15 @@ def run_benchmark(settings: RunSettings, *, display: RunDisplay | None = None) -
     )
     metadata["profile"] = profile.name
     display = display or RunDisplay(quiet=True)
-    with (
-        recorded_run(
-            reports_dir=settings.reports_dir,
-            run_id=settings.run_id or default_run_id(profile.name),
-            metadata=metadata,
-        ) as run,
-        pinned_to(settings.load_cpus, enabled=settings.pin_runner),
-        scratch_directory(prefix="bench-run-") as workdir,
-        contextlib.ExitStack() as stack,
-        display.progress(total=len(schedule)) as progress,
-    ):
+    with run_scope(
+        settings,
+        profile_name=profile.name,
+        metadata=metadata,
+        display=display,
+        cells=len(schedule),
+        scratch_prefix="bench-run-",
+    ) as scope:
+        run, workdir, stack, progress = scope.run, scope.workdir, scope.stack, scope.progress
         # One pool per database; a pool starts its database (a PostgreSQL cluster) when a cell first needs it.
         pools = {
             db: stack.enter_context(

@@ -12,7 +12,6 @@ environment's label as `variant` ("django 5.1 py3.12").
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -22,17 +21,16 @@ from typing import Any
 
 from bench.config import AppSpec, environments_cache, find_uv
 from bench.errors import ConfigError
-from bench.run.database import postgres_cluster, scratch_directory
+from bench.run.database import postgres_cluster
 from bench.run.display import RunDisplay
 from bench.run.environments.build import BuiltEnvironment, build_environment, uv_version
 from bench.run.environments.correctness import ContractCheck, check_contract, contract_tests
 from bench.run.environments.plan import Environment, EnvironmentPlan, Interpreter, plan_environments
 from bench.run.environments.pythons import find_pythons
-from bench.run.lifecycle import default_run_id, recorded_run
 from bench.run.metadata import collect_metadata
 from bench.run.pool import ServerPool
 from bench.run.profiles import Profile
-from bench.run.runner import CellRunner, RunSettings, pinned_to, run_settings_metadata
+from bench.run.runner import CellRunner, RunSettings, run_scope, run_settings_metadata
 from bench.run.schedule import Cell, build_schedule, db_label, resolve_apps, resolve_scenarios
 
 log = logging.getLogger(__name__)
@@ -230,17 +228,15 @@ def run_versions(
         record["servers"] = {}
     metadata["versions"] = environments_metadata(built, checks, plan=matrix.plan)
     display = display or RunDisplay(quiet=True)
-    with (
-        recorded_run(
-            reports_dir=settings.reports_dir,
-            run_id=settings.run_id or default_run_id(profile.name),
-            metadata=metadata,
-        ) as run,
-        pinned_to(settings.load_cpus, enabled=settings.pin_runner),
-        scratch_directory(prefix="bench-versions-") as workdir,
-        contextlib.ExitStack() as stack,
-        display.progress(total=len(schedule)) as progress,
-    ):
+    with run_scope(
+        settings,
+        profile_name=profile.name,
+        metadata=metadata,
+        display=display,
+        cells=len(schedule),
+        scratch_prefix="bench-versions-",
+    ) as scope:
+        run, workdir, stack, progress = scope.run, scope.workdir, scope.stack, scope.progress
         cluster = None
         if profile.db[0] == "postgres":
             cluster = stack.enter_context(postgres_cluster(cpus=set(settings.database_cpus)))
