@@ -70,9 +70,12 @@ def resolve_targets(
 def resolve_scenarios(profile: Profile) -> dict[str, ScenarioInfo]:
     known = discover_scenarios()
     names = list(profile.scenarios) or list(known)
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise ConfigError(f"unknown scenario(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    for option, listed in (("scenarios", names), ("profile_scenarios", profile.profile_scenarios)):
+        unknown = [name for name in listed if name not in known]
+        if unknown:
+            raise ConfigError(
+                f"{option}: unknown scenario(s) {', '.join(unknown)} (known: {', '.join(known)})"
+            )
     return {name: known[name] for name in names}
 
 

@@ -151,3 +151,9 @@ def test_the_scenarios_declare_which_are_database_rows() -> None:
     per_database = {name for name, info in resolve_scenarios(Profile(name="t")).items() if info.per_database}
     database_rows = {"db", "queries", "updates", "fortunes", "api", "errors", "forms", "admin", "mixed"}
     assert per_database == database_rows
+
+
+def test_resolve_scenarios_names_unknown_profiled_scenarios() -> None:
+    profile = Profile(name="t", scenarios=("json",), profile_scenarios=("json", "nope"))
+    with pytest.raises(ConfigError, match=r"profile_scenarios: unknown scenario\(s\) nope"):
+        resolve_scenarios(profile)
