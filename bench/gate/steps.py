@@ -115,10 +115,16 @@ def _percent(value: float | None) -> str:
 
 
 def step_sentence(step: Step, comparison: MetricComparison, *, scenario: str, min_effect: float) -> str:
-    """Return the step as a sentence: "django 5.0 -> 5.1: db -12% CPU per request (significant)"."""
+    """Return the step as a sentence: "django 5.0 -> 5.1: db -12% CPU per request [-13%, -11%]
+    (significant)", the interval that of the change."""
     what = f"{step.name}: {scenario} {_percent(comparison.change)} {METRIC_WORDS[comparison.metric]}"
+    if comparison.ci_low is not None and comparison.ci_high is not None:
+        what += f" [{_percent(comparison.ci_low)}, {_percent(comparison.ci_high)}]"
     if comparison.verdict in (Verdict.BETTER, Verdict.WORSE):
-        judged = "significant"
+        # The gate's rule: significant, and the interval reaches the minimum effect; say so when the estimate
+        # itself is short of it, so that "+6% (significant)" is not read as a 10% change.
+        short = comparison.change is not None and abs(comparison.change) < min_effect
+        judged = f"significant; the interval reaches {min_effect:.0%}" if short else "significant"
     elif (
         comparison.verdict == Verdict.UNCHANGED
         and comparison.ci_low is not None

@@ -100,11 +100,26 @@ def test_a_clear_step_is_significant_and_said_in_a_sentence() -> None:
     assert faster.verdict == "better"
     assert faster.pairs == 3
     assert faster.change == pytest.approx(-0.12, abs=0.005)
-    assert faster.sentence == "django 5.0 -> 5.1: db -12% CPU per request (significant)"
+    assert faster.sentence == "django 5.0 -> 5.1: db -12% CPU per request [-12%, -12%] (significant)"
     same = result[("django 4.2 -> 5.0", "cpu_ms_per_request")]
     assert same.verdict == "unchanged"
     assert same.sentence.endswith("(no change of 10% or more)")
     assert result[("django 5.0 -> 5.1", "rps")].sentence.startswith("django 5.0 -> 5.1: db +14% req/s")
+
+
+def test_a_significant_step_short_of_the_effect_at_its_estimate_says_its_interval_reaches_it() -> None:
+    rows = [
+        *rows_for("django 4.2 py3.12", [1.0, 1.0, 1.0]),
+        *rows_for("django 5.0 py3.12", [1.03, 1.06, 1.09]),  # +6%, spread: the interval reaches +10%
+    ]
+    step = judged(rows)[("django 4.2 -> 5.0", "cpu_ms_per_request")]
+    assert step.verdict == "worse"
+    assert step.ci_low is not None and step.ci_low > 0 and step.ci_high is not None and step.ci_high >= 0.10
+    low, high = round(step.ci_low * 100), round(step.ci_high * 100)
+    assert step.sentence == (
+        f"django 4.2 -> 5.0: db +6% CPU per request [+{low}%, +{high}%]"
+        " (significant; the interval reaches 10%)"
+    )
 
 
 def test_a_noisy_step_is_inconclusive_and_says_why() -> None:
