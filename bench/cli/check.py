@@ -14,6 +14,7 @@ from bench.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CheckInputError
 from bench.gate.settings import AbDefaults
 
 if TYPE_CHECKING:
+    from bench.gate.instructions.judge import InstructionReport
     from bench.gate.settings import GateSettings
 
 MODE_INSTRUCTIONS, MODE_WALLCLOCK = "instructions", "wallclock"
@@ -173,9 +174,16 @@ def write_markdown(args: argparse.Namespace, text: str) -> None:
             out.write(text)
 
 
-def check_instructions(args: argparse.Namespace, *, run_dir: Path, settings: GateSettings) -> int:
+def write_instructions_json(report: InstructionReport, path: Path, *, run_dir: Path) -> None:
+    """Write an instructions check's verdicts as JSON (what `bench gate-rates --corpus` reads back)."""
     import json
 
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {**report.to_dict(), "run_dir": str(run_dir)}
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def check_instructions(args: argparse.Namespace, *, run_dir: Path, settings: GateSettings) -> int:
     from bench.gate.instructions.display import print_instruction_report
     from bench.gate.instructions.judge import judge_cells
     from bench.gate.instructions.run import read_cells
@@ -193,9 +201,7 @@ def check_instructions(args: argparse.Namespace, *, run_dir: Path, settings: Gat
         report, make_console(stderr=False), header=f"run {run_dir}: instructions per request"
     )
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        data = {**report.to_dict(), "run_dir": str(run_dir)}
-        args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        write_instructions_json(report, args.json, run_dir=run_dir)
     write_markdown(args, instructions_markdown(report, title="Performance gate: instructions per request"))
     if report.failed:
         return EXIT_FAILURE

@@ -30,8 +30,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    align = ["---" if index == 0 else "---:" for index in range(len(header))]
+def markdown_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], *, text_columns: int = 1
+) -> list[str]:
+    """Return a Markdown table's lines: the first text_columns left-aligned, the figures right-aligned."""
+    align = ["---" if index < text_columns else "---:" for index in range(len(header))]
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
     return lines
@@ -41,7 +44,7 @@ def instructions_markdown(report: InstructionReport, *, title: str, notes: Seque
     """Return an instructions check as Markdown: outcome, verdict table, grown functions."""
     lines = [f"## {title}", "", f"**{instruction_summary(report)}**", ""]
     lines += [f"> {note}" for note in notes] + ([""] if notes else [])
-    lines += _table(
+    lines += markdown_table(
         (
             "cell",
             "A (instructions/request)",
@@ -68,7 +71,7 @@ def instructions_markdown(report: InstructionReport, *, title: str, notes: Seque
         if not verdict.grown:
             continue
         lines += ["", f"### {verdict.cell.label}: what grew (own instructions per request, A → B)", ""]
-        lines += _table(
+        lines += markdown_table(
             ("function", "package", "A", "B", "growth"),
             [
                 (
@@ -109,7 +112,7 @@ def wallclock_markdown(report: GateReport, *, title: str, summary: str, notes: S
                 comparison.reason,
             )
         )
-    lines += _table(
+    lines += markdown_table(
         ("cell", "metric", "change", f"interval ({report.confidence:.1%})", "verdict", "why"), rows
     )
     return "\n".join(lines) + "\n"
