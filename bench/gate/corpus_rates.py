@@ -241,7 +241,7 @@ class MechanismRates:
     unchanged: Tally  # hits: false alarms
     patches: tuple[PatchRates, ...]  # every patch of the manifest, smallest expected size first
     not_judged: tuple[tuple[str, str], ...]  # (run's file stem, why), in the order of the names
-    check_seconds: float | None  # median wall time of the unchanged runs (every cell: what `make check` does)
+    check_seconds: float | None  # median wall time of the judged unchanged runs (every cell: `make check`)
 
 
 def _why_not_judged(run: JudgedRun, labels: Sequence[str]) -> str | None:
@@ -303,8 +303,11 @@ def mechanism_rates(
             by_bucket.setdefault(size_bucket(size), []).append(label)
         for bucket, bucket_labels in by_bucket.items():
             buckets[bucket] = buckets[bucket].add(hit=_detected(run, bucket_labels), busy=run.name.busy)
+    # A check that stopped before any verdict took no full check's time.
     seconds = [
-        run.check_seconds for run in mine if run.name.change == UNCHANGED and run.check_seconds is not None
+        run.check_seconds
+        for run in mine
+        if run.name.change == UNCHANGED and run.has_verdicts and run.check_seconds is not None
     ]
     return MechanismRates(
         mechanism=mechanism,

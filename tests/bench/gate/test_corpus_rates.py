@@ -209,8 +209,11 @@ def test_the_check_time_is_the_median_of_the_unchanged_runs(tmp_path: Path) -> N
         )
         for index, seconds in enumerate((250.0, 270.0, 900.0))
     ]
-    [rates] = corpus_rates(CHANGES, runs)
-    assert rates.check_seconds == 270.0
+    stopped = run_without_verdicts(
+        parse_run_name("unchanged-r4-b0"), exit_code=2, check_seconds=10.0, mechanisms_seen=[INSTRUCTIONS]
+    )
+    [rates] = corpus_rates(CHANGES, [*runs, stopped])
+    assert rates.check_seconds == 270.0  # the check that stopped early is not a check's time
 
 
 def test_a_campaign_log_gives_the_exit_code_and_wall_time() -> None:
