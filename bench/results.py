@@ -178,6 +178,7 @@ class ProfileRecord:
     server_system_s: float = 0.0  # of server_cpu_s, in the kernel: no Python sample stands for it
     cpu_ms_per_request: float | None = None
     stacks_file: str = ""  # relative to the run folder; "" when there is no profile
+    failed_samples: int = 0  # py-spy's failed reads (its "Errors"): a stack it could not read
     error: str = ""  # why there is no profile (py-spy could not attach, the trial failed); "" when there is
     hint: str = ""  # how to allow the profiler, when it could not attach
 

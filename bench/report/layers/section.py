@@ -118,8 +118,8 @@ def bar_segments(
     shares of the user time, then the system time (the kernel) as a layer of its own. Without (a record from
     before they were kept): the Python layers' shares of the measured trials' CPU per request.
 
-    The samples' time is not the user time (38-74% of it here, docs/methodology.md): the layers are shares
-    of the user time, not absolute figures."""
+    The layers are shares of the user time, from the stacks py-spy read; its failed reads (about a third
+    here, docs/methodology.md) count in the coverage, not in the shares."""
     if split is None:
         parts = [(layer, measured_ms * breakdown.share(layer)) for layer in breakdown.layers]
         total = measured_ms
@@ -139,6 +139,7 @@ def record_split(record: ProfileRecord, breakdown: Breakdown) -> CpuSplit | None
         requests=record.requests,
         user_s=record.server_user_s,
         system_s=record.server_system_s,
+        failed_samples=record.failed_samples,
     )
 
 
@@ -152,8 +153,8 @@ def bar_length(record: ProfileRecord, breakdown: Breakdown, measured: Measured) 
 def _accounted(record: ProfileRecord, breakdown: Breakdown, split: CpuSplit | None) -> str:
     if split is not None and split.coverage is not None:
         return (
-            f"{split.coverage:.0%}: Python {split.sampled_ms:.3f} of user {split.user_ms:.3f}, "
-            f"kernel {split.system_ms:.3f} ms"
+            f"{split.coverage:.0%}: Python {split.sampled_ms:.3f} read + {split.failed_ms:.3f} unread of "
+            f"user {split.user_ms:.3f}, kernel {split.system_ms:.3f} ms"
         )
     sampled_s = breakdown.busy / record.rate_hz if record.rate_hz else 0.0
     return f"{sampled_s / record.server_cpu_s:.0%}" if record.server_cpu_s > 0 else "–"

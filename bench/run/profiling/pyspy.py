@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,8 @@ ATTACH_HINT = (
     "CAP_SYS_PTRACE (docker run --cap-add SYS_PTRACE ...; Kubernetes: securityContext.capabilities.add "
     "[SYS_PTRACE]), or allow ptrace of your own processes with `sysctl kernel.yama.ptrace_scope=0`"
 )
+# py-spy's last words on a profile it wrote: how many stacks it read, and how many reads failed.
+_SUMMARY = re.compile(r"Samples: (?P<samples>\d+) Errors: (?P<errors>\d+)")
 # What py-spy and the kernel say when ptrace is refused.
 PERMISSION_WORDS = ("permission denied", "operation not permitted", "ptrace", "eperm")
 
@@ -65,6 +68,13 @@ def record_command(*, executable: Path, pid: int, output: Path, rate_hz: int, na
     # --gil: only the thread holding the GIL, i.e. running Python (threads waiting on a lock, a socket or
     # the GIL itself would otherwise count as busy); --native unwinds C frames too, but pauses the process.
     return [*command, "--gil", "--native" if native else "--nonblocking"]
+
+
+def failed_reads(said: str) -> int:
+    """Return the failed reads of py-spy's summary line ("... Samples: 355 Errors: 363"; the last one when
+    there are several), 0 when it wrote none (pure)."""
+    found = list(_SUMMARY.finditer(said))
+    return int(found[-1]["errors"]) if found else 0
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ class PySpyRecorder:
         self.rate_hz, self.native, self.cpus = rate_hz, native, set(cpus)
         self.process: subprocess.Popen[bytes] | None = None
         self.failure: AttachFailure | None = AttachFailure("the window never opened")
+        self.failed_samples = 0  # py-spy's failed reads, known after stop()
 
     def start(self, server_pid: int | None) -> None:
         if server_pid is None:
@@ -155,7 +166,9 @@ class PySpyRecorder:
                 process.kill()
                 process.wait()
         wrote = self.output.is_file() and self.output.stat().st_size > 0
-        self.failure = attach_failure(returncode=process.returncode, stderr=self._said(), wrote_output=wrote)
+        said = self._said()
+        self.failure = attach_failure(returncode=process.returncode, stderr=said, wrote_output=wrote)
+        self.failed_samples = failed_reads(said)
         self.process = None
 
     def cancel(self) -> None:

@@ -56,6 +56,7 @@ def profile_record(
     failure: AttachFailure | None,
     rate_hz: int,
     native: bool,
+    failed_samples: int = 0,
 ) -> ProfileRecord:
     """Return the record of a profiled trial from its row (pure)."""
     error = row.error or (failure.reason if failure else "")
@@ -76,6 +77,7 @@ def profile_record(
         server_system_s=row.server_system_s,
         cpu_ms_per_request=row.cpu_ms_per_request,
         stacks_file="" if failure else stacks_file,
+        failed_samples=0 if failure else failed_samples,
         error=error,
         hint=failure.hint if failure else "",
     )
@@ -138,6 +140,7 @@ class ProfilingSession:
             failure=failure,
             rate_hz=self.rate_hz,
             native=self.native,
+            failed_samples=recorder.failed_samples,
         )
         append_profile(self.run_dir / PROFILES_FILE, record)
         return record

@@ -40,3 +40,20 @@ def test_no_split_without_requests_a_rate_or_the_times(
 def test_no_coverage_without_measured_cpu() -> None:
     assert CpuSplit(sampled_ms=0.1, user_ms=0.0, system_ms=0.0).coverage is None
     assert CpuSplit(sampled_ms=0.1, user_ms=0.0, system_ms=0.0).sampled_over_user is None
+
+
+def test_failed_reads_count_in_the_profiled_time_and_the_coverage() -> None:
+    # Flask /json here: 355 stacks read and 363 failed reads at 200 Hz over 4 s, user 3.46 s, system 0.53 s.
+    split = split_cpu(
+        busy_samples=355, rate_hz=200, requests=4000, user_s=3.46, system_s=0.53, failed_samples=363
+    )
+    assert split is not None
+    assert split.sampled_ms == pytest.approx(355 / 200 / 4)
+    assert split.failed_ms == pytest.approx(363 / 200 / 4)
+    assert split.profiled_ms == pytest.approx(718 / 200 / 4)
+    assert split.failed_share == pytest.approx(363 / 718)
+    assert split.unsampled_ms == 0.0, "the profiler saw all of the user time"
+    assert split.coverage == pytest.approx((718 / 200 + 0.53) / 3.99)
+    without = split_cpu(busy_samples=355, rate_hz=200, requests=4000, user_s=3.46, system_s=0.53)
+    assert without is not None and without.coverage is not None and split.coverage is not None
+    assert without.coverage < 0.6 < 0.9 < split.coverage, "the failed reads were the missing half"

@@ -69,7 +69,7 @@ def test_bars_are_the_user_time_split_by_the_samples_shares_and_the_kernel(
     assert sum(s.share for s in flask.segments) == pytest.approx(1.0)
     assert flask.cpu_ms == "1.80"  # the profiled trial's measured CPU per request
     # 100 samples at 100 Hz: 1.0 ms of Python per request; (1.0 + 0.4) / 1.8
-    assert flask.accounted == "78%: Python 1.000 of user 1.400, kernel 0.400 ms"
+    assert flask.accounted == "78%: Python 1.000 read + 0.000 unread of user 1.400, kernel 0.400 ms"
     assert flask.functions[0].name == "Session.execute (sqlalchemy.orm.session)"
 
 

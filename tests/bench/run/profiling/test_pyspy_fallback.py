@@ -17,10 +17,11 @@ from bench.run.profiling.pyspy import (
     ATTACH_HINT,
     PySpyRecorder,
     attach_failure,
+    failed_reads,
     find_pyspy,
     record_command,
 )
-from bench.run.profiling.session import ProfilingSession, profiled_cells
+from bench.run.profiling.session import ProfilingSession, profile_record, profiled_cells
 from bench.run.runner import run_profiled_trials
 from bench.run.schedule import Cell
 
@@ -110,6 +111,36 @@ def test_attach_failure_reads_the_exit_and_the_output() -> None:
         returncode=1, stderr="Error: unsupported version of Python: 2.7", wrote_output=False
     )
     assert other is not None and other.hint == "" and "unsupported version" in other.reason
+
+
+def test_failed_reads_come_from_py_spys_summary_line() -> None:
+    said = (
+        "py-spy> Sampling process 200 times a second. Press Control-C to exit.\n\n"
+        "py-spy> Stopped sampling because Control-C pressed\n"
+        "py-spy> Wrote raw flamegraph data to 'out.txt'. Samples: 355 Errors: 363\n"
+    )
+    assert failed_reads(said) == 363
+    assert failed_reads("py-spy> Wrote raw flamegraph data to 'out.txt'. Samples: 10 Errors: 0") == 0
+    assert failed_reads(PERMISSION_ERROR) == 0, "no summary: no profile, no failed reads"
+
+
+def test_a_profiled_trials_record_keeps_its_failed_reads_unless_it_failed() -> None:
+    cell = Cell("flask", "gunicorn", "json", 32, 0)
+    row = ResultRow("flask", "gunicorn", "json", 32, 0, requests=100, rps=50.0)
+    record = profile_record(
+        cell, row, stacks_file="profiles/x.txt", failure=None, rate_hz=200, native=False, failed_samples=363
+    )
+    assert record.failed_samples == 363 and record.stacks_file == "profiles/x.txt"
+    failed = profile_record(
+        cell,
+        row,
+        stacks_file="profiles/x.txt",
+        failure=attach_failure(returncode=1, stderr=PERMISSION_ERROR, wrote_output=False),
+        rate_hz=200,
+        native=False,
+        failed_samples=5,
+    )
+    assert failed.failed_samples == 0 and failed.stacks_file == ""
 
 
 def test_record_command_samples_every_process_holding_the_gil() -> None:
