@@ -94,7 +94,10 @@ def attach_failure(*, returncode: int | None, stderr: str, wrote_output: bool) -
     reason = f"py-spy exited with code {returncode}: {said}"
     if any(word in stderr.lower() for word in PERMISSION_WORDS):
         return AttachFailure(reason, ATTACH_HINT)
-    if not wrote_output and returncode in (0, -signal.SIGINT):
+    summary = list(_SUMMARY.finditer(stderr))
+    if summary and int(summary[-1]["samples"]) == 0 and int(summary[-1]["errors"]) == 0:
+        reason = "py-spy read no stack of the server's processes (Samples: 0 Errors: 0)"
+    elif not wrote_output and returncode in (0, -signal.SIGINT):
         reason = f"py-spy wrote no profile ({said})"
     return AttachFailure(reason)
 

@@ -125,6 +125,12 @@ class ProfilingSession:
         append_profile(self.run_dir / PROFILES_FILE, record)
         return record
 
+    def worth_another_try(self, row: ResultRow, recorder: PySpyRecorder) -> bool:
+        """Return whether a profiled trial that gave no profile may give one when run again: the trial went
+        well and py-spy failed for a reason other than a permission (which no second try changes)."""
+        failure = recorder.failure
+        return failure is not None and not failure.hint and not row.error
+
     def finished(self, cell: Cell, row: ResultRow, recorder: PySpyRecorder) -> ProfileRecord:
         """Write and return the record of a profiled trial; remember a failure to attach."""
         failure = recorder.failure

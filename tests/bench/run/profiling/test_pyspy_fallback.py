@@ -93,6 +93,60 @@ def test_a_refused_attach_is_recorded_with_the_hint_and_the_other_cells_are_skip
     assert "CAP_SYS_PTRACE" in caplog.text  # the command says how to allow it
 
 
+FLAKY_PYSPY = """#!/bin/sh
+# Reads nothing the first {failures} times (as py-spy now and then does), then a profile.
+count=$(cat "{counter}" 2>/dev/null || echo 0); echo $((count + 1)) > "{counter}"
+while [ "$1" != "--output" ]; do shift; done
+if [ "$count" -lt {failures} ]; then
+  echo "py-spy> Wrote raw flamegraph data to '$2'. Samples: 0 Errors: 0" >&2; exit 0
+fi
+echo "main (app.py:1) 3" > "$2"
+echo "py-spy> Wrote raw flamegraph data to '$2'. Samples: 3 Errors: 1" >&2
+"""
+
+
+def test_a_profile_that_read_nothing_is_taken_once_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "py-spy"
+    fake.write_text(FLAKY_PYSPY.format(counter=tmp_path / "calls", failures=1))
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    run_dir, logs = tmp_path / "run", tmp_path / "logs"
+    run_dir.mkdir()
+    logs.mkdir()
+    cell = Cell("flask", "gunicorn", "db", 32, 1)
+    session = ProfilingSession(run_dir=run_dir, logs_dir=logs, rate_hz=200, native=False, cpus=())
+    runner: Any = StubRunner()
+    run_profiled_trials(runner, [cell], session=session, started=lambda label: None)
+    assert runner.ran == [cell, cell]
+    assert "read no stack" in caplog.text
+    (record,) = read_profiles(run_dir)
+    assert record.error == "" and record.stacks_file and record.failed_samples == 1
+
+
+def test_a_profile_that_reads_nothing_twice_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "py-spy"
+    fake.write_text(FLAKY_PYSPY.format(counter=tmp_path / "calls", failures=2))
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    run_dir, logs = tmp_path / "run", tmp_path / "logs"
+    run_dir.mkdir()
+    logs.mkdir()
+    cell = Cell("flask", "gunicorn", "db", 32, 1)
+    session = ProfilingSession(run_dir=run_dir, logs_dir=logs, rate_hz=200, native=False, cpus=())
+    runner: Any = StubRunner()
+    run_profiled_trials(runner, [cell], session=session, started=lambda label: None)
+    assert runner.ran == [cell, cell], "two tries, no more"
+    (record,) = read_profiles(run_dir)
+    assert record.error == "py-spy read no stack of the server's processes (Samples: 0 Errors: 0)"
+    assert not record.stacks_file
+
+
 def test_without_py_spy_the_record_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr("bench.run.profiling.pyspy.sys.executable", str(tmp_path / "python"))
