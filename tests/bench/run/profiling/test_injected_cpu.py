@@ -77,6 +77,7 @@ def test_injected_cpu_lands_in_the_app_layer(tmp_path: Path) -> None:
         requests=REQUESTS,
         user_s=usage.user_s,
         system_s=usage.system_s,
+        failed_samples=recorder.failed_samples,
     )
     assert split is not None
     app_ms = breakdown.share("app") * split.user_ms
