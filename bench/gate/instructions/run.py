@@ -4,12 +4,19 @@ The same trees and environments as the wall-clock A/B (bench/gate/ab.py: REF in 
 environment from REF's uv.lock when it differs), but each side's app runs once, under callgrind, and serves
 every scenario of the profile in turn: windows of sequential requests, counted. Instruction counts do not
 drift with the machine, so the sides need no interleaving; a new process per side suffices.
+
+Each side's apps run from a copy of its apps/ folder at paths of the same length (<scratch>/A/apps and
+<scratch>/B/apps), not from REF's worktree against this checkout: the interpreter's caches depend on where
+objects land in memory (the type attribute cache is indexed by the name's address), and two trees at paths of
+different lengths gave an unchanged Flask /db 2.7% more instructions on one side, every run, in the same
+dictionary and MRO lookups (docs/gate.md).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -46,6 +53,20 @@ SERVER_READY_TIMEOUT_S = 300.0  # start-up under valgrind, uninstrumented, took 
 # Not a credential: the apps sign nothing on the counted GETs, but a random key per process is one more
 # thing that could differ between the sides.
 COUNTING_SECRET_KEY = "bench-instructions-counting-key-not-a-secret-0123456789"
+
+
+# What a side's copy of apps/ leaves out: caches and what the apps' setup commands write.
+COPY_IGNORED = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", "staticfiles", "*.sqlite3", "*.db", ".pytest_cache"
+)
+
+
+def side_tree(apps_dir: Path, *, workdir: Path, side: str) -> Path:
+    """Copy a side's apps/ to workdir/<side>/apps and return workdir/<side>, the side's root: both sides
+    then run from paths of the same length, whatever the checkout's and the worktree's."""
+    root = workdir / side
+    shutil.copytree(apps_dir, root / "apps", ignore=COPY_IGNORED, symlinks=True)
+    return root
 
 
 @dataclass(frozen=True)
@@ -142,9 +163,9 @@ def run_instructions(
         raise CheckInputError(describe_missing(missing))
     profile = settings.profile
     scenarios = scenario_paths(profile)
-    with git_worktree(settings.ref, keep=settings.keep_worktree) as (a_root, commit):
-        a_python = side_a_python(a_root, commit=commit)
-        apps = apps_in_both(profile, a_apps_dir=a_root / "apps")
+    with git_worktree(settings.ref, keep=settings.keep_worktree) as (worktree, commit):
+        a_python = side_a_python(worktree, commit=commit)
+        apps = apps_in_both(profile, a_apps_dir=worktree / "apps")
         targets = sorted({(cell.app, cell.server) for cell in ab_cells(profile, apps)})
         metadata = {
             "mode": "instructions",
@@ -168,8 +189,8 @@ def run_instructions(
             scratch_directory(prefix="bench-instructions-") as workdir,
         ):
             sides: Sequence[tuple[str, Path, str | None]] = (
-                (VARIANT_A, a_root, a_python),
-                (VARIANT_B, ROOT, None),
+                (VARIANT_A, side_tree(worktree / "apps", workdir=Path(workdir), side=VARIANT_A), a_python),
+                (VARIANT_B, side_tree(ROOT / "apps", workdir=Path(workdir), side=VARIANT_B), None),
             )
             for app, server in targets:
                 for side, root, python in sides:
