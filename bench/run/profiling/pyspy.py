@@ -70,11 +70,17 @@ def record_command(*, executable: Path, pid: int, output: Path, rate_hz: int, na
     return [*command, "--gil", "--native" if native else "--nonblocking"]
 
 
-def failed_reads(said: str) -> int:
-    """Return the failed reads of py-spy's summary line ("... Samples: 355 Errors: 363"; the last one when
-    there are several), 0 when it wrote none (pure)."""
+def summary_counts(said: str) -> tuple[int, int] | None:
+    """Return (stacks read, failed reads) of py-spy's summary line ("... Samples: 355 Errors: 363"; the last
+    one when there are several), None when it wrote none (pure)."""
     found = list(_SUMMARY.finditer(said))
-    return int(found[-1]["errors"]) if found else 0
+    return (int(found[-1]["samples"]), int(found[-1]["errors"])) if found else None
+
+
+def failed_reads(said: str) -> int:
+    """Return the failed reads of py-spy's summary line, 0 when it wrote none (pure)."""
+    counts = summary_counts(said)
+    return counts[1] if counts else 0
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,7 @@ def attach_failure(*, returncode: int | None, stderr: str, wrote_output: bool) -
     reason = f"py-spy exited with code {returncode}: {said}"
     if any(word in stderr.lower() for word in PERMISSION_WORDS):
         return AttachFailure(reason, ATTACH_HINT)
-    summary = list(_SUMMARY.finditer(stderr))
-    if summary and int(summary[-1]["samples"]) == 0 and int(summary[-1]["errors"]) == 0:
+    if summary_counts(stderr) == (0, 0):
         reason = "py-spy read no stack of the server's processes (Samples: 0 Errors: 0)"
     elif not wrote_output and returncode in (0, -signal.SIGINT):
         reason = f"py-spy wrote no profile ({said})"

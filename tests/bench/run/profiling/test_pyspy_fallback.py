@@ -105,13 +105,15 @@ echo "py-spy> Wrote raw flamegraph data to '$2'. Samples: 3 Errors: 1" >&2
 """
 
 
-def test_a_profile_that_read_nothing_is_taken_once_more(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+def profile_with_flaky_pyspy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, failures: int
+) -> tuple[Path, Any, Cell]:
+    """Run one cell's profiled trials with a py-spy on PATH that reads nothing its first `failures` times;
+    return the run folder, the runner and the cell."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "py-spy"
-    fake.write_text(FLAKY_PYSPY.format(counter=tmp_path / "calls", failures=1))
+    fake.write_text(FLAKY_PYSPY.format(counter=tmp_path / "calls", failures=failures))
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     run_dir, logs = tmp_path / "run", tmp_path / "logs"
@@ -121,6 +123,13 @@ def test_a_profile_that_read_nothing_is_taken_once_more(
     session = ProfilingSession(run_dir=run_dir, logs_dir=logs, rate_hz=200, native=False, cpus=())
     runner: Any = StubRunner()
     run_profiled_trials(runner, [cell], session=session, started=lambda label: None)
+    return run_dir, runner, cell
+
+
+def test_a_profile_that_read_nothing_is_taken_once_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_dir, runner, cell = profile_with_flaky_pyspy(tmp_path, monkeypatch, failures=1)
     assert runner.ran == [cell, cell]
     assert "read no stack" in caplog.text
     (record,) = read_profiles(run_dir)
@@ -128,19 +137,7 @@ def test_a_profile_that_read_nothing_is_taken_once_more(
 
 
 def test_a_profile_that_reads_nothing_twice_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "py-spy"
-    fake.write_text(FLAKY_PYSPY.format(counter=tmp_path / "calls", failures=2))
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
-    run_dir, logs = tmp_path / "run", tmp_path / "logs"
-    run_dir.mkdir()
-    logs.mkdir()
-    cell = Cell("flask", "gunicorn", "db", 32, 1)
-    session = ProfilingSession(run_dir=run_dir, logs_dir=logs, rate_hz=200, native=False, cpus=())
-    runner: Any = StubRunner()
-    run_profiled_trials(runner, [cell], session=session, started=lambda label: None)
+    run_dir, runner, cell = profile_with_flaky_pyspy(tmp_path, monkeypatch, failures=2)
     assert runner.ran == [cell, cell], "two tries, no more"
     (record,) = read_profiles(run_dir)
     assert record.error == "py-spy read no stack of the server's processes (Samples: 0 Errors: 0)"
