@@ -11,7 +11,11 @@ From tests/gate_corpus/manifest.toml (each patch's cells and their expected size
   check's exit 2, a patch cell inconclusive or missing, no JSON at all) counts as not detected, and is listed;
 - each patch cell goes to the size bucket (1, 2, 5, 10, 20%) nearest its expected size on a log scale; a
   bucket counts each run of a patch once (detected when one of its cells in that bucket is judged worse);
-- an unchanged run is a false alarm when the check failed (a cell judged worse).
+- an unchanged run is a false alarm when the check failed (a cell judged worse);
+- beside the buckets, the runs of patches with a cell at or above the check's own minimum effect (its
+  JSON's settings: 2% in instructions mode by default, 10% in the wall-clock A/B), detected when one of
+  those cells is judged worse: what a gate's "detects changes of its minimum effect" promise is measured
+  by, since a bucket holds sizes on both sides of it (2% holds 1.71% and 2.96%).
 Each mechanism (instructions, wallclock) is counted apart, each count also split busy / quiet.
 """
 
@@ -93,6 +97,7 @@ class JudgedRun:
     cells: Mapping[str, CellOutcome]  # by "app/server scenario", as the manifest names cells
     check_seconds: float | None = None
     has_verdicts: bool = True  # False: the check wrote no JSON (an error before any verdict)
+    min_effect: float | None = None  # the check's minimum effect, from its JSON's settings
 
 
 def cell_label(cell: Mapping[str, object]) -> str:
@@ -137,11 +142,17 @@ def judged_run(name: RunName, data: Mapping[str, object], *, check_seconds: floa
                 for label, outcomes in gated.items()
             }
         failed, judged = bool(data["failed"]), bool(data["judged"])
+        min_effect = data.get("settings", {}).get("min_effect")  # type: ignore[attr-defined]
     except (KeyError, TypeError) as exc:
         raise CheckInputError(f"{name.stem}: not the JSON of `bench check --json` ({exc!r})") from None
     exit_code = EXIT_FAILED if failed else EXIT_PASSED if judged else EXIT_NOT_JUDGED
     return JudgedRun(
-        name=name, mechanism=mechanism, exit_code=exit_code, cells=cells, check_seconds=check_seconds
+        name=name,
+        mechanism=mechanism,
+        exit_code=exit_code,
+        cells=cells,
+        check_seconds=check_seconds,
+        min_effect=float(min_effect) if isinstance(min_effect, int | float) else None,
     )
 
 
@@ -239,6 +250,8 @@ class MechanismRates:
     mechanism: str
     buckets: tuple[tuple[float, Tally], ...]  # every size bucket, in order, runs or none
     unchanged: Tally  # hits: false alarms
+    beyond_effect: Tally  # runs of patches with a cell at or above the check's minimum effect: detections
+    min_effects: tuple[float, ...]  # the minimum effects the runs' checks used (one, unless settings changed)
     patches: tuple[PatchRates, ...]  # every patch of the manifest, smallest expected size first
     not_judged: tuple[tuple[str, str], ...]  # (run's file stem, why), in the order of the names
     check_seconds: float | None  # median wall time of the judged unchanged runs (every cell: `make check`)
@@ -288,7 +301,8 @@ def mechanism_rates(
     """Return one mechanism's figures from its runs (the others' are left out)."""
     mine = sorted((run for run in runs if run.mechanism == mechanism), key=lambda run: run.name.stem)
     buckets = dict.fromkeys(SIZE_BUCKETS, Tally())
-    unchanged = Tally()
+    unchanged = beyond_effect = Tally()
+    min_effects = tuple(sorted({run.min_effect for run in mine if run.min_effect is not None}))
     not_judged: list[tuple[str, str]] = []
     for run in mine:
         labels = list(run.cells) if run.name.change == UNCHANGED else list(changes[run.name.change])
@@ -303,6 +317,11 @@ def mechanism_rates(
             by_bucket.setdefault(size_bucket(size), []).append(label)
         for bucket, bucket_labels in by_bucket.items():
             buckets[bucket] = buckets[bucket].add(hit=_detected(run, bucket_labels), busy=run.name.busy)
+        # A check that wrote no JSON is held to the minimum effect of the mechanism's other runs (if one).
+        effect = run.min_effect or (min_effects[0] if len(min_effects) == 1 else None)
+        large = [label for label, size in changes[run.name.change].items() if effect and size >= effect]
+        if large:
+            beyond_effect = beyond_effect.add(hit=_detected(run, large), busy=run.name.busy)
     # A check that stopped before any verdict took no full check's time.
     seconds = [
         run.check_seconds
@@ -313,6 +332,8 @@ def mechanism_rates(
         mechanism=mechanism,
         buckets=tuple(buckets.items()),
         unchanged=unchanged,
+        beyond_effect=beyond_effect,
+        min_effects=min_effects,
         patches=tuple(
             _patch_rates(patch, expected, [run for run in mine if run.name.change == patch])
             for patch, expected in sorted(changes.items(), key=lambda item: (max(item[1].values()), item[0]))
@@ -346,3 +367,8 @@ def count(hits: int, runs: int) -> str:
 
 def bucket_name(bucket: float) -> str:
     return f"{bucket:.0%}"
+
+
+def effect_name(min_effects: Sequence[float]) -> str:
+    """Return "≥ 2%" for the runs' minimum effect ("≥ 2%/3%" when the checks used several)."""
+    return "≥ " + ("/".join(f"{effect:.0%}" for effect in min_effects) or "min effect")

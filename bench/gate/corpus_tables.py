@@ -13,6 +13,7 @@ from bench.gate.corpus_rates import (
     MechanismRates,
     bucket_name,
     count,
+    effect_name,
     share,
 )
 from bench.gate.markdown import markdown_table
@@ -22,10 +23,17 @@ Rows = list[tuple[str, ...]]
 SUMMARY_HEADER = (
     "mechanism",
     *(bucket_name(bucket) for bucket in SIZE_BUCKETS),
+    "at or above the min effect",
     "false alarms (unchanged)",
     "check time (unchanged, median)",
 )
-SPLIT_HEADER = ("mechanism", "beside", *(bucket_name(bucket) for bucket in SIZE_BUCKETS), "false alarms")
+SPLIT_HEADER = (
+    "mechanism",
+    "beside",
+    *(bucket_name(bucket) for bucket in SIZE_BUCKETS),
+    "at or above the min effect",
+    "false alarms",
+)
 PATCH_HEADER = ("mechanism", "patch", "cell", "expected", "bucket", "measured (median)", "runs", "detected")
 
 
@@ -41,7 +49,8 @@ MECHANISM_HEADER = ("size", "detected", "beside a busy loop", "quiet")
 
 
 def mechanism_rows(rate: MechanismRates) -> Rows:
-    """Return one mechanism's rows: each size bucket's detections, then the unchanged runs' false alarms."""
+    """Return one mechanism's rows: each size bucket's detections, those of the changes at or above the
+    minimum effect, then the unchanged runs' false alarms."""
     return [
         (
             label,
@@ -51,9 +60,15 @@ def mechanism_rows(rate: MechanismRates) -> Rows:
         )
         for label, tally in [
             *((bucket_name(bucket), tally) for bucket, tally in rate.buckets),
+            (effect_name(rate.min_effects), rate.beyond_effect),
             ("unchanged: false alarms", rate.unchanged),
         ]
     ]
+
+
+def _beyond(rate: MechanismRates) -> str:
+    tally = rate.beyond_effect
+    return f"{share(tally.hits, tally.runs)} {effect_name(rate.min_effects)}" if tally.runs else "—"
 
 
 def summary_rows(rates: Sequence[MechanismRates]) -> Rows:
@@ -62,6 +77,7 @@ def summary_rows(rates: Sequence[MechanismRates]) -> Rows:
         (
             rate.mechanism,
             *(share(tally.hits, tally.runs) for _, tally in rate.buckets),
+            _beyond(rate),
             count(rate.unchanged.hits, rate.unchanged.runs),
             _seconds(rate.check_seconds),
         )
@@ -77,6 +93,7 @@ def split_rows(rates: Sequence[MechanismRates]) -> Rows:
             rate.mechanism,
             "a busy loop" if busy else "nothing (quiet)",
             *(share(*tally.beside(busy=busy)) for _, tally in rate.buckets),
+            share(*rate.beyond_effect.beside(busy=busy)),
             count(*rate.unchanged.beside(busy=busy)),
         )
         for rate in rates
@@ -115,7 +132,8 @@ def corpus_markdown(rates: Sequence[MechanismRates]) -> str:
     """Return the tables docs/gate.md holds: detection per size, false alarms, the busy split, each patch."""
     lines = [
         "Detection: runs of a patch where one of its cells was judged worse, by the size bucket nearest its "
-        "expected size; false alarms: unchanged trees whose check failed.",
+        "expected size, and over the patches at or above the check's minimum effect; false alarms: unchanged "
+        "trees whose check failed.",
         "",
         *markdown_table(SUMMARY_HEADER, summary_rows(rates)),
         "",

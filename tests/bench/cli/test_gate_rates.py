@@ -53,8 +53,8 @@ def test_the_corpus_rates_are_printed_and_written(
     assert "django-sort-r1-b1: no verdicts (exit 2)" in printed
     assert "django-sort-r2-b0" not in printed  # still running: not counted
     lines = markdown.read_text(encoding="utf-8").splitlines()
-    assert "| instructions | 0/1 (0%) | 2/2 (100%) | — | — | — | 0/1 | 251 s |" in lines
-    assert "| wallclock | — | 1/1 (100%) | — | — | — | — | — |" in lines
+    assert "| instructions | 0/1 (0%) | 2/2 (100%) | — | — | — | 2/2 (100%) ≥ 2% | 0/1 | 251 s |" in lines
+    assert "| wallclock | — | 1/1 (100%) | — | — | — | — | — | — |" in lines
     assert ElementTree.parse(chart).getroot().tag.endswith("svg")
     figures = {rate["mechanism"]: rate for rate in json.loads(data.read_text(encoding="utf-8"))}
     assert figures["instructions"]["unchanged"] == {"runs": 1, "hits": 0, "busy_runs": 1, "busy_hits": 0}

@@ -131,6 +131,39 @@ def test_detections_and_false_alarms_are_counted_per_bucket_and_busy_loop(tmp_pa
     ]
 
 
+def test_changes_at_or_above_the_checks_minimum_effect_are_counted_apart(tmp_path: Path) -> None:
+    # The instructions check's minimum effect is 2% (its JSON's settings): the 0.8% patch is under it, the 3%
+    # patch and the middleware's two cells (27%, 16.8%) above; a wall-clock check's is 10%.
+    runs = [
+        instructions_run(tmp_path, "django-sort-r1-b0", {"django/gunicorn fortunes": (WORSE, 0.009)}),
+        instructions_run(tmp_path, "flask-helper-r1-b1", {"flask/gunicorn db": (WORSE, 0.03)}),
+        instructions_run(tmp_path, "flask-helper-r2-b0", {"flask/gunicorn db": (SAME, 0.015)}),
+        instructions_run(
+            tmp_path,
+            "fastapi-middleware-r1-b0",
+            {"fastapi/uvicorn-sync db": (SAME, 0.01), "fastapi/uvicorn-sync fortunes": (WORSE, 0.17)},
+        ),
+        run_without_verdicts(
+            parse_run_name("flask-helper-r3-b1"),
+            exit_code=EXIT_FAILED,
+            check_seconds=None,
+            mechanisms_seen=[INSTRUCTIONS],
+        ),
+        judged_run(
+            parse_run_name("flask-helper-wallclock-r1-b0"),
+            read(write_wallclock(tmp_path / "w.json", {"flask/gunicorn db": 0.3})),
+        ),
+    ]
+    assert runs[0].min_effect == 0.02 and runs[-1].min_effect == 0.10
+    rates = {rate.mechanism: rate for rate in corpus_rates(CHANGES, runs)}
+    instructions, wallclock = rates[INSTRUCTIONS], rates[WALLCLOCK]
+    assert instructions.min_effects == (0.02,)
+    # flask-helper r1 hit, r2 missed, r3 no verdicts (missed, held to the others' 2%), the middleware hit
+    assert instructions.beyond_effect == Tally(runs=4, hits=2, busy_runs=2, busy_hits=1)
+    assert wallclock.min_effects == (0.10,)
+    assert wallclock.beyond_effect == Tally()  # the 3% patch is under the wall-clock's 10%
+
+
 def test_a_check_that_could_not_judge_is_missed_and_listed(tmp_path: Path) -> None:
     runs = [
         instructions_run(tmp_path, "flask-helper-r1-b0", {"flask/gunicorn db": (UNSURE, 0.03)}),

@@ -36,19 +36,20 @@ def campaign(tmp_path: Path) -> list[MechanismRates]:
 
 def test_the_summary_has_a_row_per_mechanism(tmp_path: Path) -> None:
     assert summary_rows(campaign(tmp_path)) == [
-        ("instructions", "—", "1/2 (50%)", "—", "—", "—", "0/1", "—"),
-        ("wallclock", "—", "0/1 (0%)", "—", "—", "—", "—", "—"),
+        ("instructions", "—", "1/2 (50%)", "—", "—", "—", "1/2 (50%) ≥ 2%", "0/1", "—"),
+        ("wallclock", "—", "0/1 (0%)", "—", "—", "—", "—", "—", "—"),
     ]
 
 
 def test_the_split_and_the_mechanism_rows_separate_busy_and_quiet(tmp_path: Path) -> None:
     instructions, _ = campaign(tmp_path)
     assert split_rows([instructions]) == [
-        ("instructions", "a busy loop", "—", "1/1 (100%)", "—", "—", "—", "0/1"),
-        ("instructions", "nothing (quiet)", "—", "0/1 (0%)", "—", "—", "—", "—"),
+        ("instructions", "a busy loop", "—", "1/1 (100%)", "—", "—", "—", "1/1 (100%)", "0/1"),
+        ("instructions", "nothing (quiet)", "—", "0/1 (0%)", "—", "—", "—", "0/1 (0%)", "—"),
     ]
     rows = mechanism_rows(instructions)
     assert rows[1] == ("2%", "1/2 (50%)", "1/1 (100%)", "0/1 (0%)")
+    assert rows[-2] == ("≥ 2%", "1/2 (50%)", "1/1 (100%)", "0/1 (0%)")
     assert rows[-1] == ("unchanged: false alarms", "0/1 (0%)", "0/1 (0%)", "—")
 
 
@@ -71,11 +72,11 @@ def test_the_markdown_holds_the_tables_and_the_runs_not_judged(tmp_path: Path) -
     text = corpus_markdown(campaign(tmp_path))
     lines = text.splitlines()
     assert (
-        "| mechanism | 1% | 2% | 5% | 10% | 20% | false alarms (unchanged) | check time (unchanged, median) |"
-        in lines
+        "| mechanism | 1% | 2% | 5% | 10% | 20% | at or above the min effect | false alarms (unchanged) "
+        "| check time (unchanged, median) |" in lines
     )
-    assert "| instructions | — | 1/2 (50%) | — | — | — | 0/1 | — |" in lines
-    assert "| instructions | a busy loop | — | 1/1 (100%) | — | — | — | 0/1 |" in lines
+    assert "| instructions | — | 1/2 (50%) | — | — | — | 1/2 (50%) ≥ 2% | 0/1 | — |" in lines
+    assert "| instructions | a busy loop | — | 1/1 (100%) | — | — | — | 1/1 (100%) | 0/1 |" in lines
     assert (
         "- instructions flask-helper-r2-b0: nothing judged (exit 2); flask/gunicorn db inconclusive" in lines
     )
