@@ -194,7 +194,12 @@ def check_instructions(args: argparse.Namespace, *, run_dir: Path, settings: Gat
     counting = instruction_defaults(
         min_effect=args.instructions_min_effect, windows=args.windows, requests=args.requests
     )
-    report = judge_cells(read_cells(run_dir), settings=counting, false_alarm_rate=settings.false_alarm_rate)
+    report = judge_cells(
+        read_cells(run_dir),
+        settings=counting,
+        false_alarm_rate=settings.false_alarm_rate,
+        confidence=settings.confidence,
+    )
     if not report.verdicts:
         raise CheckInputError(f"no cell of {run_dir} was counted on both sides")
     print_instruction_report(

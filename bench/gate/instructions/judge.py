@@ -83,10 +83,13 @@ def judge_cells(
     *,
     settings: InstructionDefaults,
     false_alarm_rate: float,
+    confidence: float | None = None,
 ) -> InstructionReport:
-    """Return the verdict of every cell, at a confidence shared out over the cells (Bonferroni)."""
+    """Return the verdict of every cell, at a confidence shared out over the cells (Bonferroni), or at the
+    confidence given (`--confidence`: e.g. a check of one cell judged as strictly as the full check's six)."""
     complete = {cell: sides for cell, sides in cells.items() if sides.get(VARIANT_A) and sides.get(VARIANT_B)}
-    confidence = 1 - 2 * false_alarm_rate / max(1, len(complete))
+    if confidence is None:
+        confidence = 1 - 2 * false_alarm_rate / max(1, len(complete))
     verdicts = []
     for cell, sides in sorted(complete.items()):
         a, b = sides[VARIANT_A], sides[VARIANT_B]
